@@ -1,0 +1,158 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { rejectionTypes, type RejectionType } from '../domain/rejections';
+
+/**
+ * A business rejection thrown inside a service transaction: the transaction
+ * rolls back, and the activity fails without retry.
+ */
+export class Rejection extends Error {
+  override name = 'Rejection';
+  constructor(
+    readonly type: RejectionType,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The slice of a service's Prisma transaction client that idempotency needs. */
+export interface IdempotencyRecords {
+  idempotencyRecord: {
+    findUnique(args: { where: { key: string } }): PromiseLike<{ response: string } | null>;
+    create(args: { data: { key: string; response: string } }): PromiseLike<unknown>;
+  };
+}
+
+/** The slice of a service's Prisma client that runs an interactive transaction. */
+export interface TransactionRunner<Tx> {
+  $transaction<R>(work: (tx: Tx) => Promise<R>): Promise<R>;
+}
+
+type StoredOutcome<T> = { ok: true; value: T } | { ok: false; type: RejectionType; message: string };
+
+/** The key under which a step's compensation records itself. */
+export function compensationKeyOf(stepKey: string): string {
+  return `${stepKey}:compensation`;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
+function settle<T>(outcome: StoredOutcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw ApplicationFailure.nonRetryable(outcome.message, outcome.type);
+}
+
+interface ExecuteOptions<Tx> {
+  /**
+   * Whether a rejection is remembered under the key. A step's rejection is
+   * (the same request gets the same answer); a compensation's is not, so that
+   * an operator's retry really runs it again.
+   */
+  rememberRejection: boolean;
+  /** Checked inside the transaction before the work runs; may throw a Rejection. */
+  guard?: (tx: Tx) => Promise<void>;
+}
+
+/**
+ * Runs `work` at most once per key: its result is stored under the key in the
+ * same transaction as its changes, and any later execution with that key
+ * returns the stored result and changes nothing. Two executions racing on the
+ * same key are settled by the key's unique constraint: the loser rolls back
+ * and returns the winner's result.
+ */
+export async function executeOnce<Tx extends IdempotencyRecords, T>(
+  db: TransactionRunner<Tx>,
+  key: string,
+  work: (tx: Tx) => Promise<T>,
+  options: ExecuteOptions<Tx>,
+): Promise<T> {
+  let outcome: StoredOutcome<T>;
+  try {
+    outcome = await db.$transaction(async (tx) => {
+      const record = await tx.idempotencyRecord.findUnique({ where: { key } });
+      if (record) return JSON.parse(record.response) as StoredOutcome<T>;
+      await options.guard?.(tx);
+      const value = await work(tx);
+      const done: StoredOutcome<T> = { ok: true, value };
+      await tx.idempotencyRecord.create({ data: { key, response: JSON.stringify(done) } });
+      return done;
+    });
+  } catch (error) {
+    if (error instanceof Rejection) {
+      outcome = { ok: false, type: error.type, message: error.message };
+      if (options.rememberRejection) {
+        outcome = (await rememberOutcome(db, key, outcome)) ?? outcome;
+      }
+    } else if (isUniqueViolation(error)) {
+      const winner = await readOutcome<Tx, T>(db, key);
+      if (!winner) throw error;
+      outcome = winner;
+    } else {
+      throw error;
+    }
+  }
+  return settle(outcome);
+}
+
+/** Stores a rejection; if another execution stored an outcome first, returns that one. */
+async function rememberOutcome<Tx extends IdempotencyRecords, T>(
+  db: TransactionRunner<Tx>,
+  key: string,
+  outcome: StoredOutcome<T>,
+): Promise<StoredOutcome<T> | null> {
+  try {
+    await db.$transaction(async (tx) => {
+      await tx.idempotencyRecord.create({ data: { key, response: JSON.stringify(outcome) } });
+    });
+    return null;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return readOutcome<Tx, T>(db, key);
+  }
+}
+
+async function readOutcome<Tx extends IdempotencyRecords, T>(
+  db: TransactionRunner<Tx>,
+  key: string,
+): Promise<StoredOutcome<T> | null> {
+  return db.$transaction(async (tx) => {
+    const record = await tx.idempotencyRecord.findUnique({ where: { key } });
+    return record ? (JSON.parse(record.response) as StoredOutcome<T>) : null;
+  });
+}
+
+/**
+ * A saga step: executed once per key, and refused if its compensation has
+ * already run. The saga compensates a step whose outcome it could not learn
+ * (retries exhausted), so a late attempt of that step must not take effect
+ * after its compensation.
+ */
+export function executeStep<Tx extends IdempotencyRecords, T>(
+  db: TransactionRunner<Tx>,
+  key: string,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return executeOnce(db, key, work, {
+    rememberRejection: true,
+    guard: async (tx) => {
+      const compensated = await tx.idempotencyRecord.findUnique({ where: { key: compensationKeyOf(key) } });
+      if (compensated) {
+        throw new Rejection(rejectionTypes.stepAlreadyCompensated, `Step ${key} was already compensated`);
+      }
+    },
+  });
+}
+
+/**
+ * A compensation of the step with `stepKey`: executed once, recorded under
+ * the step's compensation key (which also fences a late attempt of the step).
+ */
+export function executeCompensation<Tx extends IdempotencyRecords, T>(
+  db: TransactionRunner<Tx>,
+  stepKey: string,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return executeOnce(db, compensationKeyOf(stepKey), work, { rememberRejection: false });
+}

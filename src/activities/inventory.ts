@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { InventoryDb } from '../db';
+import type { OrderItem } from '../domain/order';
+import { rejectionTypes } from '../domain/rejections';
+import { executeCompensation, executeStep, Rejection } from './idempotency';
+
+export interface ReserveStockInput {
+  key: string;
+  orderId: string;
+  items: OrderItem[];
+}
+
+export interface PricedLine {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+export interface StockReservation {
+  reservationId: string;
+  lines: PricedLine[];
+  totalCents: number;
+}
+
+export interface ReleaseStockInput {
+  /** The key of the reserve-stock step being compensated. */
+  stepKey: string;
+  orderId: string;
+}
+
+export function createInventoryActivities(db: InventoryDb) {
+  return {
+    async reserveStock(input: ReserveStockInput): Promise<StockReservation> {
+      return executeStep(db, input.key, async (tx) => {
+        const skus = input.items.map((item) => item.sku);
+        const products = await tx.product.findMany({ where: { sku: { in: skus } } });
+        const priceOf = new Map(products.map((product) => [product.sku, product.priceCents]));
+        const unknown = skus.filter((sku) => !priceOf.has(sku));
+        if (unknown.length > 0) {
+          throw new Rejection(rejectionTypes.unknownSku, `Unknown SKU: ${unknown.join(', ')}`);
+        }
+        const lines: PricedLine[] = [];
+        for (const { sku, quantity } of input.items) {
+          // A conditional decrement: the database serialises concurrent
+          // reservations of one row, so stock can never go below zero.
+          const { count } = await tx.product.updateMany({
+            where: { sku, available: { gte: quantity } },
+            data: { available: { decrement: quantity } },
+          });
+          if (count === 0) {
+            throw new Rejection(rejectionTypes.outOfStock, `Not enough stock of ${sku} for ${quantity}`);
+          }
+          lines.push({ sku, quantity, unitPriceCents: priceOf.get(sku) ?? 0 });
+        }
+        const reservationId = `res_${randomUUID()}`;
+        await tx.reservation.create({
+          data: {
+            id: reservationId,
+            key: input.key,
+            orderId: input.orderId,
+            status: 'RESERVED',
+            lines: { create: lines },
+          },
+        });
+        const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+        return { reservationId, lines, totalCents };
+      });
+    },
+
+    async releaseStock(input: ReleaseStockInput): Promise<{ released: boolean }> {
+      return executeCompensation(db, input.stepKey, async (tx) => {
+        const reservation = await tx.reservation.findUnique({
+          where: { key: input.stepKey },
+          include: { lines: true },
+        });
+        if (!reservation || reservation.status !== 'RESERVED') return { released: false };
+        for (const line of reservation.lines) {
+          await tx.product.update({
+            where: { sku: line.sku },
+            data: { available: { increment: line.quantity } },
+          });
+        }
+        await tx.reservation.update({ where: { id: reservation.id }, data: { status: 'RELEASED' } });
+        return { released: true };
+      });
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

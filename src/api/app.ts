@@ -1,0 +1,30 @@
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { healthRouter, type ReadinessCheck } from './health';
+import { ordersRouter } from './orders';
+import { notFoundRoute, problemHandler } from './problem';
+
+export interface AppDependencies {
+  client: Client;
+  logger: Logger;
+  readinessChecks: ReadinessCheck[];
+  approval: { thresholdCents: number; timeout: string };
+}
+
+/** Orders are small; anything larger than this is a mistake or an attack. */
+const bodyLimit = '32kb';
+
+/** Builds the HTTP app; src/api/server.ts makes it listen. */
+export function createApp({ client, logger, readinessChecks, approval }: AppDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  // Only JSON bodies are parsed; a route that needs one answers 415 to any other type.
+  app.use(express.json({ limit: bodyLimit, strict: true }));
+  app.use(healthRouter(readinessChecks));
+  app.use(ordersRouter({ client, approval }));
+  app.use(notFoundRoute);
+  app.use(problemHandler(logger));
+  return app;
+}

@@ -1,0 +1,41 @@
+import { Router } from 'express';
+
+/** A named dependency check: resolves when the dependency answers, rejects with why not. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+const checkTimeoutMs = 2_000;
+
+function withTimeout(check: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
+    check().then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+export function healthRouter(checks: ReadinessCheck[]): Router {
+  const router = Router();
+
+  router.get('/health/live', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+
+  router.get('/health/ready', async (_request, response) => {
+    const results = await Promise.all(
+      checks.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check);
+          return { name, status: 'ok' as const };
+        } catch (error) {
+          return { name, status: 'unavailable' as const, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+    const ready = results.every((result) => result.status === 'ok');
+    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+  });
+
+  return router;
+}

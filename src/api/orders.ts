@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { Router, type Request } from 'express';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { z } from 'zod';
+import { orderRequestSchema } from '../domain/order';
+import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
+import {
+  cancelOrder,
+  decideApproval,
+  getOrderState,
+  orderWorkflowType,
+  resolveCompensation,
+  type OrderSagaInput,
+  type OrderSagaState,
+} from '../workflows/definitions';
+import type { orderSaga } from '../workflows/order-saga';
+import { HttpProblem, type FieldError } from './problem';
+
+export interface OrdersRouterOptions {
+  client: Client;
+  approval: { thresholdCents: number; timeout: string };
+}
+
+const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** Order ids look like ord_ followed by 24 hex digits. */
+const orderIdPattern = /^ord_[0-9a-f]{24}$/;
+
+/**
+ * The order id is derived from the idempotency key, and the workflow id from
+ * the order id, so a repeated request cannot start a second order: Temporal
+ * itself refuses a second workflow with the same id.
+ */
+export function orderIdForIdempotencyKey(idempotencyKey: string): string {
+  return `ord_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
+}
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+function parseBody<T>(schema: z.ZodType<T>, request: Request): T {
+  const parsed = schema.safeParse(request.body ?? {});
+  if (!parsed.success) {
+    throw new HttpProblem(400, 'Invalid request', 'The request body has invalid fields', fieldErrors(parsed.error));
+  }
+  return parsed.data;
+}
+
+function requireJson(request: Request): void {
+  if (!request.is('application/json')) {
+    throw new HttpProblem(415, 'Unsupported media type', 'Send the body as application/json');
+  }
+}
+
+function orderPath(orderId: string): string {
+  return `/orders/${encodeURIComponent(orderId)}`;
+}
+
+const cancelSchema = z.strictObject({ reason: z.string().trim().min(1).max(500).default('Cancelled by the customer') });
+const decisionSchema = z.strictObject({
+  decidedBy: z.string().trim().min(1).max(100),
+  comment: z.string().trim().max(500).optional(),
+});
+const resolutionSchema = z.strictObject({
+  action: z.enum(['retry', 'mark-resolved']),
+  note: z.string().trim().min(1).max(1000),
+});
+
+/** How long one request waits for Temporal before answering 503. */
+const temporalDeadlineMs = 5_000;
+
+export function ordersRouter({ client, approval }: OrdersRouterOptions): Router {
+  const router = Router();
+
+  // The client retries an unreachable server for a long time; an HTTP caller should not wait that long.
+  const withinDeadline = <T>(call: () => Promise<T>): Promise<T> =>
+    client.withDeadline(Date.now() + temporalDeadlineMs, call);
+
+  function handleFor(request: Request): { orderId: string; handle: WorkflowHandle<typeof orderSaga> } {
+    const orderId = String(request.params.orderId);
+    if (!orderIdPattern.test(orderId)) {
+      throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+    }
+    return { orderId, handle: client.workflow.getHandle<typeof orderSaga>(orderWorkflowId(orderId)) };
+  }
+
+  /** Maps the workflow's answer to an update; a validator's refusal becomes 409. */
+  async function sendUpdate(
+    orderId: string,
+    handle: WorkflowHandle,
+    send: () => Promise<OrderSagaState>,
+  ): Promise<OrderSagaState> {
+    try {
+      return await withinDeadline(send);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        throw new HttpProblem(409, 'Conflict', error.cause?.message ?? error.message);
+      }
+      if (error instanceof WorkflowNotFoundError) {
+        // A finished run refuses updates with "not found"; tell that apart from an unknown order.
+        const finished = await withinDeadline(() => handle.describe()).then(
+          (description) => description.status.name,
+          () => undefined,
+        );
+        if (finished) throw new HttpProblem(409, 'Conflict', `Order ${orderId} is finished (${finished})`);
+        throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+      }
+      throw error;
+    }
+  }
+
+  router.post('/orders', async (request, response) => {
+    requireJson(request);
+    const key = idempotencyKeySchema.safeParse(request.get('Idempotency-Key'));
+    if (!key.success) {
+      throw new HttpProblem(400, 'Invalid request', 'The Idempotency-Key header is required', [
+        { field: 'Idempotency-Key', message: key.error.issues[0]?.message ?? 'required' },
+      ]);
+    }
+    const order = parseBody(orderRequestSchema, request);
+    const orderId = orderIdForIdempotencyKey(key.data);
+    const workflowId = orderWorkflowId(orderId);
+    const input: OrderSagaInput = {
+      orderId,
+      customerId: order.customerId,
+      items: order.items,
+      paymentToken: order.payment.token,
+      shippingAddress: order.shippingAddress,
+      approvalThresholdCents: approval.thresholdCents,
+      approvalTimeout: approval.timeout,
+    };
+    const itemCount = order.items.reduce((sum, item) => sum + item.quantity, 0);
+    try {
+      await withinDeadline(() => client.workflow.start<typeof orderSaga>(orderWorkflowType, {
+        workflowId,
+        taskQueue: orderWorkflowTaskQueue,
+        args: [input],
+        // A repeat while the order runs joins it; a repeat after it finished is refused below.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
+      }));
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    response
+      .status(202)
+      .location(orderPath(orderId))
+      .json({ orderId, workflowId, links: { self: orderPath(orderId) } });
+  });
+
+  router.get('/orders/:orderId', async (request, response) => {
+    const { orderId, handle } = handleFor(request);
+    try {
+      response.json(await withinDeadline(() => handle.query(getOrderState)));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+      }
+      throw error;
+    }
+  });
+
+  router.post('/orders/:orderId/cancel', async (request, response) => {
+    requireJsonIfBody(request);
+    const { orderId, handle } = handleFor(request);
+    const { reason } = parseBody(cancelSchema, request);
+    const state = await sendUpdate(orderId, handle, () => handle.executeUpdate(cancelOrder, { args: [{ reason }] }));
+    response.status(202).location(orderPath(orderId)).json(state);
+  });
+
+  for (const [path, approved] of [
+    ['approve', true],
+    ['reject', false],
+  ] as const) {
+    router.post(`/orders/:orderId/${path}`, async (request, response) => {
+      requireJson(request);
+      const { orderId, handle } = handleFor(request);
+      const { decidedBy, comment } = parseBody(decisionSchema, request);
+      const state = await sendUpdate(orderId, handle, () =>
+        handle.executeUpdate(decideApproval, { args: [{ approved, decidedBy, ...(comment ? { comment } : {}) }] }),
+      );
+      response.status(202).location(orderPath(orderId)).json(state);
+    });
+  }
+
+  router.post('/orders/:orderId/compensation', async (request, response) => {
+    requireJson(request);
+    const { orderId, handle } = handleFor(request);
+    const resolution = parseBody(resolutionSchema, request);
+    const state = await sendUpdate(orderId, handle, () => handle.executeUpdate(resolveCompensation, { args: [resolution] }));
+    response.status(202).location(orderPath(orderId)).json(state);
+  });
+
+  return router;
+}
+
+/** Cancel takes an optional body; if one is sent, it must be JSON. */
+function requireJsonIfBody(request: Request): void {
+  const length = Number(request.get('content-length') ?? 0);
+  if (length > 0 || request.get('transfer-encoding')) requireJson(request);
+}

@@ -1,0 +1,92 @@
+import { isGrpcServiceError } from '@temporalio/client';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+export interface FieldError {
+  /** A JSON path into the request body or a header name, e.g. items.0.quantity. */
+  field: string;
+  message: string;
+}
+
+/**
+ * An error with an HTTP answer. Every error response is RFC 9457
+ * problem+json, so clients parse one shape for every failure.
+ */
+export class HttpProblem extends Error {
+  override name = 'HttpProblem';
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+  }
+}
+
+// Relative type URIs (RFC 9457 §3.1.1): they name the problem without a host this project does not own.
+const problemTypeBase = '/problems/';
+
+function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
+}
+
+export const notFoundRoute: RequestHandler = (request, _response, next) => {
+  next(new HttpProblem(404, 'Not found', `No route for ${request.method} ${request.path}`));
+};
+
+/** Errors thrown by body-parser carry `type` and `status`; they are the client's mistakes. */
+function fromBodyParser(error: unknown): HttpProblem | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
+  switch ((error as { type: unknown }).type) {
+    case 'entity.parse.failed':
+      return new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpProblem(413, 'Body too large', 'The request body exceeds the size limit');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new HttpProblem(415, 'Unsupported encoding', 'Send the body as UTF-8 JSON');
+    case 'request.aborted':
+      return new HttpProblem(400, 'Request aborted', 'The client aborted the request');
+    default:
+      return undefined;
+  }
+}
+
+/** gRPC status codes that mean Temporal could not be reached or did not answer in time. */
+const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+function fromTemporal(error: unknown): HttpProblem | undefined {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  for (const candidate of [error, cause]) {
+    if (isGrpcServiceError(candidate) && unavailableCodes.has(candidate.code)) {
+      return new HttpProblem(503, 'Service unavailable', 'Temporal did not answer; try again shortly');
+    }
+  }
+  return undefined;
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, request, response, _next) => {
+    const problem =
+      error instanceof HttpProblem
+        ? error
+        : (fromBodyParser(error) ??
+          fromTemporal(error) ??
+          new HttpProblem(500, 'Internal error', 'The server failed to handle the request; it has been logged'));
+    if (problem.status >= 500) {
+      logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
+    }
+    response
+      .status(problem.status)
+      .type('application/problem+json')
+      .json({
+        type: `${problemTypeBase}${slug(problem.title)}`,
+        title: problem.title,
+        status: problem.status,
+        detail: problem.detail,
+        instance: request.originalUrl,
+        ...(problem.errors ? { errors: problem.errors } : {}),
+      });
+  };
+}

@@ -1,0 +1,67 @@
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createServiceDb, pingDatabase } from '../db';
+import { createLogger } from '../logger';
+import { serviceNames } from '../temporal/names';
+import { createApp } from './app';
+import type { ReadinessCheck } from './health';
+
+/** How long in-flight requests may take to finish after SIGINT/SIGTERM. */
+const shutdownGraceMs = 10_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('api', config.logLevel);
+
+  // Lazy, so the API starts while Temporal is down and reports it in /health/ready (503)
+  // instead of crash-looping.
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const databases = serviceNames.map((service) => ({ service, db: createServiceDb(service, config.databaseUrls[service]) }));
+
+  const readinessChecks: ReadinessCheck[] = [
+    {
+      name: 'temporal',
+      check: async () => {
+        await connection.workflowService.getSystemInfo({});
+      },
+    },
+    ...databases.map(({ service, db }) => ({ name: `${service}-database`, check: () => pingDatabase(db) })),
+  ];
+
+  const app = createApp({ client, logger, readinessChecks, approval: config.approval });
+  const server = app.listen(config.api.port, config.api.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info({ url: `http://${config.api.host}:${port}` }, 'api listening');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'api stopping: no new connections, finishing in-flight requests');
+    const forced = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in time; closing them');
+      server.closeAllConnections();
+    }, shutdownGraceMs);
+    forced.unref();
+    server.close(() => {
+      void Promise.all([connection.close(), ...databases.map(({ db }) => db.$disconnect())]).finally(() => {
+        logger.info('api stopped');
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ServiceName } from './temporal/names';
+
+/** The project root, so relative defaults work from any working directory. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function defaultSqliteUrl(service: ServiceName): string {
+  return `file:${path.join(projectRoot, 'data', `${service}.db`)}`;
+}
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine((url) => /^(file:|postgres(ql)?:\/\/)/.test(url), {
+    message: 'must start with file: (SQLite) or postgresql:// (PostgreSQL)',
+  });
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const environmentSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** npm start runs a Temporal dev server unless told that one runs elsewhere. */
+  START_TEMPORAL_DEV_SERVER: flag.default(true),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_DB_FILE: z.string().min(1).default(path.join(projectRoot, 'data', 'temporal.db')),
+  ORDERS_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('orders')),
+  INVENTORY_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('inventory')),
+  PAYMENTS_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('payments')),
+  SHIPPING_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('shipping')),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Orders whose total exceeds this wait for an operator's approval before payment. */
+  APPROVAL_THRESHOLD_CENTS: z.coerce.number().int().nonnegative().default(100_000),
+  /** How long an order waits for approval before it is rejected and compensated. */
+  APPROVAL_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 24h or 2d')
+    .default('24h'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AppConfig = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof environmentSchema>) {
+  const databaseUrls: Record<ServiceName, string> = {
+    orders: env.ORDERS_DATABASE_URL,
+    inventory: env.INVENTORY_DATABASE_URL,
+    payments: env.PAYMENTS_DATABASE_URL,
+    shipping: env.SHIPPING_DATABASE_URL,
+  };
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      startDevServer: env.START_TEMPORAL_DEV_SERVER,
+      uiPort: env.TEMPORAL_UI_PORT,
+      dbFile: env.TEMPORAL_DB_FILE,
+    },
+    databaseUrls,
+    api: { host: env.API_HOST, port: env.API_PORT },
+    approval: { thresholdCents: env.APPROVAL_THRESHOLD_CENTS, timeout: env.APPROVAL_TIMEOUT },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The environment variables this project reads, for docs and the compose check. */
+export const configVariableNames = Object.keys(environmentSchema.shape);
+
+/** Parses the environment once; an invalid variable is named with what it expects. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  return toConfig(parsed.data);
+}

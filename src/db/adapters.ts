@@ -1,0 +1,134 @@
+/**
+ * Driver adapters for the generated clients (Prisma 6.19, engineType
+ * "client"): libsql for SQLite, pg for PostgreSQL.
+ *
+ * SQLite and concurrency, as found in @prisma/adapter-libsql 6.19.3 with
+ * @libsql/client 0.8.1 (local files):
+ *
+ * - One PrismaClient = one adapter = one async mutex. A transaction holds the
+ *   mutex from BEGIN to COMMIT/ROLLBACK, so within a process the interactive
+ *   transactions of one client run one at a time, and plain queries wait for
+ *   the open transaction too. Several activities in flight in one worker
+ *   therefore queue, they never meet SQLITE_BUSY among themselves. (Corollary:
+ *   inside `$transaction(async (tx) => ...)` use only `tx`; a query on the
+ *   outer client waits for the mutex the transaction holds until the
+ *   transaction times out.)
+ * - Queued transactions count against Prisma's `maxWait` (default 2 s): 30
+ *   concurrent transactions holding ~100 ms each made 12 fail with P2028
+ *   "Unable to start a transaction in the given time". SQLite clients get a
+ *   longer default maxWait ({@link sqliteTransactionOptions}).
+ * - @libsql/client gives its connection to each transaction and opens a new
+ *   one for the next statement; libsql opens connections with busy_timeout 0
+ *   (and foreign_keys on). So a PRAGMA run once through Prisma applies to a
+ *   connection that is soon gone. The wrapper below sets busy_timeout on every
+ *   connection the client opens. This matters between processes (the API and
+ *   a worker on one file): without it a writer that meets another process's
+ *   lock fails at once with SQLITE_BUSY (P1008 "Operation has timed out").
+ *   libsql runs statements synchronously, so a busy wait blocks that
+ *   process's event loop for up to the timeout: keep one client per database
+ *   per process (two clients on one file in one process would make each other
+ *   wait the full timeout).
+ * - The adapter begins transactions DEFERRED. A deferred transaction that
+ *   reads, then writes after another connection committed gets SQLITE_BUSY
+ *   at once, whatever busy_timeout says (it cannot upgrade its stale
+ *   snapshot). The wrapper begins them IMMEDIATE, taking the write lock up
+ *   front, where busy_timeout applies. In-process this changes nothing (the
+ *   mutex already serialises), across processes it turns failures into waits.
+ * - journal_mode=WAL (persistent, set on first use): readers and the writer
+ *   of other processes no longer block each other.
+ */
+import type { Client, Config as LibsqlConfig, Transaction, TransactionMode } from '@libsql/client';
+import { PrismaLibSQL } from '@prisma/adapter-libsql';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { DatabaseProvider } from './layout';
+import { assertSupportedPostgresUrl, normalizeSqliteUrl } from './url';
+
+export interface SqliteOptions {
+  /** How long a statement waits for another process's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Switch the database to WAL (default true). */
+  wal?: boolean;
+}
+
+export const defaultSqliteBusyTimeoutMs = 5_000;
+
+/**
+ * Interactive transaction defaults per provider. SQLite: a transaction may
+ * queue behind the others of its process (see above), so it may wait longer
+ * to start. PostgreSQL: Prisma's defaults (the pool runs up to 10 at once).
+ */
+export const transactionOptions: Record<DatabaseProvider, { maxWait: number; timeout: number }> = {
+  sqlite: { maxWait: 30_000, timeout: 10_000 },
+  postgres: { maxWait: 2_000, timeout: 5_000 },
+};
+
+/**
+ * A libsql Client that prepares every connection it opens (busy_timeout, and
+ * WAL once) and begins transactions IMMEDIATE. Only the methods the Prisma
+ * adapter calls are intercepted; the adapter's mutex guarantees they never
+ * overlap, so the "fresh connection" flag needs no locking.
+ */
+function preparedConnections(client: Client, options: Required<SqliteOptions>): Client {
+  let freshConnection = true;
+  let walChecked = !options.wal;
+  async function prepare(): Promise<void> {
+    if (!freshConnection) return;
+    freshConnection = false;
+    await client.execute(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    if (!walChecked) {
+      walChecked = true;
+      await client.execute('PRAGMA journal_mode = WAL');
+    }
+  }
+  return new Proxy(client, {
+    get(target, property) {
+      switch (property) {
+        case 'execute':
+        case 'batch':
+        case 'executeMultiple':
+          return async (...args: unknown[]) => {
+            await prepare();
+            return (target[property] as (...a: unknown[]) => Promise<unknown>)(...args);
+          };
+        case 'transaction':
+          return async (_mode?: TransactionMode): Promise<Transaction> => {
+            await prepare();
+            const transaction = await target.transaction('write'); // BEGIN IMMEDIATE
+            freshConnection = true; // the client opens a new connection next time
+            return transaction;
+          };
+        default: {
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        }
+      }
+    },
+  });
+}
+
+class PreparedPrismaLibSQL extends PrismaLibSQL {
+  constructor(
+    config: LibsqlConfig,
+    private readonly sqliteOptions: Required<SqliteOptions>,
+  ) {
+    super(config);
+  }
+
+  override createClient(config: LibsqlConfig): Client {
+    return preparedConnections(super.createClient(config), this.sqliteOptions);
+  }
+}
+
+/** The SQLite adapter for a `file:` URL (relative paths resolve against the project root). */
+export function sqliteAdapter(url: string, options: SqliteOptions = {}): PrismaLibSQL {
+  return new PreparedPrismaLibSQL(
+    { url: normalizeSqliteUrl(url) },
+    { busyTimeoutMs: options.busyTimeoutMs ?? defaultSqliteBusyTimeoutMs, wal: options.wal ?? true },
+  );
+}
+
+/** The PostgreSQL adapter (@prisma/adapter-pg 6.19, matching @prisma/client). */
+export function postgresAdapter(url: string): PrismaPg {
+  assertSupportedPostgresUrl(url);
+  return new PrismaPg({ connectionString: url.trim() });
+}

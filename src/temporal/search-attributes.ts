@@ -1,0 +1,19 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes of order runs, so the Web UI can find orders by
+ * state, e.g. `NeedsAttention = true` or `OrderStatus = "failed"`. The dev
+ * server registers them at start; a production namespace needs them added
+ * once (see the README).
+ */
+export const orderIdAttribute = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+export const customerIdAttribute = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
+export const orderStatusAttribute = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
+export const needsAttentionAttribute = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL);
+
+export const orderSearchAttributes = [
+  orderIdAttribute,
+  customerIdAttribute,
+  orderStatusAttribute,
+  needsAttentionAttribute,
+];

@@ -1,0 +1,60 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { applyMigrations, createServiceDb, seedCatalogue } from '../db';
+import { createLogger } from '../logger';
+import { serviceNames, type ServiceName } from '../temporal/names';
+import { createServiceWorker, serviceActivities } from './service-worker';
+
+/** `tsx src/workers/main.ts <service>`: migrates the service's database, then polls its queue. */
+async function main(): Promise<void> {
+  const service = process.argv[2];
+  if (!serviceNames.includes(service as ServiceName)) {
+    throw new Error(`Usage: tsx src/workers/main.ts <${serviceNames.join('|')}> (got ${service ?? 'nothing'})`);
+  }
+  await runServiceWorker(service as ServiceName);
+}
+
+async function runServiceWorker(service: ServiceName): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(`worker:${service}`, config.logLevel);
+  const url = config.databaseUrls[service];
+
+  await prepareDatabase(service, url);
+  const db = createServiceDb(service, url);
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((error: unknown) => {
+    throw new Error(
+      `Cannot reach Temporal at ${config.temporal.address} (${error instanceof Error ? error.message : String(error)}). ` +
+        'Start one with `npm start`, or set TEMPORAL_ADDRESS.',
+    );
+  });
+  try {
+    const worker = await createServiceWorker(service, serviceActivities(service, db), { connection, namespace: config.temporal.namespace });
+    logger.info({ taskQueue: worker.options.taskQueue }, 'worker polling');
+    // Tells `npm start` (when it is the parent) that the database is migrated and the queue polled.
+    process.send?.({ ready: true });
+    // Resolves once SIGINT/SIGTERM has drained in-flight tasks (the SDK installs those handlers).
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await connection.close();
+    await db.$disconnect();
+  }
+}
+
+/** Brings the service's database to the latest migration; inventory also gets its catalogue. */
+async function prepareDatabase(service: ServiceName, url: string): Promise<void> {
+  await applyMigrations(service, url);
+  if (service !== 'inventory') return;
+  const inventory = createServiceDb('inventory', url);
+  try {
+    await seedCatalogue(inventory);
+  } finally {
+    await inventory.$disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

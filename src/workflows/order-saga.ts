@@ -1,0 +1,413 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { InventoryActivities } from '../activities/inventory';
+import type { OrdersActivities } from '../activities/orders';
+import type { PaymentsActivities } from '../activities/payments';
+import type { ShippingActivities } from '../activities/shipping';
+import { formatCents } from '../domain/order';
+import { isRejectionType } from '../domain/rejections';
+import { taskQueues } from '../temporal/names';
+import {
+  customerIdAttribute,
+  needsAttentionAttribute,
+  orderIdAttribute,
+  orderStatusAttribute,
+} from '../temporal/search-attributes';
+import {
+  cancelOrder,
+  decideApproval,
+  getOrderState,
+  orderFailureTypes,
+  resolveCompensation,
+  type ApprovalDecision,
+  type CancelOrderRequest,
+  type CompensationName,
+  type CompensationRecord,
+  type OperatorResolution,
+  type OrderFailure,
+  type OrderSagaInput,
+  type OrderSagaState,
+  type OrderStatus,
+  type OrderStep,
+} from './definitions';
+
+/**
+ * Steps retry transient faults with backoff. Business rejections are thrown
+ * as non-retryable by the services and stop the saga at once.
+ */
+const stepOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+};
+
+/**
+ * Compensations get a longer budget (about ten minutes). Past it the saga
+ * does not give up: it waits for an operator to retry or resolve by hand.
+ */
+const compensationOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 14 },
+};
+
+function serviceActivities(options: ActivityOptions) {
+  return {
+    orders: proxyActivities<OrdersActivities>({ ...options, taskQueue: taskQueues.orders }),
+    inventory: proxyActivities<InventoryActivities>({ ...options, taskQueue: taskQueues.inventory }),
+    payments: proxyActivities<PaymentsActivities>({ ...options, taskQueue: taskQueues.payments }),
+    shipping: proxyActivities<ShippingActivities>({ ...options, taskQueue: taskQueues.shipping }),
+  };
+}
+
+const steps = serviceActivities(stepOptions);
+const compensations = serviceActivities(compensationOptions);
+
+/** Ends the saga's forward path with a known reason; caught by the saga itself. */
+class SagaStop extends Error {
+  override name = 'SagaStop';
+  constructor(readonly failure: OrderFailure) {
+    super(failure.message);
+  }
+}
+
+interface PendingCompensation {
+  step: OrderStep;
+  compensation: CompensationName;
+  run: () => Promise<unknown>;
+}
+
+const cancellableStatuses: readonly OrderStatus[] = ['running', 'awaiting-approval'];
+
+/**
+ * An order as a saga: each step runs in its own service, each completed step
+ * pushes its compensation, and on failure or cancellation the compensations
+ * run in reverse order until every one has succeeded or an operator has
+ * resolved it.
+ */
+export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> {
+  const { workflowId } = workflowInfo();
+  const keyOf = (step: OrderStep) => `${workflowId}:${step}`;
+  const { orderId } = input;
+
+  const state: OrderSagaState = {
+    orderId,
+    status: 'running',
+    currentStep: null,
+    completedSteps: [],
+    compensations: [],
+    totalCents: null,
+    paymentId: null,
+    shipmentId: null,
+    trackingNumber: null,
+    failure: null,
+    cancellationReason: null,
+  };
+  const stack: PendingCompensation[] = [];
+  let cancellation: CancelOrderRequest | undefined;
+  let approval: ApprovalDecision | undefined;
+  let resolution: OperatorResolution | undefined;
+
+  setHandler(getOrderState, () => state);
+
+  setHandler(
+    cancelOrder,
+    (request) => {
+      cancellation ??= request;
+      state.cancellationReason ??= request.reason;
+      return state;
+    },
+    {
+      validator: (_request: CancelOrderRequest) => {
+        if (!cancellableStatuses.includes(state.status) || state.currentStep === 'confirm-order') {
+          throw ApplicationFailure.nonRetryable(
+            `Order ${orderId} can no longer be cancelled: it is ${state.currentStep === 'confirm-order' ? 'being confirmed' : state.status}`,
+            'OrderNotCancellable',
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    decideApproval,
+    (decision) => {
+      approval = decision;
+      return state;
+    },
+    {
+      validator: (_decision: ApprovalDecision) => {
+        if (state.status !== 'awaiting-approval' || approval !== undefined) {
+          throw ApplicationFailure.nonRetryable(`Order ${orderId} is not awaiting approval: it is ${state.status}`, 'NotAwaitingApproval');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    resolveCompensation,
+    (request) => {
+      resolution = request;
+      return state;
+    },
+    {
+      validator: (_request: OperatorResolution) => {
+        if (state.status !== 'needs-attention' || resolution !== undefined) {
+          throw ApplicationFailure.nonRetryable(`Order ${orderId} has no compensation awaiting an operator: it is ${state.status}`, 'NothingToResolve');
+        }
+      },
+    },
+  );
+
+  // A cancellation from outside (the Web UI's Cancel, `temporal workflow
+  // cancel`) takes the same path as the cancelOrder update: the step in flight
+  // finishes, so its compensation is known, and then the saga unwinds.
+  CancellationScope.current().cancelRequested.catch(() => {
+    cancellation ??= { reason: 'The workflow run was cancelled' };
+    state.cancellationReason ??= cancellation.reason;
+  });
+
+  function publish(status: OrderStatus): void {
+    state.status = status;
+    upsertSearchAttributes([
+      { key: orderStatusAttribute, value: status },
+      { key: needsAttentionAttribute, value: status === 'needs-attention' },
+    ]);
+    describeProgress();
+  }
+
+  function describeProgress(): void {
+    const lines = [`**${state.status}**${state.currentStep ? ` — ${state.currentStep}` : ''}`];
+    if (state.totalCents !== null) lines.push(`Total: ${formatCents(state.totalCents)}`);
+    if (state.completedSteps.length > 0) lines.push(`Completed: ${state.completedSteps.join(', ')}`);
+    if (state.failure) lines.push(`Stopped at ${state.failure.step}: ${state.failure.message}`);
+    for (const record of state.compensations) {
+      lines.push(`- ${record.compensation}: ${record.status}${record.lastError ? ` (${record.lastError})` : ''}`);
+    }
+    setCurrentDetails(lines.join('\n'));
+  }
+
+  function stopIfCancelled(nextStep: OrderStep): void {
+    if (cancellation) {
+      throw new SagaStop({ step: nextStep, type: orderFailureTypes.cancelled, message: cancellation.reason });
+    }
+  }
+
+  /**
+   * Runs a step to completion even if the run is cancelled meanwhile, and
+   * pushes its compensation unless the service rejected the step outright
+   * (a rejection changes nothing). A step whose retries ran out may or may
+   * not have taken effect, so it is compensated too; the services make that
+   * safe (a compensation of nothing is a no-op, and it fences late retries).
+   */
+  async function runStep<T>(
+    step: OrderStep,
+    execute: () => Promise<T>,
+    compensation?: Omit<PendingCompensation, 'step'>,
+  ): Promise<T> {
+    stopIfCancelled(step);
+    state.currentStep = step;
+    describeProgress();
+    try {
+      const result = await CancellationScope.nonCancellable(execute);
+      state.completedSteps.push(step);
+      if (compensation) stack.push({ step, ...compensation });
+      return result;
+    } catch (error) {
+      const failure = toOrderFailure(step, error);
+      if (compensation && !isRejectionType(failure.type)) stack.push({ step, ...compensation });
+      throw new SagaStop(failure);
+    } finally {
+      state.currentStep = null;
+    }
+  }
+
+  async function awaitApproval(thresholdCents: number): Promise<void> {
+    const step: OrderStep = 'await-approval';
+    stopIfCancelled(step);
+    state.currentStep = step;
+    publish('awaiting-approval');
+    const decided = await CancellationScope.nonCancellable(() =>
+      condition(() => approval !== undefined || cancellation !== undefined, input.approvalTimeout),
+    );
+    state.currentStep = null;
+    publish('running');
+    stopIfCancelled(step);
+    if (!decided || !approval) {
+      throw new SagaStop({
+        step,
+        type: orderFailureTypes.approvalTimedOut,
+        message: `No approval decision within ${input.approvalTimeout} for a total over ${formatCents(thresholdCents)}`,
+      });
+    }
+    if (!approval.approved) {
+      throw new SagaStop({
+        step,
+        type: orderFailureTypes.approvalRejected,
+        message: `Rejected by ${approval.decidedBy}${approval.comment ? `: ${approval.comment}` : ''}`,
+      });
+    }
+    state.completedSteps.push(step);
+  }
+
+  /** Unwinds the stack in reverse; a compensation that cannot finish waits for an operator. */
+  async function compensate(): Promise<void> {
+    const pending = [...stack].reverse();
+    const records: CompensationRecord[] = pending.map(({ step, compensation }) => ({
+      step,
+      compensation,
+      status: 'pending',
+      runs: 0,
+    }));
+    state.compensations = records;
+    publish('compensating');
+    for (const [index, { run }] of pending.entries()) {
+      const record = records[index]!;
+      for (;;) {
+        record.status = 'running';
+        record.runs += 1;
+        describeProgress();
+        try {
+          await run();
+          record.status = 'completed';
+          describeProgress();
+          break;
+        } catch (error) {
+          if (!(error instanceof ActivityFailure)) throw error;
+          record.status = 'failed';
+          record.lastError = error.cause?.message ?? error.message;
+          publish('needs-attention');
+          await condition(() => resolution !== undefined);
+          const { action, note } = resolution!;
+          resolution = undefined;
+          record.operatorNote = note;
+          publish('compensating');
+          if (action === 'mark-resolved') {
+            record.status = 'resolved-manually';
+            describeProgress();
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  upsertSearchAttributes([
+    { key: orderIdAttribute, value: orderId },
+    { key: customerIdAttribute, value: input.customerId },
+  ]);
+  publish('running');
+
+  const reasonForCompensation = () => state.failure?.message ?? 'Order compensated';
+
+  try {
+    await runStep(
+      'create-order',
+      () =>
+        steps.orders.createOrder({
+          key: keyOf('create-order'),
+          orderId,
+          workflowId,
+          customerId: input.customerId,
+          items: input.items,
+        }),
+      {
+        compensation: 'cancel-order',
+        run: () =>
+          compensations.orders.cancelOrder({ stepKey: keyOf('create-order'), orderId, reason: reasonForCompensation() }),
+      },
+    );
+
+    const reservation = await runStep(
+      'reserve-stock',
+      () => steps.inventory.reserveStock({ key: keyOf('reserve-stock'), orderId, items: input.items }),
+      {
+        compensation: 'release-stock',
+        run: () => compensations.inventory.releaseStock({ stepKey: keyOf('reserve-stock'), orderId }),
+      },
+    );
+    state.totalCents = reservation.totalCents;
+
+    if (reservation.totalCents > input.approvalThresholdCents) {
+      await awaitApproval(input.approvalThresholdCents);
+    }
+
+    const payment = await runStep(
+      'charge-payment',
+      () =>
+        steps.payments.chargePayment({
+          key: keyOf('charge-payment'),
+          orderId,
+          amountCents: reservation.totalCents,
+          paymentToken: input.paymentToken,
+        }),
+      {
+        compensation: 'refund-payment',
+        run: () => compensations.payments.refundPayment({ stepKey: keyOf('charge-payment'), orderId }),
+      },
+    );
+    state.paymentId = payment.paymentId;
+
+    const shipment = await runStep(
+      'create-shipment',
+      () =>
+        steps.shipping.createShipment({
+          key: keyOf('create-shipment'),
+          orderId,
+          address: input.shippingAddress,
+        }),
+      {
+        compensation: 'cancel-shipment',
+        run: () => compensations.shipping.cancelShipment({ stepKey: keyOf('create-shipment'), orderId }),
+      },
+    );
+    state.shipmentId = shipment.shipmentId;
+    state.trackingNumber = shipment.trackingNumber;
+
+    await runStep('confirm-order', () =>
+      steps.orders.confirmOrder({
+        key: keyOf('confirm-order'),
+        orderId,
+        totalCents: reservation.totalCents,
+        paymentId: payment.paymentId,
+        shipmentId: shipment.shipmentId,
+      }),
+    );
+    publish('confirmed');
+    return state;
+  } catch (error) {
+    if (!(error instanceof SagaStop)) throw error;
+    state.failure = error.failure;
+    await CancellationScope.nonCancellable(compensate);
+    const cancelled = error.failure.type === orderFailureTypes.cancelled;
+    publish(cancelled ? 'cancelled' : 'failed');
+    throw ApplicationFailure.create({
+      type: cancelled ? orderFailureTypes.cancelled : orderFailureTypes.failed,
+      message: `Order ${orderId} ${cancelled ? 'cancelled' : 'failed'} at ${error.failure.step}: ${error.failure.message}`,
+      nonRetryable: true,
+      details: [state],
+    });
+  }
+}
+
+/** What stopped a step: a service's rejection, or retries that ran out. */
+function toOrderFailure(step: OrderStep, error: unknown): OrderFailure {
+  if (!(error instanceof ActivityFailure)) throw error;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && isRejectionType(cause.type ?? undefined)) {
+    return { step, type: cause.type!, message: cause.message };
+  }
+  return {
+    step,
+    type: orderFailureTypes.stepFailed,
+    message: `${step} did not succeed within its retry budget: ${cause?.message ?? error.message}`,
+  };
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../src/api/app';
+import { orderIdForIdempotencyKey } from '../src/api/orders';
+
+// Nothing listens here: a request that got as far as Temporal would answer
+// 503, so every 4xx below proves the API refused it before starting anything.
+const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' });
+const client = new Client({ connection });
+let databaseUp = true;
+
+const app = createApp({
+  client,
+  logger: pino({ level: 'silent' }),
+  approval: { thresholdCents: 100_000, timeout: '24h' },
+  readinessChecks: [
+    {
+      name: 'orders-database',
+      check: async () => {
+        if (!databaseUp) throw new Error('connection refused');
+      },
+    },
+  ],
+});
+
+after(() => connection.close());
+
+const validOrder = {
+  customerId: 'cus_1',
+  items: [{ sku: 'SKU-MUG', quantity: 1 }],
+  payment: { token: 'tok_visa' },
+  shippingAddress: { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' },
+};
+
+function postOrder(body: unknown, key: string | null = 'key-1') {
+  const call = request(app).post('/orders').set('content-type', 'application/json');
+  if (key !== null) call.set('Idempotency-Key', key);
+  return call.send(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+function assertProblem(response: request.Response, status: number, title: string): void {
+  assert.equal(response.status, status, JSON.stringify(response.body));
+  assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+  assert.equal(response.body.status, status);
+  assert.equal(response.body.title, title);
+  assert.equal(typeof response.body.detail, 'string');
+  assert.doesNotMatch(JSON.stringify(response.body), /\n\s+at /, 'no stack trace');
+}
+
+describe('POST /orders refuses bad input before starting anything', () => {
+  test('missing Idempotency-Key: 400 naming the header', async () => {
+    const response = await postOrder(validOrder, null);
+    assertProblem(response, 400, 'Invalid request');
+    assert.deepEqual(response.body.errors, [{ field: 'Idempotency-Key', message: 'Invalid input: expected string, received undefined' }]);
+  });
+
+  test('invalid fields: 400 with one error per field', async () => {
+    const response = await postOrder({
+      ...validOrder,
+      items: [{ sku: 'SKU-MUG', quantity: 0 }, { sku: 'SKU-MUG', quantity: 1 }],
+      shippingAddress: { ...validOrder.shippingAddress, country: 'usa' },
+      extra: true,
+    });
+    assertProblem(response, 400, 'Invalid request');
+    const fields = (response.body.errors as { field: string }[]).map((error) => error.field).sort();
+    assert.deepEqual(fields, ['(body)', 'items', 'items.0.quantity', 'shippingAddress.country']);
+  });
+
+  test('wrong types and missing fields', async () => {
+    const response = await postOrder({ customerId: 7, items: 'mug' });
+    assertProblem(response, 400, 'Invalid request');
+    const fields = (response.body.errors as { field: string }[]).map((error) => error.field).sort();
+    assert.deepEqual(fields, ['customerId', 'items', 'payment', 'shippingAddress']);
+  });
+
+  test('malformed JSON: 400', async () => {
+    assertProblem(await postOrder('{"customerId": '), 400, 'Malformed JSON');
+  });
+
+  test('wrong content type: 415', async () => {
+    const response = await request(app).post('/orders').set('Idempotency-Key', 'k').set('content-type', 'text/plain').send('hello');
+    assertProblem(response, 415, 'Unsupported media type');
+  });
+
+  test('a huge body: 413', async () => {
+    const response = await postOrder({ ...validOrder, customerId: 'x'.repeat(100_000) });
+    assertProblem(response, 413, 'Body too large');
+  });
+
+  test('a JSON array or null instead of an object: 400', async () => {
+    assertProblem(await postOrder('[]'), 400, 'Invalid request');
+    assertProblem(await postOrder('null'), 400, 'Malformed JSON');
+  });
+});
+
+describe('order lookups and messages', () => {
+  test('an id that cannot be an order is 404 without asking Temporal', async () => {
+    assertProblem(await request(app).get('/orders/not-an-order'), 404, 'Order not found');
+    assertProblem(await request(app).post('/orders/nope/cancel'), 404, 'Order not found');
+  });
+
+  test('approve needs who decided: 400', async () => {
+    const response = await request(app)
+      .post(`/orders/${orderIdForIdempotencyKey('x')}/approve`)
+      .set('content-type', 'application/json')
+      .send('{}');
+    assertProblem(response, 400, 'Invalid request');
+  });
+
+  test('Temporal unreachable: 503, not 500', async () => {
+    const response = await request(app).get(`/orders/${orderIdForIdempotencyKey('x')}`);
+    assertProblem(response, 503, 'Service unavailable');
+  });
+
+  test('unknown route: 404 problem', async () => {
+    assertProblem(await request(app).get('/nothing-here'), 404, 'Not found');
+  });
+
+  test('the same idempotency key always names the same order', () => {
+    assert.equal(orderIdForIdempotencyKey('abc'), orderIdForIdempotencyKey('abc'));
+    assert.notEqual(orderIdForIdempotencyKey('abc'), orderIdForIdempotencyKey('abd'));
+    assert.match(orderIdForIdempotencyKey('abc'), /^ord_[0-9a-f]{24}$/);
+  });
+});
+
+describe('health', () => {
+  test('live is always 200', async () => {
+    const response = await request(app).get('/health/live');
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body, { status: 'ok' });
+  });
+
+  test('ready is 200 when every dependency answers and 503 naming the one that does not', async () => {
+    databaseUp = true;
+    const ok = await request(app).get('/health/ready');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body, { status: 'ready', checks: [{ name: 'orders-database', status: 'ok' }] });
+    databaseUp = false;
+    const down = await request(app).get('/health/ready');
+    assert.equal(down.status, 503);
+    assert.deepEqual(down.body, {
+      status: 'not ready',
+      checks: [{ name: 'orders-database', status: 'unavailable', error: 'connection refused' }],
+    });
+  });
+});

@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { rejectionTypes } from '../src/domain/rejections';
+import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames } from '../src/temporal/names';
+import { needsAttentionAttribute, orderSearchAttributes } from '../src/temporal/search-attributes';
+import { startTimeSkippingServer } from '../src/temporal/servers';
+import { createServiceWorker, workflowsPath } from '../src/workers/service-worker';
+import {
+  cancelOrder,
+  decideApproval,
+  getOrderState,
+  orderFailureTypes,
+  resolveCompensation,
+  type OrderSagaInput,
+  type OrderSagaState,
+  type OrderStatus,
+} from '../src/workflows/definitions';
+import type { orderSaga } from '../src/workflows/order-saga';
+import { ScriptedServices, type ActivityName } from './support/scripted-services';
+
+const services = new ScriptedServices();
+let env: TestWorkflowEnvironment;
+let workers: Worker[] = [];
+let workersRunning: Promise<unknown>;
+
+before(async () => {
+  env = await startTimeSkippingServer({ searchAttributes: orderSearchAttributes });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  const activities = services.activities();
+  workers = await Promise.all(
+    serviceNames.map((service) =>
+      createServiceWorker(service, activities[service], {
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        workflowBundle,
+      }),
+    ),
+  );
+  workersRunning = Promise.all(workers.map((worker) => worker.run()));
+});
+
+after(async () => {
+  for (const worker of workers) worker.shutdown();
+  await workersRunning;
+  await env?.teardown();
+});
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+  log: () => undefined,
+};
+
+let sequence = 0;
+function newOrder(overrides: Partial<OrderSagaInput> = {}): OrderSagaInput {
+  sequence += 1;
+  return {
+    orderId: `ord_wf${String(sequence).padStart(22, '0')}`,
+    customerId: 'cus_42',
+    items: [{ sku: 'SKU-MUG', quantity: 2 }],
+    paymentToken: 'tok_visa',
+    shippingAddress: { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' },
+    approvalThresholdCents: 100_000,
+    approvalTimeout: '24h',
+    ...overrides,
+  };
+}
+
+/** An order whose total (one laptop) is above the approval threshold. */
+const needsApproval = { items: [{ sku: 'SKU-LAPTOP', quantity: 1 }] };
+
+function start(input: OrderSagaInput): Promise<WorkflowHandle<typeof orderSaga>> {
+  return env.client.workflow.start<typeof orderSaga>('orderSaga', {
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue: orderWorkflowTaskQueue,
+    args: [input],
+  });
+}
+
+/** The run's end: its state, and the failure type it ended with (if it failed). */
+async function outcome(handle: WorkflowHandle<typeof orderSaga>): Promise<{ state: OrderSagaState; type?: string }> {
+  try {
+    return { state: await handle.result() };
+  } catch (error) {
+    assert.ok(error instanceof WorkflowFailedError, `expected the run to fail, got ${String(error)}`);
+    const cause = error.cause;
+    assert.ok(cause instanceof ApplicationFailure, 'the run fails with the saga outcome');
+    return { state: cause.details?.[0] as OrderSagaState, type: cause.type ?? undefined };
+  }
+}
+
+/** Polls the query in real time: no timer in the run advances meanwhile. */
+async function waitForStatus(handle: WorkflowHandle<typeof orderSaga>, status: OrderStatus): Promise<OrderSagaState> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const state = await handle.query(getOrderState);
+    if (state.status === status) return state;
+    if (Date.now() > deadline) assert.fail(`order stayed ${state.status}, expected ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const forwardSteps: ActivityName[] = ['createOrder', 'reserveStock', 'chargePayment', 'createShipment', 'confirmOrder'];
+
+describe('order saga (time-skipping server)', () => {
+  test('the happy path runs every step once and confirms the order', async () => {
+    const input = newOrder();
+    const { state, type } = await outcome(await start(input));
+    assert.equal(type, undefined);
+    assert.equal(state.status, 'confirmed');
+    assert.deepEqual(services.completed(input.orderId), forwardSteps);
+    assert.deepEqual(state.completedSteps, ['create-order', 'reserve-stock', 'charge-payment', 'create-shipment', 'confirm-order']);
+    assert.deepEqual(state.compensations, []);
+    assert.equal(state.totalCents, 2_400);
+    assert.equal(state.paymentId, `pay_${input.orderId}`);
+    assert.equal(state.shipmentId, `shp_${input.orderId}`);
+  });
+
+  const failures: {
+    name: string;
+    script: Parameters<ScriptedServices['script']>[1];
+    step: string;
+    type: string;
+    /** The steps that succeeded before the failure. */
+    before: ActivityName[];
+    compensations: ActivityName[];
+  }[] = [
+    {
+      name: 'create-order rejected: nothing to compensate',
+      script: { createOrder: { kind: 'reject', type: rejectionTypes.customerBlocked } },
+      step: 'create-order',
+      type: rejectionTypes.customerBlocked,
+      before: [],
+      compensations: [],
+    },
+    {
+      name: 'reserve-stock rejected: the order is cancelled',
+      script: { reserveStock: { kind: 'reject', type: rejectionTypes.outOfStock } },
+      step: 'reserve-stock',
+      type: rejectionTypes.outOfStock,
+      before: ['createOrder'],
+      compensations: ['cancelOrder'],
+    },
+    {
+      name: 'charge-payment declined: stock released, order cancelled',
+      script: { chargePayment: { kind: 'reject', type: rejectionTypes.paymentDeclined } },
+      step: 'charge-payment',
+      type: rejectionTypes.paymentDeclined,
+      before: ['createOrder', 'reserveStock'],
+      compensations: ['releaseStock', 'cancelOrder'],
+    },
+    {
+      name: 'create-shipment rejected: refund, release, cancel',
+      script: { createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable } },
+      step: 'create-shipment',
+      type: rejectionTypes.addressUndeliverable,
+      before: ['createOrder', 'reserveStock', 'chargePayment'],
+      compensations: ['refundPayment', 'releaseStock', 'cancelOrder'],
+    },
+    {
+      name: 'create-shipment out of retries: its own unknown outcome is compensated first',
+      script: { createShipment: { kind: 'failing' } },
+      step: 'create-shipment',
+      type: orderFailureTypes.stepFailed,
+      before: ['createOrder', 'reserveStock', 'chargePayment'],
+      compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
+    },
+    {
+      name: 'confirm-order out of retries: every earlier step is compensated in reverse',
+      script: { confirmOrder: { kind: 'failing' } },
+      step: 'confirm-order',
+      type: orderFailureTypes.stepFailed,
+      before: ['createOrder', 'reserveStock', 'chargePayment', 'createShipment'],
+      compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
+    },
+  ];
+
+  for (const failure of failures) {
+    test(`failure at ${failure.name}`, async () => {
+      const input = newOrder();
+      services.script(input.orderId, failure.script);
+      const { state, type } = await outcome(await start(input));
+      assert.equal(type, orderFailureTypes.failed);
+      assert.equal(state.status, 'failed');
+      assert.equal(state.failure?.step, failure.step);
+      assert.equal(state.failure?.type, failure.type);
+      assert.deepEqual(services.completed(input.orderId), [...failure.before, ...failure.compensations]);
+      assert.deepEqual(
+        state.compensations.map((record) => [record.compensation, record.status, record.runs]),
+        failure.compensations.map((name) => [compensationOf[name], 'completed', 1]),
+      );
+    });
+  }
+
+  test('a transient payment failure is retried to success', async () => {
+    const input = newOrder();
+    services.script(input.orderId, { chargePayment: { kind: 'transient', attempts: 2 } });
+    const { state } = await outcome(await start(input));
+    assert.equal(state.status, 'confirmed');
+    assert.deepEqual(
+      services.calls(input.orderId, 'chargePayment').map((call) => [call.attempt, call.outcome]),
+      [
+        [1, 'error'],
+        [2, 'error'],
+        [3, 'ok'],
+      ],
+    );
+  });
+
+  test('an order over the threshold waits for approval, then completes', async () => {
+    const input = newOrder(needsApproval);
+    const handle = await start(input);
+    const waiting = await waitForStatus(handle, 'awaiting-approval');
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock']);
+    assert.equal(waiting.totalCents, 149_900);
+    await handle.executeUpdate(decideApproval, { args: [{ approved: true, decidedBy: 'ops@example.com' }] });
+    const { state } = await outcome(handle);
+    assert.equal(state.status, 'confirmed');
+    assert.ok(state.completedSteps.includes('await-approval'));
+  });
+
+  test('a rejected approval compensates the reservation and the order', async () => {
+    const input = newOrder(needsApproval);
+    const handle = await start(input);
+    await waitForStatus(handle, 'awaiting-approval');
+    await handle.executeUpdate(decideApproval, { args: [{ approved: false, decidedBy: 'ops', comment: 'fraud check' }] });
+    const { state, type } = await outcome(handle);
+    assert.equal(type, orderFailureTypes.failed);
+    assert.equal(state.failure?.type, orderFailureTypes.approvalRejected);
+    assert.equal(state.failure?.message, 'Rejected by ops: fraud check');
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'releaseStock', 'cancelOrder']);
+  });
+
+  test('no decision within 24 hours rejects the order: a day passes in seconds', async () => {
+    const input = newOrder(needsApproval);
+    const handle = await start(input);
+    await waitForStatus(handle, 'awaiting-approval');
+    const startedAt = Date.now();
+    const { state } = await outcome(handle);
+    const elapsedMs = Date.now() - startedAt;
+    assert.equal(state.failure?.type, orderFailureTypes.approvalTimedOut);
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'releaseStock', 'cancelOrder']);
+    const description = await handle.describe();
+    const simulatedMs = (description.closeTime?.getTime() ?? 0) - description.startTime.getTime();
+    assert.ok(simulatedMs >= 24 * 3600_000, `the run's own clock passed 24 h (it shows ${simulatedMs} ms)`);
+    console.log(`  approval timeout: 24 h of workflow time in ${elapsedMs} ms of wall time`);
+  });
+
+  test('cancel before shipment: the update is accepted and the saga unwinds', async () => {
+    const input = newOrder(needsApproval);
+    const handle = await start(input);
+    await waitForStatus(handle, 'awaiting-approval');
+    const accepted = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'Customer changed their mind' }] });
+    assert.equal(accepted.cancellationReason, 'Customer changed their mind');
+    const { state, type } = await outcome(handle);
+    assert.equal(type, orderFailureTypes.cancelled);
+    assert.equal(state.status, 'cancelled');
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'releaseStock', 'cancelOrder']);
+    assert.equal(services.calls(input.orderId, 'chargePayment').length, 0);
+  });
+
+  test('a cancellation from outside the API takes the same path', async () => {
+    const input = newOrder(needsApproval);
+    const handle = await start(input);
+    await waitForStatus(handle, 'awaiting-approval');
+    await handle.cancel();
+    const { state, type } = await outcome(handle);
+    assert.equal(type, orderFailureTypes.cancelled);
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'releaseStock', 'cancelOrder']);
+    assert.equal(state.cancellationReason, 'The workflow run was cancelled');
+  });
+
+  test('a compensation that keeps failing waits for an operator, whose retry finishes it', async () => {
+    const input = newOrder();
+    let fixed = false;
+    services.script(input.orderId, {
+      createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable },
+      refundPayment: { kind: 'failing', until: () => fixed },
+    });
+    const handle = await start(input);
+    await env.sleep('1 hour'); // longer than the compensation's whole retry budget
+    const stuck = await waitForStatus(handle, 'needs-attention');
+    const refund = stuck.compensations.find((record) => record.compensation === 'refund-payment');
+    assert.equal(refund?.status, 'failed');
+    assert.match(refund?.lastError ?? '', /refundPayment failed transiently/);
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'chargePayment'], 'the unwinding stopped at the refund');
+
+    const description = await handle.describe();
+    assert.equal(description.typedSearchAttributes.get(needsAttentionAttribute), true);
+    await assert.rejects(
+      handle.executeUpdate(cancelOrder, { args: [{ reason: 'too late' }] }),
+      (error: unknown) => error instanceof WorkflowUpdateFailedError && /can no longer be cancelled/.test(error.cause?.message ?? ''),
+    );
+
+    fixed = true;
+    await handle.executeUpdate(resolveCompensation, { args: [{ action: 'retry', note: 'gateway fixed' }] });
+    const { state } = await outcome(handle);
+    assert.equal(state.status, 'failed');
+    assert.deepEqual(
+      state.compensations.map((record) => [record.compensation, record.status, record.runs]),
+      [
+        ['refund-payment', 'completed', 2],
+        ['release-stock', 'completed', 1],
+        ['cancel-order', 'completed', 1],
+      ],
+    );
+    assert.deepEqual(services.completed(input.orderId).slice(-3), ['refundPayment', 'releaseStock', 'cancelOrder']);
+  });
+
+  test('an operator can mark a stuck compensation resolved by hand', async () => {
+    const input = newOrder();
+    services.script(input.orderId, {
+      createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable },
+      refundPayment: { kind: 'failing' },
+    });
+    const handle = await start(input);
+    await env.sleep('1 hour');
+    await waitForStatus(handle, 'needs-attention');
+    await handle.executeUpdate(resolveCompensation, {
+      args: [{ action: 'mark-resolved', note: 'refunded by bank transfer, ticket 812' }],
+    });
+    const { state } = await outcome(handle);
+    assert.deepEqual(
+      state.compensations.map((record) => [record.compensation, record.status]),
+      [
+        ['refund-payment', 'resolved-manually'],
+        ['release-stock', 'completed'],
+        ['cancel-order', 'completed'],
+      ],
+    );
+    assert.equal(state.compensations[0]?.operatorNote, 'refunded by bank transfer, ticket 812');
+    assert.equal(services.calls(input.orderId, 'refundPayment').at(-1)?.outcome, 'error', 'no refund ever succeeded');
+  });
+});
+
+const compensationOf: Partial<Record<ActivityName, string>> = {
+  cancelOrder: 'cancel-order',
+  releaseStock: 'release-stock',
+  refundPayment: 'refund-payment',
+  cancelShipment: 'cancel-shipment',
+};
