@@ -9,6 +9,7 @@
  * Everything lands in the gitignored `.temporal/`; a manifest records what was
  * built so a rerun with everything present returns at once.
  */
+import { stripVTControlCharacters } from 'node:util';
 import { spawn } from 'node:child_process';
 import {
   existsSync,
@@ -87,12 +88,8 @@ async function buildCli(): Promise<void> {
   const go = findOnPath('go')!;
   const { stdout: goVersion } = await run(go, ['env', 'GOVERSION']);
   const version = cliVersion.replace(/^v/, '');
-  say(
-    `building Temporal CLI ${cliVersion} with ${goVersion.trim()} (go install ${cliModule}@${cliVersion})`,
-  );
-  say(
-    'a cold build fetches ~240 modules and compiles for several minutes; later builds reuse the Go caches',
-  );
+  say(`building Temporal CLI ${cliVersion} with ${goVersion.trim()} (go install ${cliModule}@${cliVersion})`);
+  say('a cold build fetches ~240 modules and compiles for several minutes; later builds reuse the Go caches');
   const t = Date.now();
   await streamed(
     go,
@@ -192,9 +189,7 @@ function testServerUpToDate(m: Manifest): boolean {
 
 async function buildTestServer(): Promise<void> {
   const t = Date.now();
-  say(
-    `fetching io.temporal:temporal-test-server:${testServerVersion} and its dependencies from Maven Central (mvn)`,
-  );
+  say(`fetching io.temporal:temporal-test-server:${testServerVersion} and its dependencies from Maven Central (mvn)`);
   mkdirSync(layout.testServerDir, { recursive: true });
   const pom = path.join(layout.testServerDir, 'pom.xml');
   writeFileSync(pom, pomXml());
@@ -218,9 +213,7 @@ async function buildTestServer(): Promise<void> {
   rmSync(layout.testServerLib, { recursive: true, force: true });
   renameSync(staging, layout.testServerLib);
   const jars = readdirSync(layout.testServerLib).filter((f) => f.endsWith('.jar')).length;
-  say(
-    `fetched ${jars} jars into ${path.relative(process.cwd(), layout.testServerLib)} in ${elapsed(t)}`,
-  );
+  say(`fetched ${jars} jars into ${path.relative(process.cwd(), layout.testServerLib)} in ${elapsed(t)}`);
   writeWrapper();
   writeManifest((m) => {
     m.testServer = {
@@ -244,22 +237,14 @@ function writeWrapper(): void {
 // Plumbing
 
 /** Runs a long build, prefixing its output and printing a heartbeat so a quiet compile does not look hung. */
-async function streamed(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  label: string,
-): Promise<void> {
+async function streamed(command: string, args: string[], env: NodeJS.ProcessEnv, label: string): Promise<void> {
   const t = Date.now();
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail: string[] = [];
   let downloads = 0;
   const onData = (chunk: Buffer): void => {
     // mvn -q still emits bare colour resets; drop escapes so empty lines can be skipped.
-    for (const line of chunk
-      .toString()
-      .replace(/\x1b\[[0-9;]*m/g, '')
-      .split('\n')) {
+    for (const line of stripVTControlCharacters(chunk.toString()).split('\n')) {
       if (!line.trim()) continue;
       tail = [...tail.slice(-39), line];
       // ~240 "go: downloading" lines on a cold build are noise; count them instead.
@@ -270,17 +255,14 @@ async function streamed(
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   const heartbeat = setInterval(() => {
-    say(
-      `  ${label} still running (${elapsed(t)}${downloads ? `, ${downloads} modules downloaded` : ''})`,
-    );
+    say(`  ${label} still running (${elapsed(t)}${downloads ? `, ${downloads} modules downloaded` : ''})`);
   }, 20_000);
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', resolve);
     });
-    if (code !== 0)
-      throw new Error(`${label} failed (exit ${code}); last output:\n${tail.join('\n')}`);
+    if (code !== 0) throw new Error(`${label} failed (exit ${code}); last output:\n${tail.join('\n')}`);
   } finally {
     clearInterval(heartbeat);
   }

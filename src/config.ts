@@ -18,9 +18,7 @@ const databaseUrl = z
   });
 
 const port = z.coerce.number().int().min(0).max(65535);
-const flag = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const environmentSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -28,7 +26,10 @@ const environmentSchema = z.object({
   /** npm start runs a Temporal dev server unless told that one runs elsewhere. */
   START_TEMPORAL_DEV_SERVER: flag.default(true),
   TEMPORAL_UI_PORT: port.default(8233),
-  TEMPORAL_DB_FILE: z.string().min(1).default(path.join(projectRoot, 'data', 'temporal.db')),
+  TEMPORAL_DB_FILE: z
+    .string()
+    .min(1)
+    .default(path.join(projectRoot, 'data', 'temporal.db')),
   ORDERS_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('orders')),
   INVENTORY_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('inventory')),
   PAYMENTS_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('payments')),

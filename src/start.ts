@@ -134,7 +134,9 @@ async function main(): Promise<void> {
   say(`ready. API: ${apiUrl}   Web UI: ${uiUrl}   (Ctrl-C to stop)`);
   say(`try: curl -s -X POST ${apiUrl}/orders -H 'Idempotency-Key: demo-1' -H 'content-type: application/json' \\`);
   say(`       -d '{"customerId":"cus_demo","items":[{"sku":"SKU-MUG","quantity":2}],"payment":{"token":"tok_visa"},`);
-  say(`            "shippingAddress":{"recipient":"Ada","line1":"1 Loop St","city":"Springfield","postalCode":"12345","country":"US"}}'`);
+  say(
+    `            "shippingAddress":{"recipient":"Ada","line1":"1 Loop St","city":"Springfield","postalCode":"12345","country":"US"}}'`,
+  );
 }
 
 main().catch(async (error: unknown) => {

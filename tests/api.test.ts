@@ -41,38 +41,51 @@ function postOrder(body: unknown, key: string | null = 'key-1') {
   return call.send(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-function assertProblem(response: request.Response, status: number, title: string): void {
-  assert.equal(response.status, status, JSON.stringify(response.body));
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { field: string; message: string }[];
+}
+
+function assertProblem(response: request.Response, status: number, title: string): Problem {
+  const body = response.body as Problem;
+  assert.equal(response.status, status, JSON.stringify(body));
   assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
-  assert.equal(response.body.status, status);
-  assert.equal(response.body.title, title);
-  assert.equal(typeof response.body.detail, 'string');
-  assert.doesNotMatch(JSON.stringify(response.body), /\n\s+at /, 'no stack trace');
+  assert.equal(body.status, status);
+  assert.equal(body.title, title);
+  assert.equal(typeof body.detail, 'string');
+  assert.doesNotMatch(JSON.stringify(body), /\n\s+at /, 'no stack trace');
+  return body;
 }
 
 describe('POST /orders refuses bad input before starting anything', () => {
   test('missing Idempotency-Key: 400 naming the header', async () => {
-    const response = await postOrder(validOrder, null);
-    assertProblem(response, 400, 'Invalid request');
-    assert.deepEqual(response.body.errors, [{ field: 'Idempotency-Key', message: 'Invalid input: expected string, received undefined' }]);
+    const problem = assertProblem(await postOrder(validOrder, null), 400, 'Invalid request');
+    assert.deepEqual(problem.errors, [
+      { field: 'Idempotency-Key', message: 'Invalid input: expected string, received undefined' },
+    ]);
   });
 
   test('invalid fields: 400 with one error per field', async () => {
     const response = await postOrder({
       ...validOrder,
-      items: [{ sku: 'SKU-MUG', quantity: 0 }, { sku: 'SKU-MUG', quantity: 1 }],
+      items: [
+        { sku: 'SKU-MUG', quantity: 0 },
+        { sku: 'SKU-MUG', quantity: 1 },
+      ],
       shippingAddress: { ...validOrder.shippingAddress, country: 'usa' },
       extra: true,
     });
-    assertProblem(response, 400, 'Invalid request');
-    const fields = (response.body.errors as { field: string }[]).map((error) => error.field).sort();
+    const problem = assertProblem(response, 400, 'Invalid request');
+    const fields = (problem.errors ?? []).map((error) => error.field).sort();
     assert.deepEqual(fields, ['(body)', 'items', 'items.0.quantity', 'shippingAddress.country']);
   });
 
   test('wrong types and missing fields', async () => {
-    const response = await postOrder({ customerId: 7, items: 'mug' });
-    assertProblem(response, 400, 'Invalid request');
-    const fields = (response.body.errors as { field: string }[]).map((error) => error.field).sort();
+    const problem = assertProblem(await postOrder({ customerId: 7, items: 'mug' }), 400, 'Invalid request');
+    const fields = (problem.errors ?? []).map((error) => error.field).sort();
     assert.deepEqual(fields, ['customerId', 'items', 'payment', 'shippingAddress']);
   });
 
@@ -81,7 +94,11 @@ describe('POST /orders refuses bad input before starting anything', () => {
   });
 
   test('wrong content type: 415', async () => {
-    const response = await request(app).post('/orders').set('Idempotency-Key', 'k').set('content-type', 'text/plain').send('hello');
+    const response = await request(app)
+      .post('/orders')
+      .set('Idempotency-Key', 'k')
+      .set('content-type', 'text/plain')
+      .send('hello');
     assertProblem(response, 415, 'Unsupported media type');
   });
 

@@ -116,7 +116,13 @@ describe('order saga (time-skipping server)', () => {
     assert.equal(type, undefined);
     assert.equal(state.status, 'confirmed');
     assert.deepEqual(services.completed(input.orderId), forwardSteps);
-    assert.deepEqual(state.completedSteps, ['create-order', 'reserve-stock', 'charge-payment', 'create-shipment', 'confirm-order']);
+    assert.deepEqual(state.completedSteps, [
+      'create-order',
+      'reserve-stock',
+      'charge-payment',
+      'create-shipment',
+      'confirm-order',
+    ]);
     assert.deepEqual(state.compensations, []);
     assert.equal(state.totalCents, 2_400);
     assert.equal(state.paymentId, `pay_${input.orderId}`);
@@ -230,7 +236,9 @@ describe('order saga (time-skipping server)', () => {
     const input = newOrder(needsApproval);
     const handle = await start(input);
     await waitForStatus(handle, 'awaiting-approval');
-    await handle.executeUpdate(decideApproval, { args: [{ approved: false, decidedBy: 'ops', comment: 'fraud check' }] });
+    await handle.executeUpdate(decideApproval, {
+      args: [{ approved: false, decidedBy: 'ops', comment: 'fraud check' }],
+    });
     const { state, type } = await outcome(handle);
     assert.equal(type, orderFailureTypes.failed);
     assert.equal(state.failure?.type, orderFailureTypes.approvalRejected);
@@ -290,13 +298,18 @@ describe('order saga (time-skipping server)', () => {
     const refund = stuck.compensations.find((record) => record.compensation === 'refund-payment');
     assert.equal(refund?.status, 'failed');
     assert.match(refund?.lastError ?? '', /refundPayment failed transiently/);
-    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'chargePayment'], 'the unwinding stopped at the refund');
+    assert.deepEqual(
+      services.completed(input.orderId),
+      ['createOrder', 'reserveStock', 'chargePayment'],
+      'the unwinding stopped at the refund',
+    );
 
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(needsAttentionAttribute), true);
     await assert.rejects(
       handle.executeUpdate(cancelOrder, { args: [{ reason: 'too late' }] }),
-      (error: unknown) => error instanceof WorkflowUpdateFailedError && /can no longer be cancelled/.test(error.cause?.message ?? ''),
+      (error: unknown) =>
+        error instanceof WorkflowUpdateFailedError && /can no longer be cancelled/.test(error.cause?.message ?? ''),
     );
 
     fixed = true;

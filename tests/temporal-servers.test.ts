@@ -74,10 +74,7 @@ test(
       const realMs = performance.now() - realBefore;
       const skippedMs = (await env.currentTimeMs()) - serverBefore;
 
-      assert.ok(
-        skippedMs >= twoDaysMs,
-        `server clock moved ${skippedMs} ms, expected at least two days`,
-      );
+      assert.ok(skippedMs >= twoDaysMs, `server clock moved ${skippedMs} ms, expected at least two days`);
       assert.ok(realMs < 10_000, `sleeping two days took ${Math.round(realMs)} ms of real time`);
     } finally {
       await env.teardown();
@@ -86,50 +83,42 @@ test(
   },
 );
 
-test(
-  'dev server: the frontend answers gRPC and the Web UI answers HTTP',
-  { timeout: serverTimeout },
-  async (t) => {
-    const port = await freePort();
-    const uiPort = await freePort();
-    const namespace = 'servers-test';
-    const started = performance.now();
-    const env = await startDevServer({ port, uiPort, namespace, ip: '127.0.0.1' });
-    t.diagnostic(`dev server up in ${Math.round(performance.now() - started)} ms`);
-    try {
-      assert.equal(env.address, `127.0.0.1:${port}`);
-      const info = await env.client.workflowService.getSystemInfo({});
-      assert.match(info.serverVersion, /^\d+\.\d+/);
-      const described = await env.client.workflowService.describeNamespace({ namespace });
-      assert.equal(described.namespaceInfo?.name, namespace);
+test('dev server: the frontend answers gRPC and the Web UI answers HTTP', { timeout: serverTimeout }, async (t) => {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const namespace = 'servers-test';
+  const started = performance.now();
+  const env = await startDevServer({ port, uiPort, namespace, ip: '127.0.0.1' });
+  t.diagnostic(`dev server up in ${Math.round(performance.now() - started)} ms`);
+  try {
+    assert.equal(env.address, `127.0.0.1:${port}`);
+    const info = await env.client.workflowService.getSystemInfo({});
+    assert.match(info.serverVersion, /^\d+\.\d+/);
+    const described = await env.client.workflowService.describeNamespace({ namespace });
+    assert.equal(described.namespaceInfo?.name, namespace);
 
-      const res = await fetchWithRetry(`http://127.0.0.1:${uiPort}/`);
-      assert.equal(res.status, 200);
-      assert.match(await res.text(), /<html/i);
-    } finally {
-      await env.teardown();
-    }
-    assert.equal(await accepts(env.address), false, 'teardown stopped the server');
-  },
-);
+    const res = await fetchWithRetry(`http://127.0.0.1:${uiPort}/`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<html/i);
+  } finally {
+    await env.teardown();
+  }
+  assert.equal(await accepts(env.address), false, 'teardown stopped the server');
+});
 
 test('resolution: the environment variable wins, then the built copy, then the download', () => {
   assert.deepEqual(resolveDevServerExecutable({ TEMPORAL_CLI_PATH: process.execPath }).executable, {
     type: 'existing-path',
     path: process.execPath,
   });
-  assert.equal(
-    resolveTestServerExecutable({ TEMPORAL_TEST_SERVER_PATH: process.execPath }).source,
-    'env',
-  );
+  assert.equal(resolveTestServerExecutable({ TEMPORAL_TEST_SERVER_PATH: process.execPath }).source, 'env');
 
   // After the tests above, each server is either built locally or came from the SDK's download.
   for (const [resolved, built] of [
     [resolveDevServerExecutable({}), temporalLayout.cli],
     [resolveTestServerExecutable({}), temporalLayout.testServer],
   ] as const) {
-    if (resolved.source === 'built')
-      assert.deepEqual(resolved.executable, { type: 'existing-path', path: built });
+    if (resolved.source === 'built') assert.deepEqual(resolved.executable, { type: 'existing-path', path: built });
     else assert.deepEqual(resolved.executable, { type: 'cached-download' });
   }
 });
@@ -159,8 +148,7 @@ test('a bad TEMPORAL_CLI_PATH is one clear error, before anything starts', async
   await assert.rejects(
     startDevServer({ env: { ...process.env, TEMPORAL_CLI_PATH: path.join(dir, 'missing') } }),
     (err: unknown) =>
-      err instanceof TemporalServerUnavailableError &&
-      /TEMPORAL_CLI_PATH=.*does not exist/.test(err.message),
+      err instanceof TemporalServerUnavailableError && /TEMPORAL_CLI_PATH=.*does not exist/.test(err.message),
   );
 });
 

@@ -11,7 +11,9 @@ const checkTimeoutMs = 2_000;
 function withTimeout(check: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
-    check().then(resolve, reject).finally(() => clearTimeout(timer));
+    check()
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
   });
 }
 
@@ -29,7 +31,11 @@ export function healthRouter(checks: ReadinessCheck[]): Router {
           await withTimeout(check);
           return { name, status: 'ok' as const };
         } catch (error) {
-          return { name, status: 'unavailable' as const, error: error instanceof Error ? error.message : String(error) };
+          return {
+            name,
+            status: 'unavailable' as const,
+            error: error instanceof Error ? error.message : String(error),
+          };
         }
       }),
     );

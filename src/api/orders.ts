@@ -145,15 +145,17 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     };
     const itemCount = order.items.reduce((sum, item) => sum + item.quantity, 0);
     try {
-      await withinDeadline(() => client.workflow.start<typeof orderSaga>(orderWorkflowType, {
-        workflowId,
-        taskQueue: orderWorkflowTaskQueue,
-        args: [input],
-        // A repeat while the order runs joins it; a repeat after it finished is refused below.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
-      }));
+      await withinDeadline(() =>
+        client.workflow.start<typeof orderSaga>(orderWorkflowType, {
+          workflowId,
+          taskQueue: orderWorkflowTaskQueue,
+          args: [input],
+          // A repeat while the order runs joins it; a repeat after it finished is refused below.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
@@ -202,7 +204,9 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     requireJson(request);
     const { orderId, handle } = handleFor(request);
     const resolution = parseBody(resolutionSchema, request);
-    const state = await sendUpdate(orderId, handle, () => handle.executeUpdate(resolveCompensation, { args: [resolution] }));
+    const state = await sendUpdate(orderId, handle, () =>
+      handle.executeUpdate(resolveCompensation, { args: [resolution] }),
+    );
     response.status(202).location(orderPath(orderId)).json(state);
   });
 

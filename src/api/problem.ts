@@ -28,7 +28,10 @@ export class HttpProblem extends Error {
 const problemTypeBase = '/problems/';
 
 function slug(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/(^-|-$)/g, '');
 }
 
 export const notFoundRoute: RequestHandler = (request, _response, next) => {
@@ -38,7 +41,7 @@ export const notFoundRoute: RequestHandler = (request, _response, next) => {
 /** Errors thrown by body-parser carry `type` and `status`; they are the client's mistakes. */
 function fromBodyParser(error: unknown): HttpProblem | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch ((error as { type: unknown }).type) {
+  switch (error.type) {
     case 'entity.parse.failed':
       return new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON');
     case 'entity.too.large':

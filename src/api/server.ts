@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   // instead of crash-looping.
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const databases = serviceNames.map((service) => ({ service, db: createServiceDb(service, config.databaseUrls[service]) }));
+  const databases = serviceNames.map((service) => ({
+    service,
+    db: createServiceDb(service, config.databaseUrls[service]),
+  }));
 
   const readinessChecks: ReadinessCheck[] = [
     {

@@ -83,10 +83,7 @@ export interface MissingTool {
 /** Oldest Go that can build CLI v1.5.1: 1.21+ fetches the go1.25 toolchain it asks for from the module proxy. */
 const minGoMinor = 21;
 
-export function findOnPath(
-  command: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
+export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, command);
@@ -109,19 +106,14 @@ async function goMinorVersion(goPath: string): Promise<number | undefined> {
 }
 
 /** What the machine lacks to build (and, for Java, to run) the given server. */
-export async function missingTools(
-  kind: ServerKind,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<MissingTool[]> {
+export async function missingTools(kind: ServerKind, env: NodeJS.ProcessEnv = process.env): Promise<MissingTool[]> {
   const missing: MissingTool[] = [];
   if (kind === 'dev-server') {
     const goPath = findOnPath('go', env);
     const minor = goPath ? await goMinorVersion(goPath) : undefined;
     if (!goPath || minor === undefined || minor < minGoMinor) {
       missing.push({
-        tool: goPath
-          ? `go >= 1.${minGoMinor} (found go1.${minor ?? '?'} at ${goPath})`
-          : `go >= 1.${minGoMinor}`,
+        tool: goPath ? `go >= 1.${minGoMinor} (found go1.${minor ?? '?'} at ${goPath})` : `go >= 1.${minGoMinor}`,
         why: 'builds the Temporal CLI (dev server + Web UI) from the Go module proxy',
         install:
           "a Go toolchain >= 1.21 on PATH: Debian 13+/Ubuntu 24.04+ 'apt-get install golang-go'; " +
@@ -214,16 +206,12 @@ function resolveExecutable(kind: ServerKind, env: NodeJS.ProcessEnv): ResolvedEx
 }
 
 /** The dev server: `TEMPORAL_CLI_PATH`, then `.temporal/bin/temporal`, then the SDK's download. */
-export function resolveDevServerExecutable(
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedExecutable {
+export function resolveDevServerExecutable(env: NodeJS.ProcessEnv = process.env): ResolvedExecutable {
   return resolveExecutable('dev-server', env);
 }
 
 /** The time-skipping server: `TEMPORAL_TEST_SERVER_PATH`, then `.temporal/bin/temporal-test-server`, then the SDK's download. */
-export function resolveTestServerExecutable(
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedExecutable {
+export function resolveTestServerExecutable(env: NodeJS.ProcessEnv = process.env): ResolvedExecutable {
   return resolveExecutable('time-skipping', env);
 }
 
@@ -240,9 +228,7 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type StartDevServerOptions = Omit<DevServerConfig, 'type' | 'executable'> &
-  ClientAndPlugins &
-  StartOptions;
+export type StartDevServerOptions = Omit<DevServerConfig, 'type' | 'executable'> & ClientAndPlugins & StartOptions;
 export type StartTimeSkippingServerOptions = Omit<TimeSkippingServerConfig, 'type' | 'executable'> &
   ClientAndPlugins &
   StartOptions & {
@@ -258,9 +244,7 @@ const defaultLog = (line: string): void => {
 // shares this module's layout and has no need for the SDK's native bridge.
 
 /** Starts the dev server (full server, Web UI if `ui`/`uiPort`) and connects to it. */
-export async function startDevServer(
-  options: StartDevServerOptions = {},
-): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const { autoSetup, log, env, client, plugins, ...server } = options;
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   return startWithFallback('dev-server', { autoSetup, log, env }, (executable) =>
@@ -310,12 +294,10 @@ async function startTimeSkippingServerOnly(
      * plus the port: the SDK then only connects.
      */
     const port = server.port ?? (await freePort());
-    const jvm = await spawnAndWaitForPort(
-      executable.path,
-      [String(port), ...(server.extraArgs ?? [])],
-      port,
-      { env: env ?? process.env, timeoutMs: jvmStartTimeoutMs },
-    );
+    const jvm = await spawnAndWaitForPort(executable.path, [String(port), ...(server.extraArgs ?? [])], port, {
+      env: env ?? process.env,
+      timeoutMs: jvmStartTimeoutMs,
+    });
     try {
       const testEnv = await TestWorkflowEnvironment.createTimeSkipping({
         server: { port, executable: { type: 'existing-path', path: noopExecutable() } },
@@ -372,11 +354,7 @@ async function spawnAndWaitForPort(
   const exited = new Promise<never>((_, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) =>
-      reject(
-        new Error(
-          `${command} ${args.join(' ')} exited (${signal ?? code}) before listening on ${port}`,
-        ),
-      ),
+      reject(new Error(`${command} ${args.join(' ')} exited (${signal ?? code}) before listening on ${port}`)),
     );
   });
   exited.catch(() => undefined);
@@ -415,16 +393,13 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline)
-      throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 function isDownloadFailure(err: unknown): boolean {
-  return (
-    err instanceof Error && /failed to download ephemeral server executable/i.test(err.message)
-  );
+  return err instanceof Error && /failed to download ephemeral server executable/i.test(err.message);
 }
 
 async function startWithFallback(
@@ -465,9 +440,7 @@ async function startWithFallback(
     );
   }
 
-  log(
-    `download failed (${firstLine(downloadError.message)}); building it with '${setupCommand} -- ${spec.setupFlag}'`,
-  );
+  log(`download failed (${firstLine(downloadError.message)}); building it with '${setupCommand} -- ${spec.setupFlag}'`);
   await runSetup(spec.setupFlag, env);
   if (!isExecutableFile(spec.builtPath)) {
     throw new TemporalServerUnavailableError(

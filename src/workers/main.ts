@@ -29,7 +29,10 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
     );
   });
   try {
-    const worker = await createServiceWorker(service, serviceActivities(service, db), { connection, namespace: config.temporal.namespace });
+    const worker = await createServiceWorker(service, serviceActivities(service, db), {
+      connection,
+      namespace: config.temporal.namespace,
+    });
     logger.info({ taskQueue: worker.options.taskQueue }, 'worker polling');
     // Tells `npm start` (when it is the parent) that the database is migrated and the queue polled.
     process.send?.({ ready: true });

@@ -40,8 +40,7 @@ export function createServiceWorker(
   activities: object,
   { connection, namespace, workflowBundle, taskQueue }: ServiceWorkerOptions,
 ): Promise<Worker> {
-  const workflows =
-    service === 'orders' ? (workflowBundle ? { workflowBundle } : { workflowsPath }) : {};
+  const workflows = service === 'orders' ? (workflowBundle ? { workflowBundle } : { workflowsPath }) : {};
   return Worker.create({
     connection,
     namespace,

@@ -30,13 +30,7 @@ export const compensationNames = ['cancel-order', 'release-stock', 'refund-payme
 export type CompensationName = (typeof compensationNames)[number];
 
 export type OrderStatus =
-  | 'running'
-  | 'awaiting-approval'
-  | 'compensating'
-  | 'needs-attention'
-  | 'confirmed'
-  | 'cancelled'
-  | 'failed';
+  'running' | 'awaiting-approval' | 'compensating' | 'needs-attention' | 'confirmed' | 'cancelled' | 'failed';
 
 export const finalStatuses: readonly OrderStatus[] = ['confirmed', 'cancelled', 'failed'];
 

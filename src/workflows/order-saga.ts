@@ -146,7 +146,10 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     {
       validator: (_decision: ApprovalDecision) => {
         if (state.status !== 'awaiting-approval' || approval !== undefined) {
-          throw ApplicationFailure.nonRetryable(`Order ${orderId} is not awaiting approval: it is ${state.status}`, 'NotAwaitingApproval');
+          throw ApplicationFailure.nonRetryable(
+            `Order ${orderId} is not awaiting approval: it is ${state.status}`,
+            'NotAwaitingApproval',
+          );
         }
       },
     },
@@ -161,7 +164,10 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     {
       validator: (_request: OperatorResolution) => {
         if (state.status !== 'needs-attention' || resolution !== undefined) {
-          throw ApplicationFailure.nonRetryable(`Order ${orderId} has no compensation awaiting an operator: it is ${state.status}`, 'NothingToResolve');
+          throw ApplicationFailure.nonRetryable(
+            `Order ${orderId} has no compensation awaiting an operator: it is ${state.status}`,
+            'NothingToResolve',
+          );
         }
       },
     },
@@ -322,7 +328,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       {
         compensation: 'cancel-order',
         run: () =>
-          compensations.orders.cancelOrder({ stepKey: keyOf('create-order'), orderId, reason: reasonForCompensation() }),
+          compensations.orders.cancelOrder({
+            stepKey: keyOf('create-order'),
+            orderId,
+            reason: reasonForCompensation(),
+          }),
       },
     );
 

@@ -7,10 +7,7 @@ import type { ShippingActivities } from '../../src/activities/shipping';
 import type { ServiceName } from '../../src/temporal/names';
 
 export type ActivityName =
-  | keyof OrdersActivities
-  | keyof InventoryActivities
-  | keyof PaymentsActivities
-  | keyof ShippingActivities;
+  keyof OrdersActivities | keyof InventoryActivities | keyof PaymentsActivities | keyof ShippingActivities;
 
 /** How one activity behaves for one order. */
 export type Behaviour =
@@ -79,7 +76,11 @@ export class ScriptedServices {
     };
     const inventory: InventoryActivities = {
       reserveStock: async ({ orderId, items }) => {
-        const lines = items.map(({ sku, quantity }) => ({ sku, quantity, unitPriceCents: sku === 'SKU-LAPTOP' ? 149_900 : 1_200 }));
+        const lines = items.map(({ sku, quantity }) => ({
+          sku,
+          quantity,
+          unitPriceCents: sku === 'SKU-LAPTOP' ? 149_900 : 1_200,
+        }));
         const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
         return this.run(orderId, 'reserveStock', { reservationId: `res_${orderId}`, lines, totalCents });
       },
@@ -91,10 +92,13 @@ export class ScriptedServices {
     };
     const shipping: ShippingActivities = {
       createShipment: async ({ orderId }) =>
-        this.run(orderId, 'createShipment', { shipmentId: `shp_${orderId}`, carrier: 'Parcelwise', trackingNumber: 'PW1' }),
+        this.run(orderId, 'createShipment', {
+          shipmentId: `shp_${orderId}`,
+          carrier: 'Parcelwise',
+          trackingNumber: 'PW1',
+        }),
       cancelShipment: async ({ orderId }) => this.run(orderId, 'cancelShipment', { cancelled: true }),
     };
     return { orders, inventory, payments, shipping };
   }
 }
-

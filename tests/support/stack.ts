@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import pg from 'pg';
+import pino from 'pino';
+import { createApp } from '../../src/api/app';
+import { applyMigrations, createServiceDb, pingDatabase, seedCatalogue, type ServiceDatabases } from '../../src/db';
+import { serviceNames, type ServiceName } from '../../src/temporal/names';
+import { orderSearchAttributes } from '../../src/temporal/search-attributes';
+import { startDevServer } from '../../src/temporal/servers';
+import { createServiceWorker, serviceActivities, workflowsPath } from '../../src/workers/service-worker';
+
+export type Provider = 'sqlite' | 'postgres';
+
+/**
+ * The whole system in one test process, for real: a Temporal dev server, a
+ * database per service (SQLite files, or fresh PostgreSQL databases), the
+ * four service workers and the API listening on a real port.
+ */
+export interface Stack {
+  baseUrl: string;
+  db: ServiceDatabases;
+  temporal: TestWorkflowEnvironment;
+  stop(): Promise<void>;
+}
+
+export const approvalThresholdCents = 100_000;
+
+const silentLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+  log: () => undefined,
+};
+
+/** Fresh databases for one run: temp SQLite files, or new PostgreSQL databases dropped at the end. */
+async function provisionDatabases(
+  provider: Provider,
+): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> }> {
+  if (provider === 'sqlite') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'order-saga-e2e-'));
+    const urls = Object.fromEntries(
+      serviceNames.map((service) => [service, `file:${path.join(dir, `${service}.db`)}`]),
+    );
+    return {
+      urls: urls as Record<ServiceName, string>,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const adminUrl = process.env.TEST_POSTGRES_URL;
+  if (!adminUrl) throw new Error('TEST_POSTGRES_URL is not set');
+  const suffix = `${process.pid}_${Date.now()}`;
+  const names = Object.fromEntries(serviceNames.map((service) => [service, `e2e_${service}_${suffix}`]));
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  for (const name of Object.values(names)) await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const urlFor = (name: string) => {
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  const urls = Object.fromEntries(serviceNames.map((service) => [service, urlFor(names[service]!)]));
+  return {
+    urls: urls as Record<ServiceName, string>,
+    drop: async () => {
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      for (const name of Object.values(names)) await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+export async function startStack(provider: Provider): Promise<Stack> {
+  const databases = await provisionDatabases(provider);
+  await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
+  const db: ServiceDatabases = {
+    orders: createServiceDb('orders', databases.urls.orders),
+    inventory: createServiceDb('inventory', databases.urls.inventory),
+    payments: createServiceDb('payments', databases.urls.payments),
+    shipping: createServiceDb('shipping', databases.urls.shipping),
+  };
+  await seedCatalogue(db.inventory);
+
+  const temporal = await startDevServer({ searchAttributes: orderSearchAttributes });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+  const namespace = temporal.namespace ?? 'default';
+  const workers: Worker[] = await Promise.all(
+    serviceNames.map((service) =>
+      createServiceWorker(service, serviceActivities(service, db[service]), {
+        connection: temporal.nativeConnection,
+        namespace,
+        workflowBundle,
+      }),
+    ),
+  );
+  const workersRunning = Promise.all(workers.map((worker) => worker.run()));
+
+  const app = createApp({
+    client: temporal.client,
+    logger: pino({ level: 'silent' }),
+    approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
+    readinessChecks: [
+      { name: 'temporal', check: async () => void (await temporal.connection.workflowService.getSystemInfo({})) },
+      ...serviceNames.map((service) => ({ name: `${service}-database`, check: () => pingDatabase(db[service]) })),
+    ],
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    db,
+    temporal,
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      for (const worker of workers) worker.shutdown();
+      await workersRunning;
+      await temporal.teardown();
+      await Promise.all(serviceNames.map((service) => db[service].$disconnect()));
+      await databases.drop();
+    },
+  };
+}
