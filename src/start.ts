@@ -38,6 +38,9 @@ function launch(name: string, script: string, args: string[] = []): Promise<void
     cwd: projectRoot,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Its own process group, so a terminal's Ctrl-C reaches only this process, which
+    // then stops each child once; a child whose parent vanishes stops itself (IPC disconnect).
+    detached: true,
   });
   const ready = new Promise<void>((resolve) => {
     child.on('message', (message) => {
@@ -47,7 +50,8 @@ function launch(name: string, script: string, args: string[] = []): Promise<void
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
   }
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': by then the child's last output lines have been read.
+  child.on('close', (code, signal) => {
     children.delete(name);
     if (!stopping) {
       say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
@@ -86,7 +90,7 @@ async function stop(exitCode: number): Promise<void> {
     (child) =>
       new Promise<void>((resolve) => {
         const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.once('exit', () => {
+        child.once('close', () => {
           clearTimeout(kill);
           resolve();
         });

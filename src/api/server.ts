@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createServiceDb, pingDatabase } from '../db';
 import { createLogger } from '../logger';
+import { stopWhenParentGoes } from '../parent-process';
 import { serviceNames } from '../temporal/names';
 import { createApp } from './app';
 import type { ReadinessCheck } from './health';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWhenParentGoes(logger, () => stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -327,7 +327,7 @@ function noopExecutable(): string {
   return findOnPath('true') ?? '/bin/true';
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);

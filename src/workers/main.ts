@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { applyMigrations, createServiceDb, seedCatalogue } from '../db';
 import { createLogger } from '../logger';
+import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
 import { serviceNames, type ServiceName } from '../temporal/names';
 import { createServiceWorker, serviceActivities } from './service-worker';
 
@@ -34,8 +35,8 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
       namespace: config.temporal.namespace,
     });
     logger.info({ taskQueue: worker.options.taskQueue }, 'worker polling');
-    // Tells `npm start` (when it is the parent) that the database is migrated and the queue polled.
-    process.send?.({ ready: true });
+    reportReadyToParent();
+    stopWhenParentGoes(logger, () => process.kill(process.pid, 'SIGTERM'));
     // Resolves once SIGINT/SIGTERM has drained in-flight tasks (the SDK installs those handlers).
     await worker.run();
     logger.info('worker stopped');

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { projectRoot } from '../src/config';
+import { orderWorkflowId } from '../src/temporal/names';
+import { freePort } from '../src/temporal/servers';
+import type { OrderSagaState } from '../src/workflows/definitions';
+
+/**
+ * The README's quick start, as a user runs it: `npm start` brings up the dev
+ * server with its Web UI, four workers and the API; an order placed with curl
+ * is confirmed and its run can be opened in the Web UI; Ctrl-C stops it all.
+ */
+test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, and Ctrl-C stops cleanly', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-quickstart-'));
+  const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_DB_FILE: path.join(dataDir, 'temporal.db'),
+    API_PORT: String(apiPort),
+    ORDERS_DATABASE_URL: `file:${path.join(dataDir, 'orders.db')}`,
+    INVENTORY_DATABASE_URL: `file:${path.join(dataDir, 'inventory.db')}`,
+    PAYMENTS_DATABASE_URL: `file:${path.join(dataDir, 'payments.db')}`,
+    SHIPPING_DATABASE_URL: `file:${path.join(dataDir, 'shipping.db')}`,
+  };
+  const start = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/start.ts')], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    for (const stream of [start.stdout, start.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        output.push(line);
+        if (line.startsWith('[start] ready.')) resolve();
+      });
+    }
+    void exited.then((code) => reject(new Error(`npm start exited (${code}) before ready:\n${output.join('\n')}`)));
+  });
+
+  try {
+    await withTimeout(ready, 180_000, () => `npm start was not ready in time:\n${output.join('\n')}`);
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const placed = await fetch(`${apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'Idempotency-Key': 'quickstart-1' },
+      body: JSON.stringify({
+        customerId: 'cus_demo',
+        items: [{ sku: 'SKU-MUG', quantity: 2 }],
+        payment: { token: 'tok_visa' },
+        shippingAddress: {
+          recipient: 'Ada',
+          line1: '1 Loop St',
+          city: 'Springfield',
+          postalCode: '12345',
+          country: 'US',
+        },
+      }),
+    });
+    assert.equal(placed.status, 202);
+    const { orderId } = (await placed.json()) as { orderId: string };
+
+    let state: OrderSagaState | undefined;
+    for (let tries = 0; tries < 100 && state?.status !== 'confirmed'; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = (await (await fetch(`${apiUrl}/orders/${orderId}`)).json()) as OrderSagaState;
+    }
+    assert.equal(state?.status, 'confirmed');
+
+    const uiPage = await fetch(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
+    assert.equal(uiPage.status, 200);
+    assert.match(await uiPage.text(), /<html/i);
+    // The same endpoint the Web UI's page calls to show the run.
+    const uiRun = await fetch(
+      `http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${orderWorkflowId(orderId)}`,
+    );
+    assert.equal(uiRun.status, 200);
+    const run = (await uiRun.json()) as { workflowExecutionInfo?: { type?: { name?: string }; status?: string } };
+    assert.equal(run.workflowExecutionInfo?.type?.name, 'orderSaga');
+    assert.equal(run.workflowExecutionInfo?.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
+  } finally {
+    start.kill('SIGINT');
+    const code = await withTimeout(exited, 60_000, () => `npm start did not stop after SIGINT:\n${output.join('\n')}`);
+    rmSync(dataDir, { recursive: true, force: true });
+    assert.equal(code, 0, output.join('\n'));
+  }
+  assert.equal(output.filter((line) => line.includes('worker stopped')).length, 4, 'every worker drained and stopped');
+  assert.ok(output.some((line) => line.includes('api stopped')));
+});
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message())), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
