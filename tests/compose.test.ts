@@ -1,0 +1,386 @@
+/**
+ * scripts/check-compose.ts: passes on the real docker-compose.yml, Dockerfile
+ * and init script, and each rule fails on a copy broken in memory.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  checkBindMounts,
+  checkCommands,
+  checkDatabaseUrls,
+  checkDependsOn,
+  checkDockerfile,
+  checkImagesAndBuilds,
+  checkPorts,
+  checkProcessNeeds,
+  checkProjectEnvironment,
+  checkSearchAttributes,
+  checkStructure,
+  diskFiles,
+  interpolate,
+  isDockerignored,
+  loadContext,
+  overlayFiles,
+  parseCompose,
+  parseDockerfile,
+  parsePorts,
+  report,
+  resolveProcess,
+  rules,
+  runChecks,
+  type CheckContext,
+  type ProjectFiles,
+} from '../scripts/check-compose';
+
+type Json = Record<string, unknown>;
+
+function realContext(files: ProjectFiles = diskFiles()): CheckContext {
+  const { context, problems } = loadContext(files);
+  assert.ok(context, `docker-compose.yml did not load: ${problems.join('; ')}`);
+  return context;
+}
+
+/** The real context with a deep copy of the compose file, edited by `edit`. */
+function brokenCompose(edit: (services: Record<string, Json>, compose: Json) => void): CheckContext {
+  const context = realContext();
+  const compose = structuredClone(context.compose);
+  edit(compose.services as Record<string, Json>, compose);
+  return { ...context, compose };
+}
+
+function environment(service: Json | undefined): Record<string, unknown> {
+  assert.ok(service, 'no such service');
+  return service.environment as Record<string, unknown>;
+}
+
+/** Asserts that some problem matches `pattern`, showing them all if none does. */
+function assertProblem(problems: string[], pattern: RegExp): void {
+  assert.ok(
+    problems.some((problem) => pattern.test(problem)),
+    `expected a problem matching ${pattern}, got:\n  ${problems.join('\n  ') || '(none)'}`,
+  );
+}
+
+describe('check:compose on the real files', () => {
+  test('every rule passes', () => {
+    const results = runChecks();
+    const failures = results.flatMap(({ rule, problems }) => problems.map((problem) => `${rule}: ${problem}`));
+    assert.deepEqual(failures, []);
+    assert.deepEqual(
+      results.map(({ rule }) => rule),
+      ['yaml', ...rules.map(({ name }) => name)],
+    );
+  });
+});
+
+describe('check:compose report', () => {
+  test('lists every problem and exits 1', () => {
+    const compose = diskFiles().read('docker-compose.yml') ?? '';
+    const broken = overlayFiles(diskFiles(), {
+      'docker-compose.yml': compose.replace('LOG_LEVEL: info', 'LOG_LEVL: info'),
+    });
+    const { exitCode, lines } = report(runChecks(broken), { status: 'skipped', detail: 'no Compose client' });
+    assert.equal(exitCode, 1);
+    // The shared environment block reaches the API and the four workers.
+    const typos = lines.filter((line) =>
+      /^FAIL {2}environment: .*LOG_LEVL is not a variable .*did you mean LOG_LEVEL/.test(line),
+    );
+    assert.equal(typos.length, 5, lines.join('\n'));
+    assert.ok(lines.includes('SKIP  docker compose config: no Compose client'));
+    assert.equal(lines.at(-1), 'check:compose failed: 5 problem(s); docker compose config skipped');
+  });
+
+  test('a failing docker compose config fails the check', () => {
+    const { exitCode, lines } = report([], { status: 'failed', detail: 'services.api.depends_on: invalid' });
+    assert.equal(exitCode, 1);
+    assert.deepEqual(lines, [
+      'FAIL  docker compose config: services.api.depends_on: invalid',
+      'check:compose failed: 1 problem(s)',
+    ]);
+  });
+});
+
+describe('check:compose rules fail on broken copies', () => {
+  test('a misspelled environment variable', () => {
+    const context = brokenCompose((services) => {
+      const env = environment(services.api);
+      env.ORDERS_DATABSE_URL = env.ORDERS_DATABASE_URL;
+      delete env.ORDERS_DATABASE_URL;
+    });
+    assertProblem(
+      checkProjectEnvironment(context),
+      /^api: ORDERS_DATABSE_URL is not a variable src\/config\.ts reads \(did you mean ORDERS_DATABASE_URL\?\)$/,
+    );
+    // ... and so the API would ping a SQLite default instead of the orders database.
+    assertProblem(checkProcessNeeds(context), /^api: ORDERS_DATABASE_URL is not set/);
+  });
+
+  test('a value the app rejects', () => {
+    const context = brokenCompose((services) => {
+      environment(services.api).API_PORT = 'http';
+    });
+    assertProblem(checkProjectEnvironment(context), /^api: Invalid configuration: API_PORT/);
+  });
+
+  test('a missing depends_on target', () => {
+    const context = brokenCompose((services) => {
+      const worker = services['worker-orders'];
+      assert.ok(worker);
+      worker.depends_on = { 'temporal-search-attribute': { condition: 'service_completed_successfully' } };
+    });
+    assertProblem(
+      checkDependsOn(context),
+      /^worker-orders: depends_on temporal-search-attribute, which is not a service \(did you mean temporal-search-attributes\?\)$/,
+    );
+    assertProblem(checkSearchAttributes(context), /^worker-orders: does not wait for temporal-search-attributes/);
+  });
+
+  test('depends_on conditions that cannot hold, and a cycle', () => {
+    const context = brokenCompose((services) => {
+      const temporal = services.temporal;
+      const registrar = services['temporal-search-attributes'];
+      assert.ok(temporal && registrar);
+      delete temporal.healthcheck;
+      registrar.restart = 'unless-stopped';
+      services['temporal-postgresql'] = { ...services['temporal-postgresql'], depends_on: ['temporal'] };
+    });
+    const problems = checkDependsOn(context);
+    assertProblem(problems, /^temporal-ui: waits for temporal to be healthy, but temporal has no healthcheck$/);
+    assertProblem(problems, /^worker-orders: waits for temporal-search-attributes to complete, but .* restarts/);
+    assertProblem(problems, /^depends_on cycle: /);
+  });
+
+  test('a wrong search attribute type', () => {
+    const context = brokenCompose((services) => {
+      const registrar = services['temporal-search-attributes'];
+      assert.ok(registrar);
+      registrar.command = (registrar.command as string[]).map((script) =>
+        script.replace('--name NeedsAttention --type Bool', '--name NeedsAttention --type Keyword'),
+      );
+    });
+    assert.deepEqual(checkSearchAttributes(context), [
+      'temporal-search-attributes: registers NeedsAttention as Keyword, but src/temporal/search-attributes.ts defines it as Bool',
+    ]);
+  });
+
+  test('a missing, an extra and an unregistered search attribute, and another namespace', () => {
+    const context = brokenCompose((services) => {
+      const registrar = services['temporal-search-attributes'];
+      assert.ok(registrar);
+      registrar.command = (registrar.command as string[]).map((script) =>
+        script
+          .replace('--name CustomerId --type Keyword', '--name Customer --type Keyword')
+          .replace('create --namespace default', 'create --namespace orders'),
+      );
+    });
+    const problems = checkSearchAttributes(context);
+    assertProblem(problems, /does not register CustomerId \(Keyword\)/);
+    assertProblem(
+      problems,
+      /registers Customer \(Keyword\), which src\/temporal\/search-attributes\.ts does not define/,
+    );
+    assertProblem(problems, /registers in namespace orders, but api uses default/);
+
+    const none = brokenCompose((services) => {
+      delete services['temporal-search-attributes'];
+    });
+    assertProblem(checkSearchAttributes(none), /no service runs `temporal operator search-attribute create`/);
+  });
+
+  test('database URLs the app or the init script would reject', () => {
+    const context = brokenCompose((services) => {
+      environment(services['worker-orders']).ORDERS_DATABASE_URL =
+        'postgresql://orders:orders@services-postgresql:5432/order';
+      environment(services['worker-payments']).PAYMENTS_DATABASE_URL =
+        'postgresql://payments:payments@services-postgresql:5432/payments?schema=payments';
+      environment(services['worker-shipping']).SHIPPING_DATABASE_URL = 'file:./data/shipping.db';
+      const api = environment(services.api);
+      api.INVENTORY_DATABASE_URL = 'postgresql://inventory:wrong@services-postgresql:5432/inventory';
+      api.SHIPPING_DATABASE_URL = 'postgresql://shipping:shipping@postgres:5432/shipping';
+    });
+    const problems = checkDatabaseUrls(context);
+    assertProblem(problems, /^worker-orders: ORDERS_DATABASE_URL: database "order" is not created by docker\/postgres/);
+    assertProblem(problems, /^worker-payments: PAYMENTS_DATABASE_URL: \?schema= is not supported/);
+    assertProblem(problems, /^worker-shipping: SHIPPING_DATABASE_URL: a file: \(SQLite\) database would be lost/);
+    assertProblem(problems, /^api: INVENTORY_DATABASE_URL: the password of "inventory" differs/);
+    assertProblem(problems, /^api: SHIPPING_DATABASE_URL: host "postgres" is not a service/);
+    assertProblem(problems, /^ORDERS_DATABASE_URL differs between services \(api vs worker-orders\)/);
+  });
+
+  test('two services on one database', () => {
+    const context = brokenCompose((services) => {
+      const api = environment(services.api);
+      api.PAYMENTS_DATABASE_URL = api.ORDERS_DATABASE_URL;
+    });
+    assertProblem(checkDatabaseUrls(context), /^api: PAYMENTS_DATABASE_URL: the same database as ORDERS_DATABASE_URL/);
+  });
+
+  test('a worker missing, a worker twice, an unknown service and a missing file', () => {
+    const context = brokenCompose((services) => {
+      const shipping = services['worker-shipping'];
+      const payments = services['worker-payments'];
+      const inventory = services['worker-inventory'];
+      assert.ok(shipping && payments && inventory);
+      shipping.command = ['npm', 'run', 'worker:orders'];
+      payments.command = ['node', '--import', 'tsx', 'src/workers/main.ts', 'billing'];
+      inventory.command = ['node', '--import', 'tsx', 'src/workers/inventory.ts'];
+    });
+    const problems = checkCommands(context);
+    assertProblem(problems, /^no worker for the shipping service/);
+    assertProblem(problems, /^2 workers for the orders service \(worker-orders, worker-shipping\)/);
+    assertProblem(problems, /^worker-payments: .*needs one of orders, inventory, payments, shipping .*\(got billing\)/);
+    assertProblem(problems, /^worker-inventory: .*src\/workers\/inventory\.ts does not exist/);
+  });
+
+  test('what each process needs', () => {
+    const context = brokenCompose((services) => {
+      const worker = services['worker-orders'];
+      assert.ok(worker);
+      environment(worker).PAYMENTS_DATABASE_URL = 'postgresql://payments:payments@services-postgresql:5432/payments';
+      delete environment(worker).TEMPORAL_ADDRESS;
+      delete worker.healthcheck;
+      environment(services.api).API_HOST = '127.0.0.1';
+      environment(services.api).API_PORT = '8080';
+    });
+    const problems = checkProcessNeeds(context);
+    assertProblem(problems, /^worker-orders: the orders worker is given PAYMENTS_DATABASE_URL/);
+    assertProblem(problems, /^worker-orders: TEMPORAL_ADDRESS is not set/);
+    assertProblem(problems, /^worker-orders: inherits the image's HTTP healthcheck/);
+    assertProblem(problems, /^api: API_HOST is 127\.0\.0\.1/);
+    assertProblem(problems, /^api: publishes container port\(s\) 3000, but listens on API_PORT 8080/);
+  });
+
+  test('colliding published ports', () => {
+    const context = brokenCompose((services) => {
+      const ui = services['temporal-ui'];
+      assert.ok(ui);
+      ui.ports = ['3000:8080'];
+    });
+    assert.deepEqual(checkPorts(context), ['api: host port 3000/tcp is already published by temporal-ui']);
+  });
+
+  test('structure, images and bind mounts', () => {
+    const context = brokenCompose((services, compose) => {
+      compose.version = '3.8';
+      compose.extras = {};
+      const ui = services['temporal-ui'];
+      const db = services['services-postgresql'];
+      assert.ok(ui && db);
+      ui.image = 'temporalio/ui';
+      db.volumes = ['./docker/postgres/missing.sql:/docker-entrypoint-initdb.d/10.sql:ro'];
+      services.empty = {};
+    });
+    assertProblem(checkStructure(context), /`version:` is obsolete/);
+    assertProblem(checkStructure(context), /unknown top-level key "extras"/);
+    assertProblem(checkImagesAndBuilds(context), /^temporal-ui: image temporalio\/ui has no tag/);
+    assertProblem(checkImagesAndBuilds(context), /^empty: neither image nor build$/);
+    assertProblem(checkBindMounts(context), /^services-postgresql: bind mount source docker\/postgres\/missing\.sql/);
+    // Without its init script the service databases do not exist.
+    assertProblem(checkDatabaseUrls(context), /database "orders" is not created by services-postgresql's environment/);
+  });
+
+  test('a Dockerfile without FROM, with a missing COPY source, running as root', () => {
+    const dockerfile = [
+      'WORKDIR /app',
+      'COPY package.json yarn.lock ./',
+      'ENV API_HOTS=0.0.0.0',
+      'CMD ["npm", "start"]',
+    ];
+    const context = realContext(overlayFiles(diskFiles(), { Dockerfile: dockerfile.join('\n') }));
+    const problems = checkDockerfile(context);
+    assertProblem(problems, /the first instruction \(after ARGs\) must be FROM/);
+    assertProblem(problems, /COPY source yarn\.lock does not exist/);
+    assertProblem(problems, /runs as root/);
+    assertProblem(problems, /ENV API_HOTS is not a variable src\/config\.ts reads \(did you mean API_HOST\?\)/);
+    // The image's default command (npm start) would run every process in one container.
+    assertProblem(problems, /default command: npm start → tsx src\/start\.ts: src\/start\.ts runs every process/);
+  });
+
+  test('a .dockerignore that lets node_modules in and keeps prisma/ out', () => {
+    const context = realContext(overlayFiles(diskFiles(), { '.dockerignore': 'prisma/\n' }));
+    const problems = checkDockerfile(context);
+    assertProblem(problems, /\.dockerignore excludes prisma, which the image needs/);
+    assertProblem(problems, /\.dockerignore does not exclude node_modules\//);
+  });
+});
+
+describe('check:compose parsing', () => {
+  test('YAML errors and duplicate keys are reported', () => {
+    assert.ok(parseCompose('services: [unclosed').problems.length > 0);
+    const duplicate = parseCompose('services:\n  api:\n    image: a:1\n  api:\n    image: b:1\n');
+    assert.equal(duplicate.compose, undefined);
+    assertProblem(duplicate.problems, /unique/i);
+  });
+
+  test('interpolation: defaults, literal $$, and references without a default', () => {
+    const problems: string[] = [];
+    assert.equal(interpolate('temporalio/ui:${UI_VERSION:-2.34.0}', 'x', problems), 'temporalio/ui:2.34.0');
+    assert.equal(interpolate('tries=$$((tries + 1))', 'x', problems), 'tries=$((tries + 1))');
+    assert.deepEqual(problems, []);
+    interpolate('postgresql://${DB_USER}@db/orders', 'api.environment.ORDERS_DATABASE_URL', problems);
+    assertProblem(problems, /^api\.environment\.ORDERS_DATABASE_URL: \$\{DB_USER\} has no default/);
+  });
+
+  test('commands: npm scripts, npx tsx, node --import tsx', () => {
+    const context = realContext();
+    const worker = resolveProcess(['npm', 'run', 'worker:payments'], context);
+    assert.deepEqual(typeof worker === 'string' ? worker : worker.role, { kind: 'worker', service: 'payments' });
+    const api = resolveProcess(['npx', 'tsx', 'src/api/server.ts'], context);
+    assert.deepEqual(typeof api === 'string' ? api : api.role, { kind: 'api' });
+    const problem = (argv: string[]) => {
+      const resolved = resolveProcess(argv, context);
+      assert.equal(typeof resolved, 'string', `${argv.join(' ')} resolved to ${JSON.stringify(resolved)}`);
+      return resolved as string;
+    };
+    assert.match(problem(['npm', 'run', 'worker:billing']), /no script "worker:billing"/);
+    assert.match(problem(['node', 'src/api/server.ts']), /cannot run TypeScript/);
+    assert.match(problem(['sh', '-c', 'npm run api']), /not a command this check understands/);
+    assert.match(problem(['npm', 'start']), /^npm start → tsx src\/start\.ts: /);
+  });
+
+  test('ports: short and long syntax', () => {
+    const problems: string[] = [];
+    assert.deepEqual(parsePorts(['127.0.0.1:8233:8080', '3000', { target: 7233, published: 7233 }], 's', problems), [
+      { hostIp: '127.0.0.1', published: 8233, target: 8080, protocol: 'tcp' },
+      { hostIp: '', published: undefined, target: 3000, protocol: 'tcp' },
+      { hostIp: '', published: 7233, target: 7233, protocol: 'tcp' },
+    ]);
+    assert.equal(parsePorts(['[::1]:9000-9001:9000-9001/udp'], 's', problems).length, 2);
+    parsePorts(['80:80:80:80'], 's', problems);
+    assertProblem(problems, /port "80:80:80:80" is not/);
+  });
+
+  test('.dockerignore patterns', () => {
+    const ignore = '# comment\nnode_modules/\n/data\n**/*.log\nprisma/*/*/schema.prisma\n!keep.log\n';
+    assert.equal(isDockerignored(ignore, 'node_modules/pg/index.js'), true);
+    assert.equal(isDockerignored(ignore, 'data'), true);
+    assert.equal(isDockerignored(ignore, 'logs/api.log'), true);
+    assert.equal(isDockerignored(ignore, 'keep.log'), false);
+    assert.equal(isDockerignored(ignore, 'prisma/orders/sqlite/schema.prisma'), true);
+    assert.equal(isDockerignored(ignore, 'prisma/orders/models.prisma'), false);
+    assert.equal(isDockerignored(ignore, 'src/data.ts'), false);
+  });
+
+  test('Dockerfile: continuations, comments inside them, stages and global ARGs', () => {
+    const dockerfile = parseDockerfile(
+      [
+        'ARG BASE=node:20-slim',
+        'FROM ${BASE} AS deps',
+        'RUN a \\',
+        '  # a comment inside the continuation',
+        ' && b',
+        'FROM deps',
+        'CMD ["node", "x.js"]',
+      ].join('\n'),
+    );
+    assert.deepEqual(dockerfile.stages, [
+      { image: 'node:20-slim', name: 'deps' },
+      { image: 'deps', name: undefined },
+    ]);
+    assert.deepEqual(
+      dockerfile.instructions.map(({ keyword, stage }) => `${stage}:${keyword}`),
+      ['-1:ARG', '0:FROM', '0:RUN', '1:FROM', '1:CMD'],
+    );
+    assert.equal(dockerfile.instructions[2]?.text.replace(/\s+/g, ' '), 'a && b');
+  });
+});
