@@ -1,14 +1,10 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { defaultDatabaseUrl } from './db/url';
+import { projectRoot } from './project-root';
 import type { ServiceName } from './temporal/names';
 
-/** The project root, so relative defaults work from any working directory. */
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function defaultSqliteUrl(service: ServiceName): string {
-  return `file:${path.join(projectRoot, 'data', `${service}.db`)}`;
-}
+export { projectRoot };
 
 const databaseUrl = z
   .string()
@@ -30,10 +26,10 @@ const environmentSchema = z.object({
     .string()
     .min(1)
     .default(path.join(projectRoot, 'data', 'temporal.db')),
-  ORDERS_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('orders')),
-  INVENTORY_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('inventory')),
-  PAYMENTS_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('payments')),
-  SHIPPING_DATABASE_URL: databaseUrl.default(defaultSqliteUrl('shipping')),
+  ORDERS_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('orders')),
+  INVENTORY_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('inventory')),
+  PAYMENTS_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('payments')),
+  SHIPPING_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('shipping')),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** Orders whose total exceeds this wait for an operator's approval before payment. */

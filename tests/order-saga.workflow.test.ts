@@ -21,6 +21,7 @@ import {
 } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
 import { ScriptedServices, type ActivityName } from './support/scripted-services';
+import { quietLogger } from './support/quiet-logger';
 
 const services = new ScriptedServices();
 let env: TestWorkflowEnvironment;
@@ -29,7 +30,7 @@ let workersRunning: Promise<unknown>;
 
 before(async () => {
   env = await startTimeSkippingServer({ searchAttributes: orderSearchAttributes });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const activities = services.activities();
   workers = await Promise.all(
     serviceNames.map((service) =>
@@ -48,15 +49,6 @@ after(async () => {
   await workersRunning;
   await env?.teardown();
 });
-
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-  log: () => undefined,
-};
 
 let sequence = 0;
 function newOrder(overrides: Partial<OrderSagaInput> = {}): OrderSagaInput {

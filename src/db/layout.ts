@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../project-root';
 import { serviceNames, type ServiceName } from '../temporal/names';
 
 export { serviceNames, type ServiceName };
@@ -18,8 +18,7 @@ export { serviceNames, type ServiceName };
 export const providers = ['sqlite', 'postgres'] as const;
 export type DatabaseProvider = (typeof providers)[number];
 
-/** The project root (this file is src/db/layout.ts). */
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { projectRoot };
 
 export function modelsPath(service: ServiceName): string {
   return path.join(projectRoot, 'prisma', service, 'models.prisma');

@@ -19,7 +19,6 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type {
   DevServerConfig,
   EphemeralServerExecutable,
@@ -29,8 +28,8 @@ import type {
 } from '@temporalio/testing';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
-
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { projectRoot } from '../project-root';
+export { projectRoot };
 
 /** Everything `npm run setup:temporal` writes; gitignored as a whole. */
 export const temporalHome = path.join(projectRoot, '.temporal');

@@ -13,6 +13,7 @@ import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { startDevServer } from '../../src/temporal/servers';
 import { createServiceWorker, serviceActivities, workflowsPath } from '../../src/workers/service-worker';
+import { quietLogger } from './quiet-logger';
 
 export type Provider = 'sqlite' | 'postgres';
 
@@ -30,17 +31,8 @@ export interface Stack {
 
 export const approvalThresholdCents = 100_000;
 
-const silentLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-  log: () => undefined,
-};
-
 /** Fresh databases for one run: temp SQLite files, or new PostgreSQL databases dropped at the end. */
-async function provisionDatabases(
+export async function provisionDatabases(
   provider: Provider,
 ): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> }> {
   if (provider === 'sqlite') {
@@ -90,7 +82,7 @@ export async function startStack(provider: Provider): Promise<Stack> {
   await seedCatalogue(db.inventory);
 
   const temporal = await startDevServer({ searchAttributes: orderSearchAttributes });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const namespace = temporal.namespace ?? 'default';
   const workers: Worker[] = await Promise.all(
     serviceNames.map((service) =>

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createInventoryActivities } from '../src/activities/inventory';
+import { createOrdersActivities } from '../src/activities/orders';
+import { createPaymentsActivities } from '../src/activities/payments';
+import { createShippingActivities } from '../src/activities/shipping';
+import { applyMigrations, createServiceDb, seedCatalogue, type ServiceDatabases } from '../src/db';
+import { paymentTokens } from '../src/domain/failure-triggers';
+import { rejectionTypes } from '../src/domain/rejections';
+import { serviceNames } from '../src/temporal/names';
+import { provisionDatabases, type Provider } from './support/stack';
+
+/**
+ * Each service's activities against its real database: executed twice (one
+ * after the other, or racing), a step or a compensation has one effect and
+ * answers the same; a compensation fences a late step.
+ */
+
+/** Runs an activity with an activity context (attempt 1 unless told). */
+function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return new MockActivityEnvironment().run(fn, ...args);
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
+    assert.equal(error.nonRetryable, true);
+    return error.type ?? undefined;
+  }
+  assert.fail('expected a rejection');
+}
+
+const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
+
+for (const provider of ['sqlite', 'postgres'] as Provider[]) {
+  const skip =
+    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
+      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
+      : false;
+
+  describe(`service activities on ${provider}`, { skip }, () => {
+    let db: ServiceDatabases;
+    let drop: () => Promise<void>;
+    let sequence = 0;
+    const newKey = (step: string) => `order-act-${provider}-${++sequence}:${step}`;
+
+    before(async () => {
+      const databases = await provisionDatabases(provider);
+      drop = databases.drop;
+      await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
+      db = {
+        orders: createServiceDb('orders', databases.urls.orders),
+        inventory: createServiceDb('inventory', databases.urls.inventory),
+        payments: createServiceDb('payments', databases.urls.payments),
+        shipping: createServiceDb('shipping', databases.urls.shipping),
+      };
+      await seedCatalogue(db.inventory);
+    });
+
+    after(async () => {
+      if (db) await Promise.all(serviceNames.map((service) => db[service].$disconnect()));
+      await drop?.();
+    });
+
+    const stock = async (sku: string) => (await db.inventory.product.findUniqueOrThrow({ where: { sku } })).available;
+
+    test('createOrder and cancelOrder, twice each: one order, cancelled once', async () => {
+      const orders = createOrdersActivities(db.orders);
+      const key = newKey('create-order');
+      const orderId = `ord_${key}`;
+      const input = {
+        key,
+        orderId,
+        workflowId: `wf-${orderId}`,
+        customerId: 'cus_1',
+        items: [{ sku: 'SKU-MUG', quantity: 1 }],
+      };
+      assert.deepEqual(await run(orders.createOrder, input), { orderId });
+      assert.deepEqual(await run(orders.createOrder, input), { orderId });
+      assert.equal(await db.orders.order.count({ where: { id: orderId } }), 1);
+
+      const cancel = { stepKey: key, orderId, reason: 'test' };
+      assert.deepEqual(await run(orders.cancelOrder, cancel), { cancelled: true });
+      assert.deepEqual(
+        await run(orders.cancelOrder, cancel),
+        { cancelled: true },
+        'the stored answer, not a second run',
+      );
+      assert.equal((await db.orders.order.findUniqueOrThrow({ where: { id: orderId } })).status, 'CANCELLED');
+    });
+
+    test('reserveStock twice takes stock once; releaseStock twice returns it once', async () => {
+      const inventory = createInventoryActivities(db.inventory);
+      const before = await stock('SKU-TEE');
+      const key = newKey('reserve-stock');
+      const input = { key, orderId: `ord_${key}`, items: [{ sku: 'SKU-TEE', quantity: 3 }] };
+      const first = await run(inventory.reserveStock, input);
+      const second = await run(inventory.reserveStock, input);
+      assert.deepEqual(second, first);
+      assert.equal(first.totalCents, 7_500);
+      assert.equal(await stock('SKU-TEE'), before - 3);
+
+      await run(inventory.releaseStock, { stepKey: key, orderId: input.orderId });
+      await run(inventory.releaseStock, { stepKey: key, orderId: input.orderId });
+      assert.equal(await stock('SKU-TEE'), before);
+    });
+
+    test('two racing executions of one reservation: one effect, one answer', async () => {
+      const inventory = createInventoryActivities(db.inventory);
+      const before = await stock('SKU-HOODIE');
+      const key = newKey('reserve-stock');
+      const input = { key, orderId: `ord_${key}`, items: [{ sku: 'SKU-HOODIE', quantity: 2 }] };
+      const [a, b] = await Promise.all([run(inventory.reserveStock, input), run(inventory.reserveStock, input)]);
+      assert.deepEqual(a, b);
+      assert.equal(await stock('SKU-HOODIE'), before - 2);
+      assert.equal(await db.inventory.reservation.count({ where: { key } }), 1);
+    });
+
+    test('out of stock is a rejection, remembered, and leaves stock untouched', async () => {
+      const inventory = createInventoryActivities(db.inventory);
+      const before = await stock('SKU-MUG');
+      const key = newKey('reserve-stock');
+      const input = {
+        key,
+        orderId: `ord_${key}`,
+        items: [
+          { sku: 'SKU-MUG', quantity: 1 },
+          { sku: 'SKU-SOLDOUT', quantity: 1 },
+        ],
+      };
+      assert.equal(await rejectionOf(run(inventory.reserveStock, input)), rejectionTypes.outOfStock);
+      assert.equal(await stock('SKU-MUG'), before, 'the mug taken first was put back by the rollback');
+      await db.inventory.product.update({ where: { sku: 'SKU-SOLDOUT' }, data: { available: 5 } });
+      assert.equal(
+        await rejectionOf(run(inventory.reserveStock, input)),
+        rejectionTypes.outOfStock,
+        'the same request gets the same answer',
+      );
+      await db.inventory.product.update({ where: { sku: 'SKU-SOLDOUT' }, data: { available: 0 } });
+    });
+
+    test('a compensation that ran first fences a late step', async () => {
+      const inventory = createInventoryActivities(db.inventory);
+      const before = await stock('SKU-MUG');
+      const key = newKey('reserve-stock');
+      const orderId = `ord_${key}`;
+      assert.deepEqual(await run(inventory.releaseStock, { stepKey: key, orderId }), { released: false });
+      const late = run(inventory.reserveStock, { key, orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }] });
+      assert.equal(await rejectionOf(late), rejectionTypes.stepAlreadyCompensated);
+      assert.equal(await stock('SKU-MUG'), before);
+    });
+
+    test('chargePayment twice charges once; refundPayment twice refunds once', async () => {
+      const payments = createPaymentsActivities(db.payments);
+      const key = newKey('charge-payment');
+      const input = { key, orderId: `ord_${key}`, amountCents: 1_234, paymentToken: paymentTokens.approved };
+      const first = await run(payments.chargePayment, input);
+      assert.deepEqual(await run(payments.chargePayment, input), first);
+      assert.equal(await db.payments.payment.count({ where: { key } }), 1);
+
+      assert.deepEqual(await run(payments.refundPayment, { stepKey: key, orderId: input.orderId }), { refunded: true });
+      assert.deepEqual(await run(payments.refundPayment, { stepKey: key, orderId: input.orderId }), { refunded: true });
+      const payment = await db.payments.payment.findUniqueOrThrow({ where: { key } });
+      assert.equal(payment.status, 'REFUNDED');
+    });
+
+    test('a declined card is remembered; a rejected refund is not, so an operator retry runs it again', async () => {
+      const payments = createPaymentsActivities(db.payments);
+      const declinedKey = newKey('charge-payment');
+      const declined = { key: declinedKey, orderId: 'ord_d', amountCents: 100, paymentToken: paymentTokens.declined };
+      assert.equal(await rejectionOf(run(payments.chargePayment, declined)), rejectionTypes.paymentDeclined);
+      assert.equal(await db.payments.payment.count({ where: { key: declinedKey } }), 0);
+      assert.ok(await db.payments.idempotencyRecord.findUnique({ where: { key: declinedKey } }));
+
+      const key = newKey('charge-payment');
+      await run(payments.chargePayment, {
+        key,
+        orderId: 'ord_r',
+        amountCents: 100,
+        paymentToken: paymentTokens.refundRejected,
+      });
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        assert.equal(
+          await rejectionOf(run(payments.refundPayment, { stepKey: key, orderId: 'ord_r' })),
+          rejectionTypes.refundRejected,
+        );
+      }
+      assert.equal(await db.payments.idempotencyRecord.count({ where: { key: `${key}:compensation` } }), 0);
+      assert.equal((await db.payments.payment.findUniqueOrThrow({ where: { key } })).status, 'CHARGED');
+    });
+
+    test('a flaky gateway fails retryably before touching the database, then charges once', async () => {
+      const payments = createPaymentsActivities(db.payments);
+      const key = newKey('charge-payment');
+      const input = { key, orderId: `ord_${key}`, amountCents: 500, paymentToken: paymentTokens.flaky };
+      await assert.rejects(new MockActivityEnvironment({ attempt: 1 }).run(payments.chargePayment, input), (error) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.nonRetryable, false);
+        return true;
+      });
+      assert.equal(await db.payments.payment.count({ where: { key } }), 0);
+      await new MockActivityEnvironment({ attempt: 3 }).run(payments.chargePayment, input);
+      assert.equal(await db.payments.payment.count({ where: { key } }), 1);
+    });
+
+    test('createShipment twice ships once; cancelShipment twice cancels once', async () => {
+      const shipping = createShippingActivities(db.shipping);
+      const key = newKey('create-shipment');
+      const input = { key, orderId: `ord_${key}`, address };
+      const first = await run(shipping.createShipment, input);
+      assert.deepEqual(await run(shipping.createShipment, input), first);
+      assert.equal(await db.shipping.shipment.count({ where: { key } }), 1);
+      await run(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
+      await run(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
+      assert.equal((await db.shipping.shipment.findUniqueOrThrow({ where: { key } })).status, 'CANCELLED');
+    });
+
+    test('confirmOrder twice confirms once', async () => {
+      const orders = createOrdersActivities(db.orders);
+      const key = newKey('create-order');
+      const orderId = `ord_${key}`;
+      await run(orders.createOrder, {
+        key,
+        orderId,
+        workflowId: `wf-${orderId}`,
+        customerId: 'cus_1',
+        items: [{ sku: 'SKU-MUG', quantity: 1 }],
+      });
+      const confirm = {
+        key: newKey('confirm-order'),
+        orderId,
+        totalCents: 1_200,
+        paymentId: 'pay_1',
+        shipmentId: 'shp_1',
+      };
+      assert.deepEqual(await run(orders.confirmOrder, confirm), { confirmed: true });
+      assert.deepEqual(await run(orders.confirmOrder, confirm), { confirmed: true });
+      const order = await db.orders.order.findUniqueOrThrow({ where: { id: orderId } });
+      assert.deepEqual([order.status, order.totalCents, order.paymentId], ['CONFIRMED', 1_200, 'pay_1']);
+    });
+  });
+}
