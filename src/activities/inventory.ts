@@ -30,7 +30,7 @@ export interface ReleaseStockInput {
 
 export function createInventoryActivities(db: InventoryDb) {
   return {
-    async reserveStock(input: ReserveStockInput): Promise<StockReservation> {
+    reserveStock: async (input: ReserveStockInput): Promise<StockReservation> => {
       return executeStep(db, input.key, async (tx) => {
         const skus = input.items.map((item) => item.sku);
         const products = await tx.product.findMany({ where: { sku: { in: skus } } });
@@ -67,7 +67,7 @@ export function createInventoryActivities(db: InventoryDb) {
       });
     },
 
-    async releaseStock(input: ReleaseStockInput): Promise<{ released: boolean }> {
+    releaseStock: async (input: ReleaseStockInput): Promise<{ released: boolean }> => {
       return executeCompensation(db, input.stepKey, async (tx) => {
         const reservation = await tx.reservation.findUnique({
           where: { key: input.stepKey },

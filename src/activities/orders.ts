@@ -29,7 +29,7 @@ export interface ConfirmOrderInput {
 
 export function createOrdersActivities(db: OrdersDb) {
   return {
-    async createOrder(input: CreateOrderInput): Promise<{ orderId: string }> {
+    createOrder: async (input: CreateOrderInput): Promise<{ orderId: string }> => {
       return executeStep(db, input.key, async (tx) => {
         if (input.customerId === blockedCustomerId) {
           throw new Rejection(rejectionTypes.customerBlocked, `Customer ${input.customerId} may not place orders`);
@@ -47,7 +47,7 @@ export function createOrdersActivities(db: OrdersDb) {
       });
     },
 
-    async cancelOrder(input: CancelOrderInput): Promise<{ cancelled: boolean }> {
+    cancelOrder: async (input: CancelOrderInput): Promise<{ cancelled: boolean }> => {
       return executeCompensation(db, input.stepKey, async (tx) => {
         const { count } = await tx.order.updateMany({
           where: { id: input.orderId, status: 'PENDING' },
@@ -57,7 +57,7 @@ export function createOrdersActivities(db: OrdersDb) {
       });
     },
 
-    async confirmOrder(input: ConfirmOrderInput): Promise<{ confirmed: true }> {
+    confirmOrder: async (input: ConfirmOrderInput): Promise<{ confirmed: true }> => {
       return executeOnce(
         db,
         input.key,

@@ -22,7 +22,7 @@ export interface RefundPaymentInput {
 
 export function createPaymentsActivities(db: PaymentsDb) {
   return {
-    async chargePayment(input: ChargePaymentInput): Promise<{ paymentId: string }> {
+    chargePayment: async (input: ChargePaymentInput): Promise<{ paymentId: string }> => {
       if (input.paymentToken === paymentTokens.flaky && Context.current().info.attempt <= flakyChargeFailures) {
         // Thrown before any transaction: a gateway outage leaves nothing behind.
         throw ApplicationFailure.retryable(
@@ -50,7 +50,7 @@ export function createPaymentsActivities(db: PaymentsDb) {
       });
     },
 
-    async refundPayment(input: RefundPaymentInput): Promise<{ refunded: boolean }> {
+    refundPayment: async (input: RefundPaymentInput): Promise<{ refunded: boolean }> => {
       return executeCompensation(db, input.stepKey, async (tx) => {
         const payment = await tx.payment.findUnique({ where: { key: input.stepKey } });
         if (!payment || payment.status !== 'CHARGED') return { refunded: false };

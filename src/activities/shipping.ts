@@ -27,7 +27,7 @@ const carrier = 'Parcelwise';
 
 export function createShippingActivities(db: ShippingDb) {
   return {
-    async createShipment(input: CreateShipmentInput): Promise<Shipment> {
+    createShipment: async (input: CreateShipmentInput): Promise<Shipment> => {
       return executeStep(db, input.key, async (tx) => {
         if (input.address.postalCode === undeliverablePostalCode) {
           throw new Rejection(
@@ -55,7 +55,7 @@ export function createShippingActivities(db: ShippingDb) {
       });
     },
 
-    async cancelShipment(input: CancelShipmentInput): Promise<{ cancelled: boolean }> {
+    cancelShipment: async (input: CancelShipmentInput): Promise<{ cancelled: boolean }> => {
       return executeCompensation(db, input.stepKey, async (tx) => {
         const { count } = await tx.shipment.updateMany({
           where: { key: input.stepKey, status: 'CREATED' },

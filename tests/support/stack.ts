@@ -34,7 +34,7 @@ export const approvalThresholdCents = 100_000;
 /** Fresh databases for one run: temp SQLite files, or new PostgreSQL databases dropped at the end. */
 export async function provisionDatabases(
   provider: Provider,
-): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> }> {
+): Promise<{ urls: Record<ServiceName, string>; drop: () => Promise<void> }> {
   if (provider === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'order-saga-e2e-'));
     const urls = Object.fromEntries(
