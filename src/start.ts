@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -62,6 +63,15 @@ function launch(name: string, script: string, args: string[] = []): Promise<void
   return ready;
 }
 
+/** Whether nothing listens on host:port yet (listening there briefly is the only reliable test). */
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
 async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
@@ -85,7 +95,7 @@ async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
 async function stop(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  say('stopping workers and API (in-flight work finishes first)');
+  if (children.size > 0) say('stopping workers and API (in-flight work finishes first)');
   const exits = [...children.values()].map(
     (child) =>
       new Promise<void>((resolve) => {
@@ -113,6 +123,20 @@ async function main(): Promise<void> {
   const uiUrl = `http://localhost:${config.temporal.uiPort}`;
   if (config.temporal.startDevServer) {
     const { host, port } = parseAddress(config.temporal.address);
+    // A dev server that cannot bind exits, but the SDK would then connect to whatever
+    // answers on the port and carry on against someone else's server.
+    for (const [name, busyPort] of [
+      ['Temporal', port],
+      ['Web UI', config.temporal.uiPort],
+    ] as const) {
+      if (!(await portIsFree(host, busyPort))) {
+        throw new Error(
+          `Port ${busyPort} (${name}) on ${host} is already in use. If it is another Temporal dev server, ` +
+            `stop it (pkill -f 'temporal server start-dev') or use it with START_TEMPORAL_DEV_SERVER=false; ` +
+            `otherwise choose other ports with TEMPORAL_ADDRESS and TEMPORAL_UI_PORT.`,
+        );
+      }
+    }
     say(`starting the Temporal dev server on ${config.temporal.address}, history in ${config.temporal.dbFile}`);
     devServer = await startDevServer({
       ip: host,
