@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, projectRoot } from './config';
+import { launchServiceProcess, portIsFree, waitForApiReady, type ServiceProcess } from './service-process';
 import { serviceNames } from './temporal/names';
 import { orderSearchAttributes } from './temporal/search-attributes';
 import { startDevServer } from './temporal/servers';
@@ -16,7 +14,7 @@ import { startDevServer } from './temporal/servers';
  */
 
 const config = loadConfig();
-const children = new Map<string, ChildProcess>();
+const children = new Map<string, ServiceProcess>();
 let devServer: TestWorkflowEnvironment | undefined;
 let stopping = false;
 
@@ -33,81 +31,24 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, separator), port };
 }
 
-/** Starts a process; resolves when it reports ready over IPC (workers do, once polling). */
 function launch(name: string, script: string, args: string[] = []): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, script), ...args], {
-    cwd: projectRoot,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    // Its own process group, so a terminal's Ctrl-C reaches only this process, which
-    // then stops each child once; a child whose parent vanishes stops itself (IPC disconnect).
-    detached: true,
-  });
-  const ready = new Promise<void>((resolve) => {
-    child.on('message', (message) => {
-      if ((message as { ready?: boolean }).ready) resolve();
-    });
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
-  }
-  // 'close', not 'exit': by then the child's last output lines have been read.
-  child.on('close', (code, signal) => {
+  const service = launchServiceProcess({ name, script, args });
+  children.set(name, service);
+  void service.closed.then(({ code, signal }) => {
     children.delete(name);
     if (!stopping) {
       say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
       void stop(1);
     }
   });
-  children.set(name, child);
-  return ready;
-}
-
-/** Whether nothing listens on host:port yet (listening there briefly is the only reliable test). */
-function portIsFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, host, () => probe.close(() => resolve(true)));
-  });
-}
-
-async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastProblem = 'no answer yet';
-  while (Date.now() < deadline && !stopping) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-      const body = (await response.json()) as { checks?: { name: string; status: string; error?: string }[] };
-      lastProblem = (body.checks ?? [])
-        .filter((check) => check.status !== 'ok')
-        .map((check) => `${check.name}: ${check.error ?? check.status}`)
-        .join('; ');
-    } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`The API did not become ready within ${timeoutMs / 1000} s (${lastProblem})`);
+  return service.ready;
 }
 
 async function stop(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   if (children.size > 0) say('stopping workers and API (in-flight work finishes first)');
-  const exits = [...children.values()].map(
-    (child) =>
-      new Promise<void>((resolve) => {
-        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.once('close', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  );
-  await Promise.all(exits);
+  await Promise.all([...children.values()].map((service) => service.stop()));
   if (devServer) {
     say('stopping the Temporal dev server');
     await devServer.teardown();
@@ -158,7 +99,7 @@ async function main(): Promise<void> {
 
   const apiUrl = `http://${config.api.host === '0.0.0.0' ? 'localhost' : config.api.host}:${config.api.port}`;
   say('workers polling; waiting for the API to report ready');
-  await waitUntilReady(`${apiUrl}/health/ready`, 120_000);
+  await waitForApiReady(apiUrl, 120_000, () => stopping);
   say(`ready. API: ${apiUrl}   Web UI: ${uiUrl}   (Ctrl-C to stop)`);
   say(`try: curl -s -X POST ${apiUrl}/orders -H 'Idempotency-Key: demo-1' -H 'content-type: application/json' \\`);
   say(`       -d '{"customerId":"cus_demo","items":[{"sku":"SKU-MUG","quantity":2}],"payment":{"token":"tok_visa"},`);

@@ -4,33 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  checkBindMounts,
-  checkCommands,
-  checkDatabaseUrls,
-  checkDependsOn,
-  checkDockerfile,
-  checkImagesAndBuilds,
-  checkPorts,
-  checkProcessNeeds,
-  checkProjectEnvironment,
-  checkSearchAttributes,
-  checkStructure,
-  diskFiles,
-  interpolate,
-  isDockerignored,
-  loadContext,
-  overlayFiles,
-  parseCompose,
-  parseDockerfile,
-  parsePorts,
-  report,
-  resolveProcess,
-  rules,
-  runChecks,
-  type CheckContext,
-  type ProjectFiles,
-} from '../scripts/check-compose';
+import { interpolate, parseCompose } from '../scripts/compose-check/compose-file';
+import { loadContext, type CheckContext } from '../scripts/compose-check/context';
+import { parseDockerfile } from '../scripts/compose-check/dockerfile';
+import { isDockerignored } from '../scripts/compose-check/dockerignore';
+import { diskFiles, overlayFiles, type ProjectFiles } from '../scripts/compose-check/files';
+import { resolveProcess } from '../scripts/compose-check/processes';
+import { checkCommands } from '../scripts/compose-check/rules/commands';
+import { checkDatabaseUrls } from '../scripts/compose-check/rules/database-urls';
+import { checkDependsOn } from '../scripts/compose-check/rules/depends-on';
+import { checkDockerfile } from '../scripts/compose-check/rules/dockerfile';
+import { checkProcessNeeds, checkProjectEnvironment } from '../scripts/compose-check/rules/environment';
+import { checkBindMounts, checkPorts, parsePorts } from '../scripts/compose-check/rules/ports-and-mounts';
+import { checkSearchAttributes } from '../scripts/compose-check/rules/search-attributes';
+import { checkImagesAndBuilds, checkStructure } from '../scripts/compose-check/rules/structure';
+import { report, rules, runChecks } from '../scripts/compose-check/runner';
 
 type Json = Record<string, unknown>;
 

@@ -223,7 +223,7 @@ export interface StartOptions {
   /** Build the server with `npm run setup:temporal` when the download fails and nothing is built (default true). */
   autoSetup?: boolean;
   /** Progress lines (which server is used, setup output goes to stderr regardless). Default: stderr. */
-  log?: (line: string) => void;
+  progress?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -235,7 +235,7 @@ export type StartTimeSkippingServerOptions = Omit<TimeSkippingServerConfig, 'typ
     searchAttributes?: SearchAttributeKey<SearchAttributeType>[];
   };
 
-const defaultLog = (line: string): void => {
+const defaultProgress = (line: string): void => {
   process.stderr.write(`[temporal] ${line}\n`);
 };
 
@@ -244,9 +244,9 @@ const defaultLog = (line: string): void => {
 
 /** Starts the dev server (full server, Web UI if `ui`/`uiPort`) and connects to it. */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  const { autoSetup, log, env, client, plugins, ...server } = options;
+  const { autoSetup, progress, env, client, plugins, ...server } = options;
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  return startWithFallback('dev-server', { autoSetup, log, env }, (executable) =>
+  return startWithFallback('dev-server', { autoSetup, progress, env }, (executable) =>
     TestWorkflowEnvironment.createLocal({ server: { ...server, executable }, client, plugins }),
   );
 }
@@ -276,9 +276,9 @@ export async function startTimeSkippingServer(
 async function startTimeSkippingServerOnly(
   options: Omit<StartTimeSkippingServerOptions, 'searchAttributes'>,
 ): Promise<TestWorkflowEnvironment> {
-  const { autoSetup, log, env, client, plugins, ...server } = options;
+  const { autoSetup, progress, env, client, plugins, ...server } = options;
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  return startWithFallback('time-skipping', { autoSetup, log, env }, async (executable) => {
+  return startWithFallback('time-skipping', { autoSetup, progress, env }, async (executable) => {
     if (executable.type !== 'existing-path') {
       return TestWorkflowEnvironment.createTimeSkipping({
         server: { ...server, executable },
@@ -403,12 +403,12 @@ function isDownloadFailure(err: unknown): boolean {
 
 async function startWithFallback(
   kind: ServerKind,
-  { autoSetup = true, log = defaultLog, env = process.env }: StartOptions,
+  { autoSetup = true, progress = defaultProgress, env = process.env }: StartOptions,
   create: (executable: EphemeralServerExecutable) => Promise<TestWorkflowEnvironment>,
 ): Promise<TestWorkflowEnvironment> {
   const spec = serverSpecs[kind];
   const resolved = resolveExecutable(kind, env);
-  log(`${spec.title}: ${resolved.description}`);
+  progress(`${spec.title}: ${resolved.description}`);
   // Without java the built wrapper exits at once and the SDK only reports a 5 s startup timeout.
   if (kind === 'time-skipping' && resolved.source === 'built' && !javaCommand(env)) {
     throw new TemporalServerUnavailableError(
@@ -439,7 +439,7 @@ async function startWithFallback(
     );
   }
 
-  log(`download failed (${firstLine(downloadError.message)}); building it with '${setupCommand} -- ${spec.setupFlag}'`);
+  progress(`download failed (${firstLine(downloadError.message)}); building it with '${setupCommand} -- ${spec.setupFlag}'`);
   await runSetup(spec.setupFlag, env);
   if (!isExecutableFile(spec.builtPath)) {
     throw new TemporalServerUnavailableError(

@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
-import pg from 'pg';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { applyMigrations, createServiceDb, pingDatabase, seedCatalogue, type ServiceDatabases } from '../../src/db';
-import { serviceNames, type ServiceName } from '../../src/temporal/names';
+import { provisionDatabases } from '../../src/db/provision';
+import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { startDevServer } from '../../src/temporal/servers';
 import { createServiceWorker, serviceActivities, workflowsPath } from '../../src/workers/service-worker';
@@ -31,44 +28,7 @@ export interface Stack {
 
 export const approvalThresholdCents = 100_000;
 
-/** Fresh databases for one run: temp SQLite files, or new PostgreSQL databases dropped at the end. */
-export async function provisionDatabases(
-  provider: Provider,
-): Promise<{ urls: Record<ServiceName, string>; drop: () => Promise<void> }> {
-  if (provider === 'sqlite') {
-    const dir = mkdtempSync(path.join(tmpdir(), 'order-saga-e2e-'));
-    const urls = Object.fromEntries(
-      serviceNames.map((service) => [service, `file:${path.join(dir, `${service}.db`)}`]),
-    );
-    return {
-      urls: urls as Record<ServiceName, string>,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const adminUrl = process.env.TEST_POSTGRES_URL;
-  if (!adminUrl) throw new Error('TEST_POSTGRES_URL is not set');
-  const suffix = `${process.pid}_${Date.now()}`;
-  const names = Object.fromEntries(serviceNames.map((service) => [service, `e2e_${service}_${suffix}`]));
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  for (const name of Object.values(names)) await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const urlFor = (name: string) => {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.toString();
-  };
-  const urls = Object.fromEntries(serviceNames.map((service) => [service, urlFor(names[service]!)]));
-  return {
-    urls: urls as Record<ServiceName, string>,
-    drop: async () => {
-      const cleanup = new pg.Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      for (const name of Object.values(names)) await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
-}
+export { provisionDatabases };
 
 export async function startStack(provider: Provider): Promise<Stack> {
   const databases = await provisionDatabases(provider);

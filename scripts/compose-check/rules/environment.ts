@@ -1,0 +1,106 @@
+import { ConfigError, configVariableNames, loadConfig } from '../../../src/config';
+import { databaseUrlVariable } from '../../../src/db/url';
+import { serviceNames } from '../../../src/temporal/names';
+import { isRecord } from '../compose-file';
+import type { CheckContext } from '../context';
+import { projectProcesses } from '../processes';
+import {
+  dockerfileEnvOf,
+  effectiveEnvironment,
+  environmentOf,
+  hasHealthcheck,
+  projectServices,
+  services,
+} from '../services';
+import { suggestion } from '../suggestion';
+import { parsePorts } from './ports-and-mounts';
+
+/**
+ * Project services get only variables that src/config.ts reads (a typo or a
+ * renamed variable would otherwise fall back to its default without a word),
+ * and their values pass the app's own validation (loadConfig).
+ */
+export function checkProjectEnvironment(context: CheckContext): string[] {
+  const problems: string[] = [];
+  const known = new Set(configVariableNames);
+  for (const [name, service] of projectServices(context)) {
+    const environment = environmentOf(service);
+    for (const key of Object.keys(environment)) {
+      if (!known.has(key)) {
+        problems.push(`${name}: ${key} is not a variable src/config.ts reads${suggestion(key, configVariableNames)}`);
+      }
+    }
+    const values = Object.fromEntries(
+      Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    try {
+      loadConfig({ ...dockerfileEnvOf(context), ...values });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(`${name}: ${error.message.replace(/\n\s*/g, ' ')}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * What each process needs: a worker its own database URL and no other
+ * service's (database per service), the API all four (its readiness check
+ * pings them) and to listen on 0.0.0.0 on the port it publishes; everyone a
+ * TEMPORAL_ADDRESS that names a service here; workers must not inherit the
+ * image's HTTP healthcheck, which only the API can answer.
+ */
+export function checkProcessNeeds(context: CheckContext): string[] {
+  const problems: string[] = [];
+  const all = new Map(services(context));
+  for (const [name, resolved] of projectProcesses(context)) {
+    if (typeof resolved === 'string') continue;
+    const service = all.get(name) ?? {};
+    const environment = effectiveEnvironment(context, service);
+    const address = environment.TEMPORAL_ADDRESS;
+    if (address === undefined) {
+      problems.push(`${name}: TEMPORAL_ADDRESS is not set (its default, 127.0.0.1:7233, is the container itself)`);
+    } else {
+      const host = address.replace(/:\d+$/, '');
+      if (!all.has(host)) problems.push(`${name}: TEMPORAL_ADDRESS ${address}: "${host}" is not a service here`);
+    }
+    const { role } = resolved;
+    const urlVariables = serviceNames.filter((owner) => environment[databaseUrlVariable(owner)] !== undefined);
+    if (role.kind === 'worker') {
+      if (!urlVariables.includes(role.service)) {
+        problems.push(
+          `${name}: ${databaseUrlVariable(role.service)} is not set (the default is a SQLite file in the container)`,
+        );
+      }
+      for (const owner of urlVariables.filter((owner) => owner !== role.service)) {
+        problems.push(
+          `${name}: the ${role.service} worker is given ${databaseUrlVariable(owner)}; a service opens only its own database`,
+        );
+      }
+      if (hasHealthcheck(service, context) && !isRecord(service.healthcheck)) {
+        problems.push(
+          `${name}: inherits the image's HTTP healthcheck, which a worker cannot answer; set healthcheck.disable`,
+        );
+      }
+    }
+    if (role.kind === 'api') {
+      for (const owner of serviceNames.filter((owner) => !urlVariables.includes(owner))) {
+        problems.push(
+          `${name}: ${databaseUrlVariable(owner)} is not set; the API's readiness check pings every service's database`,
+        );
+      }
+      const host = environment.API_HOST;
+      if (host !== '0.0.0.0' && host !== '::') {
+        problems.push(`${name}: API_HOST is ${host ?? 'unset (127.0.0.1)'}; in a container it must be 0.0.0.0`);
+      }
+      const port = Number(environment.API_PORT ?? 3000);
+      const published = parsePorts(service.ports, name, []);
+      if (published.length > 0 && !published.some((mapping) => mapping.target === port)) {
+        problems.push(
+          `${name}: publishes container port(s) ${published.map((m) => m.target).join(', ')}, but listens on API_PORT ${port}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
