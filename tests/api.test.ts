@@ -132,6 +132,11 @@ describe('order lookups and messages', () => {
     assertProblem(response, 503, 'Service unavailable');
   });
 
+  test('an order id that is not valid percent-encoding: 400, not 500', async () => {
+    assertProblem(await request(app).get('/orders/%E0%A4%A'), 400, 'Bad Request');
+    assertProblem(await request(app).post('/orders/%/cancel'), 400, 'Bad Request');
+  });
+
   test('unknown route: 404 problem', async () => {
     assertProblem(await request(app).get('/nothing-here'), 404, 'Not found');
   });

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -56,6 +57,18 @@ function fromBodyParser(error: unknown): HttpProblem | undefined {
   }
 }
 
+/**
+ * Other errors the HTTP stack marks as the client's (http-errors style: a 4xx
+ * `status`), e.g. the router's URIError for a path segment that is not valid
+ * percent-encoding.
+ */
+function fromClientError(error: unknown): HttpProblem | undefined {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const detail = error instanceof URIError ? 'The URL is not valid percent-encoding' : 'The request is malformed';
+  return new HttpProblem(status, STATUS_CODES[status] ?? 'Bad request', detail);
+}
+
 /** gRPC status codes that mean Temporal could not be reached or did not answer in time. */
 const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 
@@ -75,6 +88,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       error instanceof HttpProblem
         ? error
         : (fromBodyParser(error) ??
+          fromClientError(error) ??
           fromTemporal(error) ??
           new HttpProblem(500, 'Internal error', 'The server failed to handle the request; it has been logged'));
     if (problem.status >= 500) {
