@@ -124,7 +124,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.equal(rows.order?.shipmentId, state.shipmentId);
       assert.deepEqual(
         rows.reservations.map((r) => r.status),
-        ['RESERVED'],
+        ['COMMITTED'],
       );
       assert.deepEqual(
         rows.payments.map((p) => [p.status, p.amountCents]),

@@ -99,7 +99,14 @@ async function waitForStatus(handle: WorkflowHandle<typeof orderSaga>, status: O
   }
 }
 
-const forwardSteps: ActivityName[] = ['createOrder', 'reserveStock', 'chargePayment', 'createShipment', 'confirmOrder'];
+const forwardSteps: ActivityName[] = [
+  'createOrder',
+  'reserveStock',
+  'chargePayment',
+  'createShipment',
+  'commitReservation',
+  'confirmOrder',
+];
 
 describe('order saga (time-skipping server)', () => {
   test('the happy path runs every step once and confirms the order', async () => {
@@ -171,11 +178,19 @@ describe('order saga (time-skipping server)', () => {
       compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
     },
     {
+      name: 'commit-reservation refused (the stock was released): the order is never confirmed',
+      script: { commitReservation: { kind: 'reject', type: rejectionTypes.stepAlreadyCompensated } },
+      step: 'confirm-order',
+      type: rejectionTypes.stepAlreadyCompensated,
+      before: ['createOrder', 'reserveStock', 'chargePayment', 'createShipment'],
+      compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
+    },
+    {
       name: 'confirm-order out of retries: every earlier step is compensated in reverse',
       script: { confirmOrder: { kind: 'failing' } },
       step: 'confirm-order',
       type: orderFailureTypes.stepFailed,
-      before: ['createOrder', 'reserveStock', 'chargePayment', 'createShipment'],
+      before: ['createOrder', 'reserveStock', 'chargePayment', 'createShipment', 'commitReservation'],
       compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
     },
   ];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InventoryDb } from '../db';
 import type { OrderItem } from '../domain/order';
 import { rejectionTypes } from '../domain/rejections';
-import { executeCompensation, executeStep, Rejection } from './idempotency';
+import { compensationKeyOf, executeCompensation, executeOnce, executeStep, Rejection } from './idempotency';
 
 export interface ReserveStockInput {
   key: string;
@@ -24,6 +24,13 @@ export interface StockReservation {
 
 export interface ReleaseStockInput {
   /** The key of the reserve-stock step being compensated. */
+  stepKey: string;
+  orderId: string;
+}
+
+export interface CommitReservationInput {
+  key: string;
+  /** The key of the reserve-stock step whose reservation is committed. */
   stepKey: string;
   orderId: string;
 }
@@ -67,13 +74,60 @@ export function createInventoryActivities(db: InventoryDb) {
       });
     },
 
+    /**
+     * Marks a reservation as sold (COMMITTED): its stock stays out of
+     * `available` for good once the order is confirmed. A reservation already
+     * released is refused for good, as a late step after its compensation is:
+     * its stock is back on the shelf and may be sold again, so the order must
+     * not be confirmed on it.
+     */
+    commitReservation: async (input: CommitReservationInput): Promise<{ committed: true }> => {
+      const refuseReleased = () =>
+        new Rejection(
+          rejectionTypes.stepAlreadyCompensated,
+          `The reservation of ${input.stepKey} was already released; it cannot be committed`,
+        );
+      return executeOnce(
+        db,
+        input.key,
+        async (tx) => {
+          // Conditional, so that a release racing with this commit on PostgreSQL is seen after its row lock.
+          const { count } = await tx.reservation.updateMany({
+            where: { key: input.stepKey, status: 'RESERVED' },
+            data: { status: 'COMMITTED' },
+          });
+          if (count === 0) {
+            const reservation = await tx.reservation.findUnique({ where: { key: input.stepKey } });
+            if (reservation?.status === 'RELEASED') throw refuseReleased();
+            // The saga commits only after its reservation succeeded: a missing one is a fault, retried like one.
+            if (reservation?.status !== 'COMMITTED') throw new Error(`No reservation under ${input.stepKey}`);
+          }
+          return { committed: true as const };
+        },
+        {
+          rememberRejection: true,
+          guard: async (tx) => {
+            const released = await tx.idempotencyRecord.findUnique({
+              where: { key: compensationKeyOf(input.stepKey) },
+            });
+            if (released) throw refuseReleased();
+          },
+        },
+      );
+    },
+
+    /**
+     * Returns a reservation's stock, committed or not: the saga commits the
+     * stock just before it confirms the order, so an order that fails at its
+     * confirmation unwinds a committed reservation.
+     */
     releaseStock: async (input: ReleaseStockInput): Promise<{ released: boolean }> => {
       return executeCompensation(db, input.stepKey, async (tx) => {
         const reservation = await tx.reservation.findUnique({
           where: { key: input.stepKey },
           include: { lines: true },
         });
-        if (!reservation || reservation.status !== 'RESERVED') return { released: false };
+        if (!reservation || reservation.status === 'RELEASED') return { released: false };
         for (const line of reservation.lines) {
           await tx.product.update({
             where: { sku: line.sku },

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -70,6 +71,13 @@ function serviceActivities(options: ActivityOptions) {
 
 const steps = serviceActivities(stepOptions);
 const compensations = serviceActivities(compensationOptions);
+
+/**
+ * Since this patch the confirm step commits the order's stock reservation.
+ * Runs whose confirm step was recorded without it replay without it
+ * (docs/VERSIONING.md says when the patch can go).
+ */
+const commitReservationPatch = 'commit-reservation-on-confirm';
 
 /** Ends the saga's forward path with a known reason; caught by the saga itself. */
 class SagaStop extends Error {
@@ -382,15 +390,26 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     state.shipmentId = shipment.shipmentId;
     state.trackingNumber = shipment.trackingNumber;
 
-    await runStep('confirm-order', () =>
-      steps.orders.confirmOrder({
+    await runStep('confirm-order', async () => {
+      // The stock is committed before the order is confirmed, not after: if
+      // either fails, the saga unwinds an order that is still pending (and
+      // releasing stock also returns a committed reservation), whereas a
+      // confirmed order has nothing left to unwind.
+      if (patched(commitReservationPatch)) {
+        await steps.inventory.commitReservation({
+          key: `${keyOf('confirm-order')}:commit-reservation`,
+          stepKey: keyOf('reserve-stock'),
+          orderId,
+        });
+      }
+      return steps.orders.confirmOrder({
         key: keyOf('confirm-order'),
         orderId,
         totalCents: reservation.totalCents,
         paymentId: payment.paymentId,
         shipmentId: shipment.shipmentId,
-      }),
-    );
+      });
+    });
     publish('confirmed');
     return state;
   } catch (error) {

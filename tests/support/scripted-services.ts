@@ -84,6 +84,7 @@ export class ScriptedServices {
         const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
         return this.run(orderId, 'reserveStock', { reservationId: `res_${orderId}`, lines, totalCents });
       },
+      commitReservation: async ({ orderId }) => this.run(orderId, 'commitReservation', { committed: true as const }),
       releaseStock: async ({ orderId }) => this.run(orderId, 'releaseStock', { released: true }),
     };
     const payments: PaymentsActivities = {

@@ -1,0 +1,276 @@
+/**
+ * Records the event histories of representative order runs into
+ * tests/histories/<version>/, for tests/replay.test.ts to replay against the
+ * current workflow code in CI:
+ *
+ *   npx tsx scripts/record-histories.ts v<next>
+ *
+ * The runs execute the real order workflow (the same bundle the orders worker
+ * runs) on Temporal's time-skipping server, with the scripted services of the
+ * workflow tests standing in for the four services: that is what makes every
+ * path reachable in seconds, including a 24-hour approval timeout, a step that
+ * runs out of retries and a compensation that waits for an operator. The
+ * services' answers are all the workflow sees of them, so its history is the
+ * one a real deployment writes for the same answers.
+ *
+ * A version's folder is written once: histories recorded before a workflow
+ * change are the proof that runs started before it still replay, so the
+ * script refuses to overwrite them (see docs/VERSIONING.md).
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type Worker } from '@temporalio/worker';
+import { format, resolveConfig } from 'prettier';
+import { orderIdForIdempotencyKey } from '../src/api/orders';
+import { paymentTokens, undeliverablePostalCode } from '../src/domain/failure-triggers';
+import { rejectionTypes } from '../src/domain/rejections';
+import { projectRoot } from '../src/project-root';
+import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames } from '../src/temporal/names';
+import { orderSearchAttributes } from '../src/temporal/search-attributes';
+import { startTimeSkippingServer } from '../src/temporal/servers';
+import { createServiceWorker, workflowsPath } from '../src/workers/service-worker';
+import {
+  cancelOrder,
+  decideApproval,
+  getOrderState,
+  orderWorkflowType,
+  resolveCompensation,
+  type OrderSagaInput,
+  type OrderStatus,
+} from '../src/workflows/definitions';
+import type { orderSaga } from '../src/workflows/order-saga';
+import { quietLogger } from '../tests/support/quiet-logger';
+import { ScriptedServices } from '../tests/support/scripted-services';
+
+const historiesDir = path.join(projectRoot, 'tests', 'histories');
+
+type OrderHandle = WorkflowHandle<typeof orderSaga>;
+
+interface Scenario {
+  /** The history's file name, without .json. */
+  name: string;
+  input?: Partial<OrderSagaInput>;
+  script?: Parameters<ScriptedServices['script']>[1];
+  /** Drives the run from outside (approve, cancel, resolve); its end is awaited after. */
+  drive?: (handle: OrderHandle, env: TestWorkflowEnvironment) => Promise<void>;
+}
+
+/** One laptop: a total over the approval threshold. */
+const overThreshold: Partial<OrderSagaInput> = { items: [{ sku: 'SKU-LAPTOP', quantity: 1 }] };
+const undeliverable: Partial<OrderSagaInput> = {
+  shippingAddress: {
+    recipient: 'Ada Lovelace',
+    line1: '12 Analytical Row',
+    city: 'London',
+    postalCode: undeliverablePostalCode,
+    country: 'GB',
+  },
+};
+
+/** A refund that fails until the operator steps in: the stuck compensation of the README. */
+function stuckRefund(until?: () => boolean): Scenario['script'] {
+  return {
+    createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable },
+    refundPayment: { kind: 'failing', ...(until ? { until } : {}) },
+  };
+}
+
+let refundFixed = false;
+
+const scenarios: Scenario[] = [
+  { name: 'happy-path' },
+  {
+    name: 'approval-then-confirmed',
+    input: overThreshold,
+    drive: async (handle) => {
+      await waitForStatus(handle, 'awaiting-approval');
+      await handle.executeUpdate(decideApproval, { args: [{ approved: true, decidedBy: 'ops@example.com' }] });
+    },
+  },
+  // No decision: the 24-hour timer fires while the client waits for the result.
+  { name: 'approval-timed-out', input: overThreshold },
+  {
+    name: 'cancelled-awaiting-approval',
+    input: overThreshold,
+    drive: async (handle) => {
+      await waitForStatus(handle, 'awaiting-approval');
+      await handle.executeUpdate(cancelOrder, { args: [{ reason: 'Customer changed their mind' }] });
+    },
+  },
+  {
+    name: 'payment-declined',
+    input: { paymentToken: paymentTokens.declined },
+    script: { chargePayment: { kind: 'reject', type: rejectionTypes.paymentDeclined } },
+  },
+  {
+    name: 'shipment-undeliverable-refunded',
+    input: undeliverable,
+    script: { createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable } },
+  },
+  {
+    name: 'confirm-out-of-retries',
+    script: { confirmOrder: { kind: 'failing' } },
+  },
+  {
+    name: 'refund-stuck-then-retried',
+    input: { ...undeliverable, paymentToken: paymentTokens.refundRejected },
+    script: stuckRefund(() => refundFixed),
+    drive: async (handle, env) => {
+      await env.sleep('1 hour'); // longer than the compensation's whole retry budget
+      await waitForStatus(handle, 'needs-attention');
+      refundFixed = true;
+      await handle.executeUpdate(resolveCompensation, { args: [{ action: 'retry', note: 'issuer fixed' }] });
+    },
+  },
+  {
+    name: 'refund-stuck-then-resolved',
+    input: { ...undeliverable, paymentToken: paymentTokens.refundRejected },
+    script: stuckRefund(),
+    drive: async (handle, env) => {
+      await env.sleep('1 hour');
+      await waitForStatus(handle, 'needs-attention');
+      await handle.executeUpdate(resolveCompensation, {
+        args: [{ action: 'mark-resolved', note: 'refunded by bank transfer, ticket 812' }],
+      });
+    },
+  },
+];
+
+function orderInput(name: string, overrides: Partial<OrderSagaInput> = {}): OrderSagaInput {
+  return {
+    orderId: orderIdForIdempotencyKey(`history-${name}`),
+    customerId: 'cus_ada',
+    items: [{ sku: 'SKU-MUG', quantity: 2 }],
+    paymentToken: paymentTokens.approved,
+    shippingAddress: {
+      recipient: 'Ada Lovelace',
+      line1: '12 Analytical Row',
+      city: 'London',
+      postalCode: 'N1 9GU',
+      country: 'GB',
+    },
+    approvalThresholdCents: 100_000,
+    approvalTimeout: '24h',
+    ...overrides,
+  };
+}
+
+/** Polls in real time (no workflow timer advances meanwhile), for at most 15 s. */
+async function waitForStatus(handle: OrderHandle, status: OrderStatus): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const state = await handle.query(getOrderState);
+    if (state.status === status) return;
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId} stayed ${state.status}, expected ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Wall-clock bound on one scenario; time-skipping makes each take a few seconds. */
+const scenarioTimeoutMs = 60_000;
+
+/** Waits for the run to close; failing is the expected end of most scenarios. */
+async function closed(handle: OrderHandle): Promise<string> {
+  try {
+    return (await handle.result()).status;
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    return `failed with ${error.cause?.name ?? 'unknown'} (${error.cause?.message ?? ''})`;
+  }
+}
+
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+async function recordHistories(version: string | undefined): Promise<void> {
+  if (!version || !/^v\d+$/.test(version)) {
+    throw new UsageError('usage: tsx scripts/record-histories.ts <version folder: v1, v2, …>');
+  }
+  const outDir = path.join(historiesDir, version);
+  if (existsSync(outDir)) {
+    throw new UsageError(
+      `${path.relative(projectRoot, outDir)} exists: histories stay as they were recorded. ` +
+        'Record the current code under a new version folder.',
+    );
+  }
+  // Written aside and moved in place at the end, so a failed recording leaves no half set behind.
+  const partialDir = `${outDir}.partial`;
+  rmSync(partialDir, { recursive: true, force: true });
+  mkdirSync(partialDir, { recursive: true });
+
+  // Only errors: failed runs, the scripted outages and the test server's missing capabilities are expected.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), console: {} } },
+  });
+  const services = new ScriptedServices();
+  const env = await startTimeSkippingServer({ searchAttributes: orderSearchAttributes });
+  let workers: Worker[] = [];
+  let workersRunning: Promise<unknown> = Promise.resolve();
+  try {
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    const activities = services.activities();
+    workers = await Promise.all(
+      serviceNames.map((service) =>
+        createServiceWorker(service, activities[service], {
+          connection: env.nativeConnection,
+          namespace: env.namespace ?? 'default',
+          workflowBundle,
+        }),
+      ),
+    );
+    workersRunning = Promise.all(workers.map((worker) => worker.run()));
+
+    for (const scenario of scenarios) {
+      const input = orderInput(scenario.name, scenario.input);
+      if (scenario.script) services.script(input.orderId, scenario.script);
+      const handle = await env.client.workflow.start<typeof orderSaga>(orderWorkflowType, {
+        workflowId: orderWorkflowId(input.orderId),
+        taskQueue: orderWorkflowTaskQueue,
+        args: [input],
+      });
+      const outcome = await within(
+        scenarioTimeoutMs,
+        scenario.name,
+        (async () => {
+          await scenario.drive?.(handle, env);
+          return closed(handle);
+        })(),
+      );
+      const file = path.join(partialDir, `${scenario.name}.json`);
+      // Formatted as `npm run lint` wants it; only whitespace differs from historyToJSON's output.
+      const json = historyToJSON(await handle.fetchHistory());
+      writeFileSync(file, await format(json, { ...(await resolveConfig(file)), filepath: file }));
+      console.log(`${path.relative(projectRoot, path.join(outDir, scenario.name))}.json: ${outcome}`);
+    }
+  } finally {
+    for (const worker of workers) worker.shutdown();
+    await workersRunning;
+    await env.teardown();
+  }
+  renameSync(partialDir, outDir);
+}
+
+recordHistories(process.argv[2]).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof UsageError ? error.message : error);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
