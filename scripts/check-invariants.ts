@@ -1,0 +1,222 @@
+/**
+ * Checks the saga's invariants (src/reliability/invariants.ts) on the databases the configuration names, and on
+ * Temporal's order workflows:
+ *
+ *   npx tsx scripts/check-invariants.ts                 # TEMPORAL_ADDRESS, *_DATABASE_URL as for npm start
+ *   npx tsx scripts/check-invariants.ts --no-temporal   # databases only: PENDING orders are not verified
+ *
+ * Prints the figures (rows by status, stock per SKU, money) and every violation. Exits 0 when every invariant holds,
+ * 1 on any violation, 2 on a usage, configuration or connection error.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError, loadConfig, type AppConfig } from '../src/config';
+import { createServiceDb, databaseProvider, pingDatabase, redactUrl, type ServiceDatabases } from '../src/db';
+import { sqliteFilePath } from '../src/db/url';
+import { formatCents } from '../src/domain/order';
+import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
+import { serviceNames } from '../src/temporal/names';
+
+const usage = `Usage: npx tsx scripts/check-invariants.ts [--no-temporal]
+
+Checks every order saga invariant on the four service databases (ORDERS_DATABASE_URL, INVENTORY_DATABASE_URL,
+PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL) and on the order workflows at TEMPORAL_ADDRESS.
+
+  --no-temporal   check the databases only (PENDING orders are reported as running, unverified)
+  --help          show this help
+
+Exit status: 0 every invariant holds, 1 a violation was found, 2 usage or connection error.`;
+
+/** How long to wait for Temporal before giving up with exit status 2. */
+const temporalConnectTimeout = '5s';
+
+/** A mistake in how the command was run or what it could reach: exit status 2. */
+class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+function parseOptions(argv: string[]): { temporal: boolean; help: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { 'no-temporal': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { temporal: !values['no-temporal'], help: values.help };
+  } catch (error) {
+    throw new SetupError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+  }
+}
+
+async function openDatabases(urls: AppConfig['databaseUrls']): Promise<ServiceDatabases> {
+  for (const service of serviceNames) {
+    const url = urls[service];
+    // Opening a missing SQLite file would create an empty database; a checker must not.
+    if (databaseProvider(url) === 'sqlite' && !existsSync(sqliteFilePath(url))) {
+      throw new SetupError(`The ${service} database does not exist: ${redactUrl(url)}`);
+    }
+  }
+  const db: ServiceDatabases = {
+    orders: createServiceDb('orders', urls.orders),
+    inventory: createServiceDb('inventory', urls.inventory),
+    payments: createServiceDb('payments', urls.payments),
+    shipping: createServiceDb('shipping', urls.shipping),
+  };
+  await Promise.all(
+    serviceNames.map(async (service) => {
+      try {
+        await pingDatabase(db[service]);
+      } catch (error) {
+        throw new SetupError(
+          `Cannot reach the ${service} database at ${redactUrl(urls[service])}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }),
+  );
+  return db;
+}
+
+async function connectTemporal(config: AppConfig): Promise<Connection> {
+  try {
+    return await Connection.connect({ address: config.temporal.address, connectTimeout: temporalConnectTimeout });
+  } catch (error) {
+    throw new SetupError(
+      `Cannot reach Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS): ${error instanceof Error ? error.message : String(error)}\n` +
+        'Start it, point TEMPORAL_ADDRESS at it, or run with --no-temporal to check the databases only.',
+    );
+  }
+}
+
+/** Columns: text left-aligned, numbers right-aligned. */
+function table(rows: (string | number)[][], indent = '  '): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => String(row[column] ?? '').length)));
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, column) =>
+          typeof cell === 'number' || /^-?\$?[\d.]+$/.test(cell) || cell === '?'
+            ? String(cell).padStart(widths[column]!)
+            : cell.padEnd(widths[column]!),
+        )
+        .join('  ')
+        .trimEnd(),
+  );
+}
+
+function byStatus(counts: Record<string, number>, annotate: Record<string, string> = {}): string {
+  const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return '(none)';
+  return entries
+    .map(([status, count]) => `${status} ${count}${annotate[status] ? ` (${annotate[status]})` : ''}`)
+    .join(' · ');
+}
+
+function formatReport(report: InvariantReport, temporal: string): string[] {
+  const { figures } = report;
+  const pending = figures.pendingOrders;
+  const pendingDetail = report.temporalChecked
+    ? `${pending.running} running, ${pending.notRunning} without a running workflow`
+    : 'taken as running, not verified';
+  const lines = [
+    `Order saga invariants; Temporal: ${temporal}`,
+    '',
+    ...table([
+      ['Orders', byStatus(figures.orders, { [orderRowStatuses.pending]: pendingDetail })],
+      ['Reservations', byStatus(figures.reservations)],
+      ['Payments', byStatus(figures.payments)],
+      ['Shipments', byStatus(figures.shipments)],
+    ]),
+    '',
+    'Stock',
+    ...table([
+      ['SKU', 'initial', 'available', 'reserved', 'committed', 'unaccounted'],
+      ...figures.stock.map((row) => [
+        row.sku,
+        row.initial ?? '?',
+        row.available ?? '-',
+        row.reserved,
+        row.committed,
+        row.unaccounted ?? '?',
+      ]),
+    ]),
+    '',
+    'Money',
+    ...table([
+      ['charged (not refunded)', formatCents(figures.money.chargedCents)],
+      ['  of orders still running', formatCents(figures.money.inFlightCents)],
+      ['confirmed orders', formatCents(figures.money.confirmedCents)],
+      ['refunds resolved by hand', formatCents(figures.money.resolvedManuallyCents)],
+      ['unaccounted', formatCents(figures.money.unaccountedCents)],
+      ['refunded', formatCents(figures.money.refundedCents)],
+    ]),
+  ];
+  if (report.resolvedManually.length > 0) {
+    lines.push('', `Refunds resolved by hand (${report.resolvedManually.length}): the payment stays CHARGED`);
+    lines.push(
+      ...table(
+        report.resolvedManually.map((refund) => [
+          refund.orderId,
+          refund.paymentId,
+          formatCents(refund.amountCents),
+          refund.note === null ? '' : JSON.stringify(refund.note),
+        ]),
+      ),
+    );
+  }
+  if (report.violations.length > 0) {
+    lines.push('', `Violations (${report.violations.length})`);
+    for (const violation of report.violations) {
+      lines.push(`  [${violation.invariant}] ${violation.message}`);
+      if (violation.hint) lines.push(`      hint: ${violation.hint}`);
+    }
+  }
+  lines.push('', report.ok ? 'OK: every invariant holds' : `FAILED: ${report.violations.length} violation(s)`);
+  return lines;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    console.log(usage);
+    return 0;
+  }
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new SetupError(error.message);
+    throw error;
+  }
+  const db = await openDatabases(config.databaseUrls);
+  let connection: Connection | undefined;
+  try {
+    connection = options.temporal ? await connectTemporal(config) : undefined;
+    const client = connection ? new Client({ connection, namespace: config.temporal.namespace }) : undefined;
+    const report = await checkInvariants({ db, client });
+    const temporal = connection
+      ? `${config.temporal.address} (namespace ${config.temporal.namespace})`
+      : 'not consulted (--no-temporal)';
+    for (const line of formatReport(report, temporal)) console.log(line);
+    return report.ok ? 0 : 1;
+  } finally {
+    await connection?.close();
+    await Promise.all(serviceNames.map((service) => db[service].$disconnect()));
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof SetupError) {
+      console.error(error.message);
+    } else {
+      console.error(`check-invariants failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    process.exitCode = 2;
+  },
+);
