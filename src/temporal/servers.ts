@@ -439,7 +439,9 @@ async function startWithFallback(
     );
   }
 
-  progress(`download failed (${firstLine(downloadError.message)}); building it with '${setupCommand} -- ${spec.setupFlag}'`);
+  progress(
+    `download failed (${firstLine(downloadError.message)}); building it with '${setupCommand} -- ${spec.setupFlag}'`,
+  );
   await runSetup(spec.setupFlag, env);
   if (!isExecutableFile(spec.builtPath)) {
     throw new TemporalServerUnavailableError(
