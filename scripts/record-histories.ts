@@ -22,16 +22,13 @@ import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { paymentTokens, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { projectRoot } from '../src/project-root';
-import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames } from '../src/temporal/names';
-import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { startTimeSkippingServer } from '../src/temporal/servers';
-import { createServiceWorker, workflowsPath } from '../src/workers/service-worker';
+import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
 import {
   cancelOrder,
   decideApproval,
@@ -42,7 +39,7 @@ import {
   type OrderStatus,
 } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
-import { quietLogger } from '../tests/support/quiet-logger';
+import { startScriptedSaga } from '../tests/support/scripted-saga';
 import { ScriptedServices } from '../tests/support/scripted-services';
 
 const historiesDir = path.join(projectRoot, 'tests', 'histories');
@@ -220,23 +217,9 @@ async function recordHistories(version: string | undefined): Promise<void> {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), console: {} } },
   });
   const services = new ScriptedServices();
-  const env = await startTimeSkippingServer({ searchAttributes: orderSearchAttributes });
-  let workers: Worker[] = [];
-  let workersRunning: Promise<unknown> = Promise.resolve();
+  const saga = await startScriptedSaga(services);
+  const { env } = saga;
   try {
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-    const activities = services.activities();
-    workers = await Promise.all(
-      serviceNames.map((service) =>
-        createServiceWorker(service, activities[service], {
-          connection: env.nativeConnection,
-          namespace: env.namespace ?? 'default',
-          workflowBundle,
-        }),
-      ),
-    );
-    workersRunning = Promise.all(workers.map((worker) => worker.run()));
-
     for (const scenario of scenarios) {
       const input = orderInput(scenario.name, scenario.input);
       if (scenario.script) services.script(input.orderId, scenario.script);
@@ -260,9 +243,7 @@ async function recordHistories(version: string | undefined): Promise<void> {
       console.log(`${path.relative(projectRoot, path.join(outDir, scenario.name))}.json: ${outcome}`);
     }
   } finally {
-    for (const worker of workers) worker.shutdown();
-    await workersRunning;
-    await env.teardown();
+    await saga.stop();
   }
   renameSync(partialDir, outDir);
 }

@@ -11,28 +11,13 @@ import { paymentTokens } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { serviceNames } from '../src/temporal/names';
 import { provisionDatabases, type Provider } from './support/stack';
+import { rejectionOf, runActivity } from './support/run-activity';
 
 /**
  * Each service's activities against its real database: executed twice (one
  * after the other, or racing), a step or a compensation has one effect and
  * answers the same; a compensation fences a late step.
  */
-
-/** Runs an activity with an activity context (attempt 1 unless told). */
-function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    assert.equal(error.nonRetryable, true);
-    return error.type ?? undefined;
-  }
-  assert.fail('expected a rejection');
-}
 
 const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
@@ -79,14 +64,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
         customerId: 'cus_1',
         items: [{ sku: 'SKU-MUG', quantity: 1 }],
       };
-      assert.deepEqual(await run(orders.createOrder, input), { orderId });
-      assert.deepEqual(await run(orders.createOrder, input), { orderId });
+      assert.deepEqual(await runActivity(orders.createOrder, input), { orderId });
+      assert.deepEqual(await runActivity(orders.createOrder, input), { orderId });
       assert.equal(await db.orders.order.count({ where: { id: orderId } }), 1);
 
       const cancel = { stepKey: key, orderId, reason: 'test' };
-      assert.deepEqual(await run(orders.cancelOrder, cancel), { cancelled: true });
+      assert.deepEqual(await runActivity(orders.cancelOrder, cancel), { cancelled: true });
       assert.deepEqual(
-        await run(orders.cancelOrder, cancel),
+        await runActivity(orders.cancelOrder, cancel),
         { cancelled: true },
         'the stored answer, not a second run',
       );
@@ -98,14 +83,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const before = await stock('SKU-TEE');
       const key = newKey('reserve-stock');
       const input = { key, orderId: `ord_${key}`, items: [{ sku: 'SKU-TEE', quantity: 3 }] };
-      const first = await run(inventory.reserveStock, input);
-      const second = await run(inventory.reserveStock, input);
+      const first = await runActivity(inventory.reserveStock, input);
+      const second = await runActivity(inventory.reserveStock, input);
       assert.deepEqual(second, first);
       assert.equal(first.totalCents, 7_500);
       assert.equal(await stock('SKU-TEE'), before - 3);
 
-      await run(inventory.releaseStock, { stepKey: key, orderId: input.orderId });
-      await run(inventory.releaseStock, { stepKey: key, orderId: input.orderId });
+      await runActivity(inventory.releaseStock, { stepKey: key, orderId: input.orderId });
+      await runActivity(inventory.releaseStock, { stepKey: key, orderId: input.orderId });
       assert.equal(await stock('SKU-TEE'), before);
     });
 
@@ -114,7 +99,10 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const before = await stock('SKU-HOODIE');
       const key = newKey('reserve-stock');
       const input = { key, orderId: `ord_${key}`, items: [{ sku: 'SKU-HOODIE', quantity: 2 }] };
-      const [a, b] = await Promise.all([run(inventory.reserveStock, input), run(inventory.reserveStock, input)]);
+      const [a, b] = await Promise.all([
+        runActivity(inventory.reserveStock, input),
+        runActivity(inventory.reserveStock, input),
+      ]);
       assert.deepEqual(a, b);
       assert.equal(await stock('SKU-HOODIE'), before - 2);
       assert.equal(await db.inventory.reservation.count({ where: { key } }), 1);
@@ -132,11 +120,11 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           { sku: 'SKU-SOLDOUT', quantity: 1 },
         ],
       };
-      assert.equal(await rejectionOf(run(inventory.reserveStock, input)), rejectionTypes.outOfStock);
+      assert.equal(await rejectionOf(runActivity(inventory.reserveStock, input)), rejectionTypes.outOfStock);
       assert.equal(await stock('SKU-MUG'), before, 'the mug taken first was put back by the rollback');
       await db.inventory.product.update({ where: { sku: 'SKU-SOLDOUT' }, data: { available: 5 } });
       assert.equal(
-        await rejectionOf(run(inventory.reserveStock, input)),
+        await rejectionOf(runActivity(inventory.reserveStock, input)),
         rejectionTypes.outOfStock,
         'the same request gets the same answer',
       );
@@ -148,8 +136,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const before = await stock('SKU-MUG');
       const key = newKey('reserve-stock');
       const orderId = `ord_${key}`;
-      assert.deepEqual(await run(inventory.releaseStock, { stepKey: key, orderId }), { released: false });
-      const late = run(inventory.reserveStock, { key, orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }] });
+      assert.deepEqual(await runActivity(inventory.releaseStock, { stepKey: key, orderId }), { released: false });
+      const late = runActivity(inventory.reserveStock, { key, orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }] });
       assert.equal(await rejectionOf(late), rejectionTypes.stepAlreadyCompensated);
       assert.equal(await stock('SKU-MUG'), before);
     });
@@ -158,12 +146,16 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const payments = createPaymentsActivities(db.payments);
       const key = newKey('charge-payment');
       const input = { key, orderId: `ord_${key}`, amountCents: 1_234, paymentToken: paymentTokens.approved };
-      const first = await run(payments.chargePayment, input);
-      assert.deepEqual(await run(payments.chargePayment, input), first);
+      const first = await runActivity(payments.chargePayment, input);
+      assert.deepEqual(await runActivity(payments.chargePayment, input), first);
       assert.equal(await db.payments.payment.count({ where: { key } }), 1);
 
-      assert.deepEqual(await run(payments.refundPayment, { stepKey: key, orderId: input.orderId }), { refunded: true });
-      assert.deepEqual(await run(payments.refundPayment, { stepKey: key, orderId: input.orderId }), { refunded: true });
+      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: key, orderId: input.orderId }), {
+        refunded: true,
+      });
+      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: key, orderId: input.orderId }), {
+        refunded: true,
+      });
       const payment = await db.payments.payment.findUniqueOrThrow({ where: { key } });
       assert.equal(payment.status, 'REFUNDED');
     });
@@ -172,12 +164,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const payments = createPaymentsActivities(db.payments);
       const declinedKey = newKey('charge-payment');
       const declined = { key: declinedKey, orderId: 'ord_d', amountCents: 100, paymentToken: paymentTokens.declined };
-      assert.equal(await rejectionOf(run(payments.chargePayment, declined)), rejectionTypes.paymentDeclined);
+      assert.equal(await rejectionOf(runActivity(payments.chargePayment, declined)), rejectionTypes.paymentDeclined);
       assert.equal(await db.payments.payment.count({ where: { key: declinedKey } }), 0);
       assert.ok(await db.payments.idempotencyRecord.findUnique({ where: { key: declinedKey } }));
 
       const key = newKey('charge-payment');
-      await run(payments.chargePayment, {
+      await runActivity(payments.chargePayment, {
         key,
         orderId: 'ord_r',
         amountCents: 100,
@@ -185,7 +177,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       });
       for (let attempt = 0; attempt < 2; attempt += 1) {
         assert.equal(
-          await rejectionOf(run(payments.refundPayment, { stepKey: key, orderId: 'ord_r' })),
+          await rejectionOf(runActivity(payments.refundPayment, { stepKey: key, orderId: 'ord_r' })),
           rejectionTypes.refundRejected,
         );
       }
@@ -211,11 +203,11 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const shipping = createShippingActivities(db.shipping);
       const key = newKey('create-shipment');
       const input = { key, orderId: `ord_${key}`, address };
-      const first = await run(shipping.createShipment, input);
-      assert.deepEqual(await run(shipping.createShipment, input), first);
+      const first = await runActivity(shipping.createShipment, input);
+      assert.deepEqual(await runActivity(shipping.createShipment, input), first);
       assert.equal(await db.shipping.shipment.count({ where: { key } }), 1);
-      await run(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
-      await run(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
+      await runActivity(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
+      await runActivity(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
       assert.equal((await db.shipping.shipment.findUniqueOrThrow({ where: { key } })).status, 'CANCELLED');
     });
 
@@ -223,7 +215,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const orders = createOrdersActivities(db.orders);
       const key = newKey('create-order');
       const orderId = `ord_${key}`;
-      await run(orders.createOrder, {
+      await runActivity(orders.createOrder, {
         key,
         orderId,
         workflowId: `wf-${orderId}`,
@@ -237,8 +229,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
         paymentId: 'pay_1',
         shipmentId: 'shp_1',
       };
-      assert.deepEqual(await run(orders.confirmOrder, confirm), { confirmed: true });
-      assert.deepEqual(await run(orders.confirmOrder, confirm), { confirmed: true });
+      assert.deepEqual(await runActivity(orders.confirmOrder, confirm), { confirmed: true });
+      assert.deepEqual(await runActivity(orders.confirmOrder, confirm), { confirmed: true });
       const order = await db.orders.order.findUniqueOrThrow({ where: { id: orderId } });
       assert.deepEqual([order.status, order.totalCents, order.paymentId], ['CONFIRMED', 1_200, 'pay_1']);
     });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createInventoryActivities } from '../src/activities/inventory';
 import { applyMigrations, createServiceDb, seedCatalogue, type InventoryDb } from '../src/db';
 import { rejectionTypes } from '../src/domain/rejections';
 import { provisionDatabases, type Provider } from './support/stack';
+import { rejectionOf, runActivity } from './support/run-activity';
 
 /**
  * The inventory's commitReservation on real databases: it takes effect once,
@@ -13,21 +13,6 @@ import { provisionDatabases, type Provider } from './support/stack';
  * still adds up to the stock there was), and never commits a reservation
  * whose stock was released.
  */
-
-function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    assert.equal(error.nonRetryable, true);
-    return error.type ?? undefined;
-  }
-  assert.fail('expected a rejection');
-}
 
 for (const provider of ['sqlite', 'postgres'] as Provider[]) {
   const skip =
@@ -63,7 +48,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const workflowId = `order-commit-${provider}-${++sequence}`;
       const stepKey = `${workflowId}:reserve-stock`;
       const orderId = `ord_${workflowId}`;
-      await run(inventory.reserveStock, { key: stepKey, orderId, items: [{ sku, quantity }] });
+      await runActivity(inventory.reserveStock, { key: stepKey, orderId, items: [{ sku, quantity }] });
       const commit = { key: `${workflowId}:confirm-order:commit-reservation`, stepKey, orderId };
       return { inventory, stepKey, orderId, commit };
     }
@@ -71,8 +56,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     test('committed twice: one commit, one answer, and the stock stays out of available', async () => {
       const initial = await stock('SKU-TEE');
       const { inventory, stepKey, commit } = await reserved('SKU-TEE', 3);
-      assert.deepEqual(await run(inventory.commitReservation, commit), { committed: true });
-      assert.deepEqual(await run(inventory.commitReservation, commit), { committed: true });
+      assert.deepEqual(await runActivity(inventory.commitReservation, commit), { committed: true });
+      assert.deepEqual(await runActivity(inventory.commitReservation, commit), { committed: true });
       assert.equal(await statusOf(stepKey), 'COMMITTED');
       assert.equal(await stock('SKU-TEE'), initial - 3);
       const committedLines = await db.reservationLine.findMany({
@@ -85,10 +70,10 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     test('a released reservation is refused, for good, and stays released', async () => {
       const initial = await stock('SKU-MUG');
       const { inventory, stepKey, orderId, commit } = await reserved('SKU-MUG', 2);
-      assert.deepEqual(await run(inventory.releaseStock, { stepKey, orderId }), { released: true });
+      assert.deepEqual(await runActivity(inventory.releaseStock, { stepKey, orderId }), { released: true });
       for (let attempt = 0; attempt < 2; attempt += 1) {
         assert.equal(
-          await rejectionOf(run(inventory.commitReservation, commit)),
+          await rejectionOf(runActivity(inventory.commitReservation, commit)),
           rejectionTypes.stepAlreadyCompensated,
         );
       }
@@ -100,11 +85,11 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     test('a committed reservation is released when the order fails at its confirmation', async () => {
       const initial = await stock('SKU-HOODIE');
       const { inventory, stepKey, orderId, commit } = await reserved('SKU-HOODIE', 2);
-      await run(inventory.commitReservation, commit);
-      assert.deepEqual(await run(inventory.releaseStock, { stepKey, orderId }), { released: true });
+      await runActivity(inventory.commitReservation, commit);
+      assert.deepEqual(await runActivity(inventory.releaseStock, { stepKey, orderId }), { released: true });
       assert.equal(await statusOf(stepKey), 'RELEASED');
       assert.equal(await stock('SKU-HOODIE'), initial);
-      await run(inventory.commitReservation, commit);
+      await runActivity(inventory.commitReservation, commit);
       assert.equal(await statusOf(stepKey), 'RELEASED', 'a late retry of the commit changes nothing');
     });
 
@@ -112,8 +97,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const initial = await stock('SKU-MUG');
       const { inventory, stepKey, orderId, commit } = await reserved('SKU-MUG', 1);
       const [commitOutcome, releaseOutcome] = await Promise.allSettled([
-        run(inventory.commitReservation, commit),
-        run(inventory.releaseStock, { stepKey, orderId }),
+        runActivity(inventory.commitReservation, commit),
+        runActivity(inventory.releaseStock, { stepKey, orderId }),
       ]);
       assert.equal(releaseOutcome.status, 'fulfilled', String((releaseOutcome as PromiseRejectedResult).reason));
       if (commitOutcome.status === 'rejected') {

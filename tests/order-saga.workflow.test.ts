@@ -3,12 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { rejectionTypes } from '../src/domain/rejections';
-import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames } from '../src/temporal/names';
-import { needsAttentionAttribute, orderSearchAttributes } from '../src/temporal/search-attributes';
-import { startTimeSkippingServer } from '../src/temporal/servers';
-import { createServiceWorker, workflowsPath } from '../src/workers/service-worker';
+import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
+import { needsAttentionAttribute } from '../src/temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
@@ -20,34 +17,20 @@ import {
   type OrderStatus,
 } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
+import { startScriptedSaga, type ScriptedSaga } from './support/scripted-saga';
 import { ScriptedServices, type ActivityName } from './support/scripted-services';
-import { quietLogger } from './support/quiet-logger';
 
 const services = new ScriptedServices();
+let saga: ScriptedSaga;
 let env: TestWorkflowEnvironment;
-let workers: Worker[] = [];
-let workersRunning: Promise<unknown>;
 
 before(async () => {
-  env = await startTimeSkippingServer({ searchAttributes: orderSearchAttributes });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-  const activities = services.activities();
-  workers = await Promise.all(
-    serviceNames.map((service) =>
-      createServiceWorker(service, activities[service], {
-        connection: env.nativeConnection,
-        namespace: env.namespace ?? 'default',
-        workflowBundle,
-      }),
-    ),
-  );
-  workersRunning = Promise.all(workers.map((worker) => worker.run()));
+  saga = await startScriptedSaga(services);
+  env = saga.env;
 });
 
 after(async () => {
-  for (const worker of workers) worker.shutdown();
-  await workersRunning;
-  await env?.teardown();
+  await saga?.stop();
 });
 
 let sequence = 0;
