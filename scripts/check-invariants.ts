@@ -12,7 +12,14 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, type AppConfig } from '../src/config';
-import { createServiceDb, databaseProvider, pingDatabase, redactUrl, type ServiceDatabases } from '../src/db';
+import {
+  databaseProvider,
+  pingDatabase,
+  redactUrl,
+  type ServiceDatabases,
+  openServiceDatabases,
+  closeServiceDatabases,
+} from '../src/db';
 import { sqliteFilePath } from '../src/db/url';
 import { formatCents } from '../src/domain/order';
 import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
@@ -58,12 +65,7 @@ async function openDatabases(urls: AppConfig['databaseUrls']): Promise<ServiceDa
       throw new SetupError(`The ${service} database does not exist: ${redactUrl(url)}`);
     }
   }
-  const db: ServiceDatabases = {
-    orders: createServiceDb('orders', urls.orders),
-    inventory: createServiceDb('inventory', urls.inventory),
-    payments: createServiceDb('payments', urls.payments),
-    shipping: createServiceDb('shipping', urls.shipping),
-  };
+  const db: ServiceDatabases = openServiceDatabases(urls);
   await Promise.all(
     serviceNames.map(async (service) => {
       try {
@@ -203,7 +205,7 @@ async function main(argv: string[]): Promise<number> {
     return report.ok ? 0 : 1;
   } finally {
     await connection?.close();
-    await Promise.all(serviceNames.map((service) => db[service].$disconnect()));
+    await closeServiceDatabases(db);
   }
 }
 

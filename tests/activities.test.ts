@@ -6,7 +6,13 @@ import { createInventoryActivities } from '../src/activities/inventory';
 import { createOrdersActivities } from '../src/activities/orders';
 import { createPaymentsActivities } from '../src/activities/payments';
 import { createShippingActivities } from '../src/activities/shipping';
-import { applyMigrations, createServiceDb, seedCatalogue, type ServiceDatabases } from '../src/db';
+import {
+  applyMigrations,
+  seedCatalogue,
+  type ServiceDatabases,
+  openServiceDatabases,
+  closeServiceDatabases,
+} from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { serviceNames } from '../src/temporal/names';
@@ -37,17 +43,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const databases = await provisionDatabases(provider);
       drop = databases.drop;
       await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
-      db = {
-        orders: createServiceDb('orders', databases.urls.orders),
-        inventory: createServiceDb('inventory', databases.urls.inventory),
-        payments: createServiceDb('payments', databases.urls.payments),
-        shipping: createServiceDb('shipping', databases.urls.shipping),
-      };
+      db = openServiceDatabases(databases.urls);
       await seedCatalogue(db.inventory);
     });
 
     after(async () => {
-      if (db) await Promise.all(serviceNames.map((service) => db[service].$disconnect()));
+      if (db) await closeServiceDatabases(db);
       await drop?.();
     });
 

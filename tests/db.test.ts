@@ -19,7 +19,6 @@ import {
   applyAllMigrations,
   applyMigrations,
   catalogue,
-  createServiceDb,
   pingDatabase,
   PrismaCliError,
   seedCatalogue,
@@ -27,6 +26,7 @@ import {
   type InventoryDb,
   type OrdersDb,
   type ServiceDatabases,
+  openServiceDatabases,
 } from '../src/db';
 import { serviceNames, type ServiceName } from '../src/temporal/names';
 
@@ -38,12 +38,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 function openAll(urls: Urls): ServiceDatabases {
-  return {
-    orders: createServiceDb('orders', urls.orders),
-    inventory: createServiceDb('inventory', urls.inventory),
-    payments: createServiceDb('payments', urls.payments),
-    shipping: createServiceDb('shipping', urls.shipping),
-  };
+  return openServiceDatabases(urls);
 }
 
 /** The same checks for either provider, as subtests of `t`. */

@@ -10,7 +10,14 @@ import { createPaymentsActivities } from '../src/activities/payments';
 import { createShippingActivities } from '../src/activities/shipping';
 import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { projectRoot } from '../src/config';
-import { applyMigrations, catalogue, createServiceDb, seedCatalogue, type ServiceDatabases } from '../src/db';
+import {
+  applyMigrations,
+  catalogue,
+  seedCatalogue,
+  type ServiceDatabases,
+  openServiceDatabases,
+  closeServiceDatabases,
+} from '../src/db';
 import { sqliteFilePath } from '../src/db/url';
 import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import type { OrderItem } from '../src/domain/order';
@@ -35,18 +42,12 @@ const mugs: OrderItem[] = [{ sku: 'SKU-MUG', quantity: 2 }];
 
 async function openDatabases(urls: Record<ServiceName, string>): Promise<ServiceDatabases> {
   await Promise.all(serviceNames.map((service) => applyMigrations(service, urls[service])));
-  const db: ServiceDatabases = {
-    orders: createServiceDb('orders', urls.orders),
-    inventory: createServiceDb('inventory', urls.inventory),
-    payments: createServiceDb('payments', urls.payments),
-    shipping: createServiceDb('shipping', urls.shipping),
-  };
+  const db: ServiceDatabases = openServiceDatabases(urls);
   await seedCatalogue(db.inventory);
   return db;
 }
 
-const closeDatabases = (db: ServiceDatabases | undefined) =>
-  db ? Promise.all(serviceNames.map((service) => db[service].$disconnect())) : undefined;
+const closeDatabases = (db: ServiceDatabases | undefined) => (db ? closeServiceDatabases(db) : undefined);
 
 interface SagaOptions {
   items?: OrderItem[];

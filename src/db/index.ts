@@ -75,3 +75,17 @@ export async function pingDatabase(db: RawQueryable, timeoutMs = 2_000): Promise
     clearTimeout(timer);
   }
 }
+
+/** Opens every service's database: for tools that see across services (tests, checker, chaos), never a service. */
+export function openServiceDatabases(urls: Record<ServiceName, string>): ServiceDatabases {
+  return {
+    orders: createOrdersDb(urls.orders),
+    inventory: createInventoryDb(urls.inventory),
+    payments: createPaymentsDb(urls.payments),
+    shipping: createShippingDb(urls.shipping),
+  };
+}
+
+export async function closeServiceDatabases(databases: ServiceDatabases): Promise<void> {
+  await Promise.all(Object.values(databases).map((db: AnyServiceDb) => db.$disconnect()));
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from '@libsql/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createServiceDb, type ServiceDatabases } from '../db';
+import { type ServiceDatabases, openServiceDatabases, closeServiceDatabases } from '../db';
 import { provisionDatabases } from '../db/provision';
 import { sqliteFilePath } from '../db/url';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../domain/failure-triggers';
@@ -276,12 +276,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
 
     // --- what happened, and do the books balance? ---
     const retriedActivityAttempts = await countRetriedAttempts(server, unique);
-    db = {
-      orders: createServiceDb('orders', databases.urls.orders),
-      inventory: createServiceDb('inventory', databases.urls.inventory),
-      payments: createServiceDb('payments', databases.urls.payments),
-      shipping: createServiceDb('shipping', databases.urls.shipping),
-    };
+    db = openServiceDatabases(databases.urls);
     const invariants = await checkInvariants({ db, client: server.client });
     return {
       seed: options.seed,
@@ -297,7 +292,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     await api?.stop();
     await Promise.all([...workers.values()].map((worker) => worker.stop()));
     await server?.teardown();
-    if (db) await Promise.all(serviceNames.map((service) => db![service].$disconnect()));
+    if (db) await closeServiceDatabases(db);
     await databases.drop();
     rmSync(tempDir, { recursive: true, force: true });
   }

@@ -4,7 +4,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
-import { applyMigrations, createServiceDb, pingDatabase, seedCatalogue, type ServiceDatabases } from '../../src/db';
+import {
+  applyMigrations,
+  pingDatabase,
+  seedCatalogue,
+  type ServiceDatabases,
+  openServiceDatabases,
+  closeServiceDatabases,
+} from '../../src/db';
 import { provisionDatabases } from '../../src/db/provision';
 import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
@@ -33,12 +40,7 @@ export { provisionDatabases };
 export async function startStack(provider: Provider): Promise<Stack> {
   const databases = await provisionDatabases(provider);
   await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
-  const db: ServiceDatabases = {
-    orders: createServiceDb('orders', databases.urls.orders),
-    inventory: createServiceDb('inventory', databases.urls.inventory),
-    payments: createServiceDb('payments', databases.urls.payments),
-    shipping: createServiceDb('shipping', databases.urls.shipping),
-  };
+  const db: ServiceDatabases = openServiceDatabases(databases.urls);
   await seedCatalogue(db.inventory);
 
   const temporal = await startDevServer({ searchAttributes: orderSearchAttributes });
@@ -78,7 +80,7 @@ export async function startStack(provider: Provider): Promise<Stack> {
       for (const worker of workers) worker.shutdown();
       await workersRunning;
       await temporal.teardown();
-      await Promise.all(serviceNames.map((service) => db[service].$disconnect()));
+      await closeServiceDatabases(db);
       await databases.drop();
     },
   };
