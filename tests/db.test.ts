@@ -14,11 +14,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { createClient } from '@libsql/client';
 import pg from 'pg';
 import {
   applyAllMigrations,
   applyMigrations,
   catalogue,
+  createPaymentsDb,
   pingDatabase,
   PrismaCliError,
   seedCatalogue,
@@ -221,6 +223,31 @@ void test('SQLite (temporary files)', async (t) => {
       assert.match(error.message, /not a database/i);
       return true;
     });
+  });
+
+  await t.test('after another connection held the write lock, no failure leaves a lock behind', async () => {
+    // The sequence the chaos command's database outage produced: writers fail
+    // with SQLITE_BUSY while the lock is held; the next transaction must commit,
+    // and the database must stay writable for everyone afterwards.
+    const payments = createPaymentsDb(urls.payments, { sqlite: { busyTimeoutMs: 100 } });
+    const outsider = createClient({ url: urls.payments });
+    t.after(async () => {
+      outsider.close();
+      await payments.$disconnect();
+    });
+    const record = (key: string) => ({ data: { key, response: 'ok' } });
+
+    await outsider.execute('BEGIN EXCLUSIVE');
+    await assert.rejects(payments.$transaction((tx) => tx.idempotencyRecord.create(record('during-lock-tx'))));
+    await assert.rejects(payments.idempotencyRecord.create(record('during-lock-plain')));
+    await outsider.execute('ROLLBACK');
+
+    await payments.$transaction((tx) => tx.idempotencyRecord.create(record('after-lock-tx')));
+    await payments.idempotencyRecord.create(record('after-lock-plain'));
+    await outsider.execute('BEGIN IMMEDIATE'); // would fail with SQLITE_BUSY if a connection had kept the lock
+    await outsider.execute('ROLLBACK');
+    const keys = await payments.idempotencyRecord.findMany({ where: { key: { contains: '-lock-' } } });
+    assert.deepEqual(keys.map((row) => row.key).sort(), ['after-lock-plain', 'after-lock-tx']);
   });
 
   await t.test('two services on one database are refused', async () => {

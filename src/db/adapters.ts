@@ -64,44 +64,109 @@ export const transactionOptions: Record<DatabaseProvider, { maxWait: number; tim
 
 /**
  * A libsql Client that prepares every connection it opens (busy_timeout, and
- * WAL once) and begins transactions IMMEDIATE. Only the methods the Prisma
- * adapter calls are intercepted; the adapter's mutex guarantees they never
- * overlap, so the "fresh connection" flag needs no locking.
+ * WAL once), begins transactions IMMEDIATE, and never lets a lock outlive a
+ * failure. Only the methods the Prisma adapter calls are intercepted; the
+ * adapter's mutex guarantees they never overlap, so the state below needs no
+ * locking.
+ *
+ * Why the failure handling (found by `npm run chaos -- --faults database-outage`):
+ * a statement that fails with SQLITE_BUSY is left active on its connection
+ * (SQLite lets a busy statement be stepped again), and libsql keeps it until
+ * garbage collection. The next transaction on that connection then begins
+ * fine but its COMMIT fails with "cannot commit transaction - SQL statements
+ * in progress", and Prisma does not roll back after a failed commit: the
+ * connection stayed inside its transaction, holding the database's write lock
+ * until the process exited. So a busy or locked error retires the connection
+ * (the client behind it is replaced; no transaction is open on it, a failed
+ * BEGIN or autocommit statement holds no lock), and a failed COMMIT is
+ * followed by a ROLLBACK, which SQLite allows with statements in progress.
  */
-function preparedConnections(client: Client, options: Required<SqliteOptions>): Client {
+function preparedConnections(open: () => Client, options: Required<SqliteOptions>): Client {
+  let current = open();
   let freshConnection = true;
   let walChecked = !options.wal;
   async function prepare(): Promise<void> {
     if (!freshConnection) return;
     freshConnection = false;
-    await client.execute(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    await current.execute(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
     if (!walChecked) {
       walChecked = true;
-      await client.execute('PRAGMA journal_mode = WAL');
+      await current.execute('PRAGMA journal_mode = WAL');
     }
   }
-  return new Proxy(client, {
-    get(target, property) {
+  function retireConnectionAfter(error: unknown): void {
+    if (!isLockContention(error)) return;
+    const retired = current;
+    current = open();
+    freshConnection = true;
+    retired.close();
+  }
+  async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      retireConnectionAfter(error);
+      throw error;
+    }
+  }
+  return new Proxy(current, {
+    get(_initial, property) {
       switch (property) {
         case 'execute':
         case 'batch':
         case 'executeMultiple':
-          return async (...args: unknown[]) => {
-            await prepare();
-            return (target[property] as (...a: unknown[]) => Promise<unknown>)(...args);
-          };
+          return (...args: unknown[]) =>
+            guarded(async () => {
+              await prepare();
+              return (current[property] as (...a: unknown[]) => Promise<unknown>).apply(current, args);
+            });
         case 'transaction':
-          return async (_mode?: TransactionMode): Promise<Transaction> => {
-            await prepare();
-            const transaction = await target.transaction('write'); // BEGIN IMMEDIATE
-            freshConnection = true; // the client opens a new connection next time
-            return transaction;
-          };
+          return (_mode?: TransactionMode): Promise<Transaction> =>
+            guarded(async () => {
+              await prepare();
+              const transaction = await current.transaction('write'); // BEGIN IMMEDIATE
+              freshConnection = true; // the client opens a new connection next time
+              return rollingBackOnFailedCommit(transaction);
+            });
         default: {
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          const value: unknown = Reflect.get(current, property, current);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(current) : value;
         }
       }
+    },
+  });
+}
+
+/** SQLITE_BUSY or SQLITE_LOCKED, extended codes included: another connection holds the lock. */
+function isLockContention(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function rollingBackOnFailedCommit(transaction: Transaction): Transaction {
+  return new Proxy(transaction, {
+    get(target, property) {
+      if (property === 'commit') {
+        return async () => {
+          try {
+            await target.commit();
+          } catch (commitError) {
+            if (!target.closed) {
+              try {
+                await target.rollback();
+              } catch (rollbackError) {
+                throw new AggregateError(
+                  [commitError, rollbackError],
+                  'SQLite could neither commit nor roll back a transaction; its connection keeps the write lock until this process exits',
+                );
+              }
+            }
+            throw commitError;
+          }
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
@@ -115,7 +180,7 @@ class PreparedPrismaLibSQL extends PrismaLibSQL {
   }
 
   override createClient(config: LibsqlConfig): Client {
-    return preparedConnections(super.createClient(config), this.sqliteOptions);
+    return preparedConnections(() => super.createClient(config), this.sqliteOptions);
   }
 }
 
