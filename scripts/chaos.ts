@@ -2,14 +2,16 @@ import { parseArgs } from 'node:util';
 import { defaultChaosOptions, faultNames, runChaos, type FaultName } from '../src/reliability/chaos';
 
 /**
- * `npm run chaos -- [--orders 300] [--concurrency 8] [--faults kill-workers,restart-temporal,database-outage]
+ * `npm run chaos -- [--orders 300] [--concurrency 8] [--database sqlite|postgres]
+ *   [--faults kill-workers,restart-temporal,database-outage]
  *   [--kill-every 4000] [--outage 15000] [--faults-for 90000] [--seed 1]`
  *
  * Runs the system on loopback under a bounded load while injecting faults,
  * then checks that every order finished and every invariant holds. Exits 1 if
  * not, so it can gate a build; the figures are printed either way.
  */
-const usage = `usage: npm run chaos -- [--orders N] [--concurrency N] [--faults ${faultNames.join(',')}|none]
+const usage = `usage: npm run chaos -- [--orders N] [--concurrency N] [--database sqlite|postgres]
+                       [--faults ${faultNames.join(',')}|none]
                        [--kill-every MS] [--outage MS] [--faults-for MS] [--drain-timeout MS] [--seed N] [--verbose]`;
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -28,12 +30,19 @@ function parseFaults(value: string | undefined): FaultName[] {
   return faults as FaultName[];
 }
 
+function parseDatabase(value: string | undefined): 'sqlite' | 'postgres' {
+  if (value === undefined) return defaultChaosOptions.database;
+  if (value === 'sqlite' || value === 'postgres') return value;
+  throw new Error(`--database must be sqlite or postgres\n${usage}`);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       orders: { type: 'string' },
       concurrency: { type: 'string' },
       faults: { type: 'string' },
+      database: { type: 'string' },
       'kill-every': { type: 'string' },
       outage: { type: 'string' },
       'faults-for': { type: 'string' },
@@ -46,6 +55,7 @@ async function main(): Promise<number> {
     orders: positiveInteger('orders', values.orders, defaultChaosOptions.orders),
     concurrency: positiveInteger('concurrency', values.concurrency, defaultChaosOptions.concurrency),
     faults: parseFaults(values.faults),
+    database: parseDatabase(values.database),
     killEveryMs: positiveInteger('kill-every', values['kill-every'], defaultChaosOptions.killEveryMs),
     outageMs: positiveInteger('outage', values.outage, defaultChaosOptions.outageMs),
     faultWindowMs: positiveInteger('faults-for', values['faults-for'], defaultChaosOptions.faultWindowMs),

@@ -13,6 +13,7 @@ import { orderSearchAttributes } from '../temporal/search-attributes';
 import { freePort, startDevServer } from '../temporal/servers';
 import { finalStatuses, type OrderSagaState } from '../workflows/definitions';
 import { checkInvariants, type InvariantReport } from './invariants';
+import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 
 /**
  * Fault injection with invariant checks: the whole system runs as separate
@@ -31,7 +32,16 @@ export interface ChaosOptions {
   faults: readonly FaultName[];
   /** How often a random worker is killed with SIGKILL (kill-workers). */
   killEveryMs: number;
-  /** How long one service database stays locked (database-outage). */
+  /**
+   * Where the service databases live: SQLite files, or a PostgreSQL server of
+   * the run's own (so that an outage can stop it without touching another).
+   */
+  database: 'sqlite' | 'postgres';
+  /**
+   * How long the database outage lasts (database-outage): on SQLite the
+   * payments file is locked; on PostgreSQL the server is stopped (as in a
+   * crash) and started again, so all four databases are gone meanwhile.
+   */
   outageMs: number;
   /**
    * How long faults go on from the start of the load. Orders are still in
@@ -51,6 +61,7 @@ export const defaultChaosOptions: ChaosOptions = {
   orders: 300,
   concurrency: 8,
   faults: faultNames,
+  database: 'sqlite',
   killEveryMs: 4_000,
   outageMs: 15_000,
   faultWindowMs: 90_000,
@@ -111,8 +122,13 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   const random = seededRandom(options.seed);
   const startedAt = Date.now();
   const tempDir = mkdtempSync(path.join(tmpdir(), 'order-saga-chaos-'));
-  const databases = await provisionDatabases('sqlite');
   const [temporalPort, apiPort] = [await freePort(), await freePort()];
+  let postgres: PrivatePostgres | undefined;
+  if (options.database === 'postgres') {
+    log('chaos: starting a PostgreSQL server of the run’s own');
+    postgres = await startPrivatePostgres(await freePort());
+  }
+  const databases = await provisionDatabases(options.database, postgres?.adminUrl);
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const env: NodeJS.ProcessEnv = {
@@ -157,7 +173,10 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   };
 
   try {
-    log(`chaos: seed ${options.seed}, ${options.orders} orders, faults: ${options.faults.join(', ') || 'none'}`);
+    log(
+      `chaos: seed ${options.seed}, ${options.orders} orders on ${options.database}, ` +
+        `faults: ${options.faults.join(', ') || 'none'}`,
+    );
     server = await startServer();
     await Promise.all(serviceNames.map(launchWorker));
     api = launchServiceProcess({ name: 'api', script: 'src/api/server.ts', env, onLine: processOutput });
@@ -236,9 +255,17 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         }
         if (options.faults.includes('database-outage') && !outage && placed.length >= outageAt) {
           outage = true;
-          const service: ServiceName = 'payments';
-          log(`chaos: locking the ${service} database for ${options.outageMs} ms`);
-          await lockSqliteDatabase(databases.urls[service], options.outageMs);
+          if (postgres) {
+            log(`chaos: PostgreSQL stopped (immediate) for ${options.outageMs} ms`);
+            await postgres.stop();
+            await sleep(options.outageMs);
+            await postgres.start();
+            log('chaos: PostgreSQL started again');
+          } else {
+            const service: ServiceName = 'payments';
+            log(`chaos: locking the ${service} database for ${options.outageMs} ms`);
+            await lockSqliteDatabase(databases.urls[service], options.outageMs);
+          }
           faults.databaseOutages += 1;
         }
       }
@@ -293,8 +320,12 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     await Promise.all([...workers.values()].map((worker) => worker.stop()));
     await server?.teardown();
     if (db) await closeServiceDatabases(db);
-    await databases.drop();
-    rmSync(tempDir, { recursive: true, force: true });
+    try {
+      await databases.drop();
+    } finally {
+      await postgres?.destroy();
+      rmSync(tempDir, { recursive: true, force: true });
+    }
   }
 }
 
