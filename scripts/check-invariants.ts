@@ -22,15 +22,18 @@ import {
 } from '../src/db';
 import { sqliteFilePath } from '../src/db/url';
 import { formatCents } from '../src/domain/order';
+import { createGatewayClient } from '../src/partners/gateway-client';
 import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
 import { serviceNames } from '../src/temporal/names';
 
-const usage = `Usage: npx tsx scripts/check-invariants.ts [--no-temporal]
+const usage = `Usage: npx tsx scripts/check-invariants.ts [--no-temporal] [--no-gateway]
 
 Checks every order saga invariant on the four service databases (ORDERS_DATABASE_URL, INVENTORY_DATABASE_URL,
-PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL) and on the order workflows at TEMPORAL_ADDRESS.
+PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL), on the order workflows at TEMPORAL_ADDRESS and on the payment
+gateway's own charges at PAYMENT_GATEWAY_URL.
 
   --no-temporal   check the databases only (PENDING orders are reported as running, unverified)
+  --no-gateway    do not ask the payment gateway
   --help          show this help
 
 Exit status: 0 every invariant holds, 1 a violation was found, 2 usage or connection error.`;
@@ -43,15 +46,19 @@ class SetupError extends Error {
   override name = 'SetupError';
 }
 
-function parseOptions(argv: string[]): { temporal: boolean; help: boolean } {
+function parseOptions(argv: string[]): { temporal: boolean; gateway: boolean; help: boolean } {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { 'no-temporal': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      options: {
+        'no-temporal': { type: 'boolean', default: false },
+        'no-gateway': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
       strict: true,
       allowPositionals: false,
     });
-    return { temporal: !values['no-temporal'], help: values.help };
+    return { temporal: !values['no-temporal'], gateway: !values['no-gateway'], help: values.help };
   } catch (error) {
     throw new SetupError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
   }
@@ -154,6 +161,19 @@ function formatReport(report: InvariantReport, temporal: string): string[] {
       ['unaccounted', formatCents(figures.money.unaccountedCents)],
       ['refunded', formatCents(figures.money.refundedCents)],
     ]),
+    ...(figures.gateway
+      ? [
+          '',
+          'Payment gateway (its own store)',
+          ...table([
+            ['final orders checked', String(figures.gateway.ordersChecked)],
+            ['succeeded charges', String(figures.gateway.succeededCharges)],
+            ['declined charges', String(figures.gateway.declinedCharges)],
+            ['orders charged twice', String(figures.gateway.ordersChargedTwice)],
+            ['kept (charged − refunded)', formatCents(figures.gateway.keptCents)],
+          ]),
+        ]
+      : []),
   ];
   if (report.resolvedManually.length > 0) {
     lines.push('', `Refunds resolved by hand (${report.resolvedManually.length}): the payment stays CHARGED`);
@@ -197,7 +217,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     connection = options.temporal ? await connectTemporal(config) : undefined;
     const client = connection ? new Client({ connection, namespace: config.temporal.namespace }) : undefined;
-    const report = await checkInvariants({ db, client });
+    const gateway = options.gateway ? createGatewayClient(config.gateway) : undefined;
+    const report = await checkInvariants({ db, client, gateway });
     const temporal = connection
       ? `${config.temporal.address} (namespace ${config.temporal.namespace})`
       : 'not consulted (--no-temporal)';

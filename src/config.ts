@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultDatabaseUrl } from './db/url';
+import { defaultGatewayClientOptions } from './partners/gateway-client';
+import { defaultGatewayPort } from './partners/config';
 import { projectRoot } from './project-root';
 import type { ServiceName } from './temporal/names';
 
@@ -14,7 +16,32 @@ const databaseUrl = z
   });
 
 const port = z.coerce.number().int().min(0).max(65535);
+const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const httpUrl = z
+  .string()
+  .trim()
+  .url()
+  .refine((url) => /^https?:\/\//.test(url), { message: 'must be an http(s) URL' });
 const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/**
+ * Activities one worker process runs at once. Payments gets fewer: its
+ * activities wait on the gateway, and a slow gateway should fill its own
+ * worker, not the machine.
+ */
+export const defaultActivitySlots: Record<ServiceName, number> = {
+  orders: 50,
+  inventory: 50,
+  payments: 20,
+  shipping: 50,
+};
+
+export const defaultWorkerStatusPorts: Record<ServiceName, number> = {
+  orders: 3101,
+  inventory: 3102,
+  payments: 3103,
+  shipping: 3104,
+};
 
 const environmentSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -40,6 +67,24 @@ const environmentSchema = z.object({
     .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 24h or 2d')
     .default('24h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The payment gateway the payments service charges through (src/partners/gateway). */
+  PAYMENT_GATEWAY_URL: httpUrl.default(`http://127.0.0.1:${defaultGatewayPort}`),
+  GATEWAY_CALL_TIMEOUT_MS: positive(defaultGatewayClientOptions.callTimeoutMs),
+  /** The bulkhead around gateway calls, per payments worker process. */
+  GATEWAY_MAX_CONCURRENT_CALLS: positive(defaultGatewayClientOptions.maxConcurrentCalls),
+  GATEWAY_MAX_QUEUED_CALLS: z.coerce.number().int().nonnegative().default(defaultGatewayClientOptions.maxQueuedCalls),
+  GATEWAY_BREAKER_FAILURES: positive(defaultGatewayClientOptions.breakAfterFailures),
+  GATEWAY_BREAKER_HALF_OPEN_MS: positive(defaultGatewayClientOptions.halfOpenAfterMs),
+  /** Activity slots per worker process: each service's bulkhead against the others' slowness. */
+  ORDERS_ACTIVITY_SLOTS: positive(defaultActivitySlots.orders),
+  INVENTORY_ACTIVITY_SLOTS: positive(defaultActivitySlots.inventory),
+  PAYMENTS_ACTIVITY_SLOTS: positive(defaultActivitySlots.payments),
+  SHIPPING_ACTIVITY_SLOTS: positive(defaultActivitySlots.shipping),
+  /** Each worker's status page (`GET /health`, loopback); 0 turns it off. */
+  ORDERS_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.orders),
+  INVENTORY_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.inventory),
+  PAYMENTS_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.payments),
+  SHIPPING_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.shipping),
 });
 
 export type AppConfig = ReturnType<typeof toConfig>;
@@ -63,6 +108,26 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     api: { host: env.API_HOST, port: env.API_PORT },
     approval: { thresholdCents: env.APPROVAL_THRESHOLD_CENTS, timeout: env.APPROVAL_TIMEOUT },
     logLevel: env.LOG_LEVEL,
+    gateway: {
+      baseUrl: env.PAYMENT_GATEWAY_URL,
+      callTimeoutMs: env.GATEWAY_CALL_TIMEOUT_MS,
+      maxConcurrentCalls: env.GATEWAY_MAX_CONCURRENT_CALLS,
+      maxQueuedCalls: env.GATEWAY_MAX_QUEUED_CALLS,
+      breakAfterFailures: env.GATEWAY_BREAKER_FAILURES,
+      halfOpenAfterMs: env.GATEWAY_BREAKER_HALF_OPEN_MS,
+    },
+    activitySlots: {
+      orders: env.ORDERS_ACTIVITY_SLOTS,
+      inventory: env.INVENTORY_ACTIVITY_SLOTS,
+      payments: env.PAYMENTS_ACTIVITY_SLOTS,
+      shipping: env.SHIPPING_ACTIVITY_SLOTS,
+    } satisfies Record<ServiceName, number>,
+    workerStatusPorts: {
+      orders: env.ORDERS_WORKER_STATUS_PORT,
+      inventory: env.INVENTORY_WORKER_STATUS_PORT,
+      payments: env.PAYMENTS_WORKER_STATUS_PORT,
+      shipping: env.SHIPPING_WORKER_STATUS_PORT,
+    } satisfies Record<ServiceName, number>,
   };
 }
 

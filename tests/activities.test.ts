@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createInventoryActivities } from '../src/activities/inventory';
 import { createOrdersActivities } from '../src/activities/orders';
-import { createPaymentsActivities } from '../src/activities/payments';
 import { createShippingActivities } from '../src/activities/shipping';
 import {
   applyMigrations,
@@ -13,14 +10,14 @@ import {
   openServiceDatabases,
   closeServiceDatabases,
 } from '../src/db';
-import { paymentTokens } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { serviceNames } from '../src/temporal/names';
 import { provisionDatabases, type Provider } from './support/stack';
 import { rejectionOf, runActivity } from './support/run-activity';
 
 /**
- * Each service's activities against its real database: executed twice (one
+ * Each service's activities against its real database (payments, which
+ * also needs the payment gateway, in payments.test.ts): executed twice (one
  * after the other, or racing), a step or a compensation has one effect and
  * answers the same; a compensation fences a late step.
  */
@@ -141,63 +138,6 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const late = runActivity(inventory.reserveStock, { key, orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }] });
       assert.equal(await rejectionOf(late), rejectionTypes.stepAlreadyCompensated);
       assert.equal(await stock('SKU-MUG'), before);
-    });
-
-    test('chargePayment twice charges once; refundPayment twice refunds once', async () => {
-      const payments = createPaymentsActivities(db.payments);
-      const key = newKey('charge-payment');
-      const input = { key, orderId: `ord_${key}`, amountCents: 1_234, paymentToken: paymentTokens.approved };
-      const first = await runActivity(payments.chargePayment, input);
-      assert.deepEqual(await runActivity(payments.chargePayment, input), first);
-      assert.equal(await db.payments.payment.count({ where: { key } }), 1);
-
-      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: key, orderId: input.orderId }), {
-        refunded: true,
-      });
-      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: key, orderId: input.orderId }), {
-        refunded: true,
-      });
-      const payment = await db.payments.payment.findUniqueOrThrow({ where: { key } });
-      assert.equal(payment.status, 'REFUNDED');
-    });
-
-    test('a declined card is remembered; a rejected refund is not, so an operator retry runs it again', async () => {
-      const payments = createPaymentsActivities(db.payments);
-      const declinedKey = newKey('charge-payment');
-      const declined = { key: declinedKey, orderId: 'ord_d', amountCents: 100, paymentToken: paymentTokens.declined };
-      assert.equal(await rejectionOf(runActivity(payments.chargePayment, declined)), rejectionTypes.paymentDeclined);
-      assert.equal(await db.payments.payment.count({ where: { key: declinedKey } }), 0);
-      assert.ok(await db.payments.idempotencyRecord.findUnique({ where: { key: declinedKey } }));
-
-      const key = newKey('charge-payment');
-      await runActivity(payments.chargePayment, {
-        key,
-        orderId: 'ord_r',
-        amountCents: 100,
-        paymentToken: paymentTokens.refundRejected,
-      });
-      for (let attempt = 0; attempt < 2; attempt += 1) {
-        assert.equal(
-          await rejectionOf(runActivity(payments.refundPayment, { stepKey: key, orderId: 'ord_r' })),
-          rejectionTypes.refundRejected,
-        );
-      }
-      assert.equal(await db.payments.idempotencyRecord.count({ where: { key: `${key}:compensation` } }), 0);
-      assert.equal((await db.payments.payment.findUniqueOrThrow({ where: { key } })).status, 'CHARGED');
-    });
-
-    test('a flaky gateway fails retryably before touching the database, then charges once', async () => {
-      const payments = createPaymentsActivities(db.payments);
-      const key = newKey('charge-payment');
-      const input = { key, orderId: `ord_${key}`, amountCents: 500, paymentToken: paymentTokens.flaky };
-      await assert.rejects(new MockActivityEnvironment({ attempt: 1 }).run(payments.chargePayment, input), (error) => {
-        assert.ok(error instanceof ApplicationFailure);
-        assert.equal(error.nonRetryable, false);
-        return true;
-      });
-      assert.equal(await db.payments.payment.count({ where: { key } }), 0);
-      await new MockActivityEnvironment({ attempt: 3 }).run(payments.chargePayment, input);
-      assert.equal(await db.payments.payment.count({ where: { key } }), 1);
     });
 
     test('createShipment twice ships once; cancelShipment twice cancels once', async () => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -24,6 +27,9 @@ import type { OrderItem } from '../src/domain/order';
 import { checkInvariants, invariants, type InvariantReport } from '../src/reliability/invariants';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../src/temporal/names';
 import { finalStatuses, type OrderSagaState, type OrderStatus, type OrderStep } from '../src/workflows/definitions';
+import { defaultGatewayClientOptions, createGatewayClient, type GatewayClient } from '../src/partners/gateway-client';
+import { launchGateway, type GatewayProcess } from '../src/partners/launch';
+import { freePort } from '../src/temporal/servers';
 import { provisionDatabases, startStack, type Stack } from './support/stack';
 
 /**
@@ -67,7 +73,7 @@ interface SagaOptions {
 async function runSaga(db: ServiceDatabases, options: SagaOptions = {}): Promise<string> {
   const orders = createOrdersActivities(db.orders);
   const inventory = createInventoryActivities(db.inventory);
-  const payments = createPaymentsActivities(db.payments);
+  const payments = createPaymentsActivities(db.payments, unitGateway.client);
   const shipping = createShippingActivities(db.shipping);
   const orderId = orderIdForIdempotencyKey(randomUUID());
   const workflowId = orderWorkflowId(orderId);
@@ -124,17 +130,27 @@ function assertClean(report: InvariantReport): void {
 let unitUrls: Record<ServiceName, string>;
 let unitDb: ServiceDatabases;
 let dropUnit: (() => Promise<void>) | undefined;
+let unitGateway: { process: GatewayProcess; client: GatewayClient; dir: string };
 
 before(async () => {
   const databases = await provisionDatabases('sqlite');
   unitUrls = databases.urls;
   dropUnit = databases.drop;
   unitDb = await openDatabases(unitUrls);
+  const dir = mkdtempSync(path.join(tmpdir(), 'invariants-gateway-'));
+  const gateway = await launchGateway({ port: await freePort(), databaseUrl: `file:${path.join(dir, 'gateway.db')}` });
+  unitGateway = {
+    process: gateway,
+    client: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url }),
+    dir,
+  };
 });
 
 after(async () => {
   await closeDatabases(unitDb);
   await dropUnit?.();
+  await unitGateway?.process.stop();
+  if (unitGateway) rmSync(unitGateway.dir, { recursive: true, force: true });
 });
 
 describe('the invariant checker on states the activities leave', () => {
@@ -149,9 +165,16 @@ describe('the invariant checker on states the activities leave', () => {
   });
 
   test('a confirmed order and compensated ones: every invariant holds, with exact figures', async () => {
-    const report = await checkInvariants({ db: unitDb });
+    const report = await checkInvariants({ db: unitDb, gateway: unitGateway.client });
     assertClean(report);
     const { figures } = report;
+    assert.deepEqual(figures.gateway, {
+      ordersChecked: 4,
+      succeededCharges: 3,
+      declinedCharges: 0,
+      ordersChargedTwice: 0,
+      keptCents: figures.money.confirmedCents,
+    });
     assert.deepEqual(figures.orders, { CONFIRMED: 1, CANCELLED: 3 }, 'the blocked customer left no order row');
     assert.deepEqual(figures.reservations, { RESERVED: 1, RELEASED: 2 });
     assert.deepEqual(figures.payments, { CHARGED: 1, REFUNDED: 2 });
@@ -492,12 +515,15 @@ const databaseEnv = (urls: Record<ServiceName, string>) => ({
   INVENTORY_DATABASE_URL: urls.inventory,
   PAYMENTS_DATABASE_URL: urls.payments,
   SHIPPING_DATABASE_URL: urls.shipping,
+  // The unit databases' payments were made at the unit gateway: the command checks its store too.
+  PAYMENT_GATEWAY_URL: unitGateway.process.url,
 });
 
 describe('the check-invariants command', () => {
   test('prints the figures and exits 0 when every invariant holds', async () => {
     const { code, stdout } = await runChecker(['--no-temporal'], databaseEnv(unitUrls));
     assert.equal(code, 0, stdout);
+    assert.match(stdout, /Payment gateway \(its own store\)[\s\S]*orders charged twice +0/);
     assert.match(stdout, /Temporal: not consulted \(--no-temporal\)/);
     assert.match(stdout, /Orders\s+CANCELLED 3 · CONFIRMED 1\n/);
     assert.match(stdout, /Payments\s+CHARGED 1 · REFUNDED 2\n/);
@@ -608,7 +634,7 @@ describe('the invariant checker on the running system, with the workflows', () =
   });
 
   test('every invariant holds; the refund resolved by hand is listed, the order awaiting approval runs', async () => {
-    const report = await checkInvariants({ db: stack.db, client: stack.temporal.client });
+    const report = await checkInvariants({ db: stack.db, client: stack.temporal.client, gateway: stack.gatewayClient });
     assertClean(report);
     assert.equal(report.temporalChecked, true);
     assert.deepEqual(report.figures.orders, { CONFIRMED: 1, CANCELLED: 3, PENDING: 1 });

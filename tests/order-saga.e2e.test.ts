@@ -178,7 +178,15 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
         rows.reservations.map((r) => r.status),
         ['RELEASED'],
       );
-      assert.deepEqual(rows.payments, []);
+      // The gateway declined: recorded as such, nothing charged there.
+      assert.deepEqual(
+        rows.payments.map((p) => p.status),
+        ['DECLINED'],
+      );
+      assert.deepEqual(
+        (await stack.gatewayClient.chargesOfOrder(orderId)).map((charge) => charge.status),
+        ['declined'],
+      );
       assert.deepEqual(rows.shipments, []);
       assert.equal(await stockOf('SKU-MUG'), before);
     });

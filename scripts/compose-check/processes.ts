@@ -6,7 +6,8 @@ import type { CheckContext } from './context';
 import { finalStage, parseArgv, splitShellWords, type Dockerfile } from './dockerfile';
 import { argvOf, projectServices } from './services';
 
-export type ProcessRole = { kind: 'api' } | { kind: 'worker'; service: ServiceName } | { kind: 'other'; file: string };
+export type ProcessRole =
+  { kind: 'api' } | { kind: 'worker'; service: ServiceName } | { kind: 'gateway' } | { kind: 'other'; file: string };
 
 export interface ResolvedProcess {
   file: string;
@@ -16,6 +17,7 @@ export interface ResolvedProcess {
 
 export const apiFile = 'src/api/server.ts';
 export const workerFile = 'src/workers/main.ts';
+export const gatewayFile = 'src/partners/gateway/main.ts';
 const nodeOptionsWithValue = new Set([
   '--import',
   '--require',
@@ -76,6 +78,7 @@ export function resolveProcess(argv: string[], context: CheckContext, depth = 0)
   const normalized = path.posix.normalize(file.replace(/^\.\//, ''));
   if (!context.files.exists(normalized)) return `${shown}: ${normalized} does not exist`;
   if (normalized === apiFile) return { file: normalized, args, role: { kind: 'api' } };
+  if (normalized === gatewayFile) return { file: normalized, args, role: { kind: 'gateway' } };
   if (normalized === workerFile) {
     const service = args[0];
     if (!serviceNames.includes(service as ServiceName)) {

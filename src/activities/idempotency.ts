@@ -136,13 +136,50 @@ export function executeStep<Tx extends IdempotencyRecords, T>(
 ): Promise<T> {
   return executeOnce(db, key, work, {
     rememberRejection: true,
-    guard: async (tx) => {
-      const compensated = await tx.idempotencyRecord.findUnique({ where: { key: compensationKeyOf(key) } });
-      if (compensated) {
-        throw new Rejection(rejectionTypes.stepAlreadyCompensated, `Step ${key} was already compensated`);
-      }
-    },
+    guard: (tx) => refuseIfCompensated(tx, key),
   });
+}
+
+export type StepClaim<T> = { finished: true; value: T } | { finished: false };
+
+/**
+ * The first half of a step whose effect happens outside the service's
+ * database (a call to a partner), which cannot run inside a transaction: in
+ * one transaction, answers the stored outcome if the step already finished,
+ * refuses if it was compensated, and otherwise runs `claim`, which records
+ * the intent so that a compensation can find it. The second half records the
+ * result with {@link executeStep}, whose guard refuses again if a
+ * compensation ran meanwhile (that compensation found the claim).
+ */
+export async function claimStep<Tx extends IdempotencyRecords, T>(
+  db: TransactionRunner<Tx>,
+  key: string,
+  claim: (tx: Tx) => Promise<void>,
+): Promise<StepClaim<T>> {
+  let outcome: StoredOutcome<T>;
+  try {
+    const stored = await db.$transaction(async (tx) => {
+      const record = await tx.idempotencyRecord.findUnique({ where: { key } });
+      if (record) return JSON.parse(record.response) as StoredOutcome<T>;
+      await refuseIfCompensated(tx, key);
+      await claim(tx);
+      return undefined;
+    });
+    if (!stored) return { finished: false };
+    outcome = stored;
+  } catch (error) {
+    if (!(error instanceof Rejection)) throw error;
+    outcome = { ok: false, type: error.type, message: error.message };
+    outcome = (await rememberOutcome(db, key, outcome)) ?? outcome;
+  }
+  return { finished: true, value: settle(outcome) };
+}
+
+async function refuseIfCompensated<Tx extends IdempotencyRecords>(tx: Tx, key: string): Promise<void> {
+  const compensated = await tx.idempotencyRecord.findUnique({ where: { key: compensationKeyOf(key) } });
+  if (compensated) {
+    throw new Rejection(rejectionTypes.stepAlreadyCompensated, `Step ${key} was already compensated`);
+  }
 }
 
 /**

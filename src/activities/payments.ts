@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentsDb } from '../db';
 import { currency } from '../domain/order';
-import { flakyChargeFailures, paymentTokens } from '../domain/failure-triggers';
 import { rejectionTypes } from '../domain/rejections';
-import { executeCompensation, executeStep, Rejection } from './idempotency';
+import type { Charge, ChargeRequest } from '../partners/contract';
+import { GatewayRefusal, GatewayUnavailable, type GatewayClient } from '../partners/gateway-client';
+import { claimStep, compensationKeyOf, executeCompensation, executeStep, type StepClaim } from './idempotency';
 
 export interface ChargePaymentInput {
   key: string;
@@ -20,21 +20,69 @@ export interface RefundPaymentInput {
   orderId: string;
 }
 
-export function createPaymentsActivities(db: PaymentsDb) {
+type RecordedCharge = { paymentId: string } | { declined: string };
+
+/**
+ * Failure types of a gateway that could not be asked: retryable, so the
+ * activity's retry policy waits and asks again. The breaker's fail-fast is
+ * one of them, on purpose: it turns a down gateway into Temporal's backoff.
+ */
+export const gatewayFailureTypes = {
+  'circuit-open': 'GatewayCircuitOpen',
+  'bulkhead-full': 'GatewayBusy',
+  'key-in-use': 'GatewayStillProcessing',
+  unreachable: 'GatewayUnavailable',
+  timeout: 'GatewayTimeout',
+  'server-error': 'GatewayUnavailable',
+} as const;
+
+/** Gateway errors as activity failures: unavailability is retried, a refusal we did not expect is not. */
+function asActivityFailure(error: unknown): unknown {
+  if (error instanceof GatewayUnavailable) {
+    return ApplicationFailure.retryable(error.message, gatewayFailureTypes[error.reason]);
+  }
+  if (error instanceof GatewayRefusal) {
+    // A refusal no step expects (a reused key with another body, say) is a bug: retrying repeats it.
+    return ApplicationFailure.nonRetryable(error.message, 'GatewayRefusal', error.problem);
+  }
+  return error;
+}
+
+async function callGateway<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asActivityFailure(error);
+  }
+}
+
+/**
+ * Charges and refunds happen at the payment gateway, over the network, so
+ * they cannot share a transaction with the service's own rows. The steps are
+ * therefore split (claim, call, record) and the gateway's Idempotency-Key is
+ * what makes the split safe:
+ *
+ * - the charge uses the saga step's key, so a retry after a timeout or a
+ *   crash gets the gateway's stored answer and never charges twice;
+ * - the refund fences the charge first (no claim can start after it), then
+ *   asks the gateway what happened under the charge's key by repeating the
+ *   charge request: the stored charge, a 409 while an earlier attempt is
+ *   still in flight (retried), or, if no request ever arrived, a charge made
+ *   now, which the refund then returns. Money is never left behind.
+ */
+export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient) {
   return {
     chargePayment: async (input: ChargePaymentInput): Promise<{ paymentId: string }> => {
-      if (input.paymentToken === paymentTokens.flaky && Context.current().info.attempt <= flakyChargeFailures) {
-        // Thrown before any transaction: a gateway outage leaves nothing behind.
-        throw ApplicationFailure.retryable(
-          `Payment gateway unavailable (${paymentTokens.flaky}, attempt ${Context.current().info.attempt})`,
-          'GatewayUnavailable',
-        );
-      }
-      return executeStep(db, input.key, async (tx) => {
-        if (input.paymentToken === paymentTokens.declined) {
-          throw new Rejection(rejectionTypes.paymentDeclined, `Card declined (${paymentTokens.declined})`);
-        }
-        const paymentId = `pay_${randomUUID()}`;
+      const chargeRequest: ChargeRequest = {
+        amountCents: input.amountCents,
+        currency,
+        token: input.paymentToken,
+        orderId: input.orderId,
+      };
+      const paymentId = `pay_${randomUUID()}`;
+      const claim: StepClaim<RecordedCharge> = await claimStep(db, input.key, async (tx) => {
+        const existing = await tx.payment.findUnique({ where: { key: input.key } });
+        if (existing) return; // claimed by an earlier attempt whose gateway call may have gone through
         await tx.payment.create({
           data: {
             id: paymentId,
@@ -43,31 +91,84 @@ export function createPaymentsActivities(db: PaymentsDb) {
             amountCents: input.amountCents,
             currency,
             paymentToken: input.paymentToken,
-            status: 'CHARGED',
+            status: 'PENDING',
           },
         });
-        return { paymentId };
       });
+      const recorded = claim.finished
+        ? claim.value
+        : await recordCharge(input.key, await callGateway(() => gateway.charge(input.key, chargeRequest)));
+      if ('declined' in recorded) {
+        throw ApplicationFailure.nonRetryable(recorded.declined, rejectionTypes.paymentDeclined);
+      }
+      return recorded;
     },
 
     refundPayment: async (input: RefundPaymentInput): Promise<{ refunded: boolean }> => {
-      return executeCompensation(db, input.stepKey, async (tx) => {
+      // Fences the charge step and takes note of its claim, in one transaction.
+      const claimed = await executeCompensation(db, input.stepKey, async (tx) => {
         const payment = await tx.payment.findUnique({ where: { key: input.stepKey } });
-        if (!payment || payment.status !== 'CHARGED') return { refunded: false };
-        if (payment.paymentToken === paymentTokens.refundRejected) {
-          throw new Rejection(
+        if (!payment) return null;
+        const request: ChargeRequest = {
+          amountCents: payment.amountCents,
+          currency: payment.currency,
+          token: payment.paymentToken,
+          orderId: payment.orderId,
+        };
+        return { request, declined: payment.status === 'DECLINED' };
+      });
+      if (!claimed || claimed.declined) return { refunded: false };
+
+      const outcome = await callGateway(() => gateway.charge(input.stepKey, claimed.request));
+      if ('declined' in outcome) {
+        await db.payment.update({
+          where: { key: input.stepKey },
+          data: {
+            status: 'DECLINED',
+            declineReason: outcome.declined.declineReason,
+            gatewayChargeId: outcome.declined.id,
+          },
+        });
+        return { refunded: false };
+      }
+      const charge = outcome.charged;
+      let refundId: string;
+      try {
+        ({ id: refundId } = await gateway.refund(`${compensationKeyOf(input.stepKey)}:refund`, charge.id));
+      } catch (error) {
+        if (error instanceof GatewayRefusal && error.problem.type === 'refund_rejected') {
+          // Not remembered: an operator's retry asks the gateway again.
+          throw ApplicationFailure.nonRetryable(
+            `The card issuer rejected the refund of ${charge.id}: ${error.problem.detail}`,
             rejectionTypes.refundRejected,
-            `The card issuer rejected the refund of ${payment.id}: card account closed (${paymentTokens.refundRejected})`,
           );
         }
-        await tx.payment.update({
-          where: { id: payment.id },
-          data: { status: 'REFUNDED', refundedAt: new Date() },
-        });
-        return { refunded: true };
+        throw asActivityFailure(error);
+      }
+      await db.payment.update({
+        where: { key: input.stepKey },
+        data: { status: 'REFUNDED', refundedAt: new Date(), gatewayChargeId: charge.id, gatewayRefundId: refundId },
       });
+      return { refunded: true };
     },
   };
+
+  /** Stores the gateway's answer as the step's outcome, unless the step was compensated meanwhile. */
+  function recordCharge(key: string, outcome: { charged: Charge } | { declined: Charge }): Promise<RecordedCharge> {
+    return executeStep(db, key, async (tx) => {
+      const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
+      if ('declined' in outcome) {
+        const reason = outcome.declined.declineReason ?? 'declined';
+        await tx.payment.update({
+          where: { key },
+          data: { status: 'DECLINED', declineReason: reason, gatewayChargeId: outcome.declined.id },
+        });
+        return { declined: `Card declined: ${reason}` };
+      }
+      await tx.payment.update({ where: { key }, data: { status: 'CHARGED', gatewayChargeId: outcome.charged.id } });
+      return { paymentId: payment.id };
+    });
+  }
 }
 
 export type PaymentsActivities = ReturnType<typeof createPaymentsActivities>;

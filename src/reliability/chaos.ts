@@ -14,6 +14,8 @@ import { freePort, startDevServer } from '../temporal/servers';
 import { finalStatuses, type OrderSagaState } from '../workflows/definitions';
 import { checkInvariants, type InvariantReport } from './invariants';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
+import { createGatewayClient, defaultGatewayClientOptions } from '../partners/gateway-client';
+import { launchGateway, type GatewayProcess } from '../partners/launch';
 
 /**
  * Fault injection with invariant checks: the whole system runs as separate
@@ -129,6 +131,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     postgres = await startPrivatePostgres(await freePort());
   }
   const databases = await provisionDatabases(options.database, postgres?.adminUrl);
+  const gatewayPort = await freePort();
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const env: NodeJS.ProcessEnv = {
@@ -140,6 +143,8 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     INVENTORY_DATABASE_URL: databases.urls.inventory,
     PAYMENTS_DATABASE_URL: databases.urls.payments,
     SHIPPING_DATABASE_URL: databases.urls.shipping,
+    PAYMENT_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+    ...Object.fromEntries(serviceNames.map((service) => [`${service.toUpperCase()}_WORKER_STATUS_PORT`, '0'])),
     LOG_LEVEL: 'warn',
   };
   const faults = { workerKills: 0, temporalRestarts: 0, databaseOutages: 0 };
@@ -156,6 +161,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     });
 
   let server: TestWorkflowEnvironment | undefined;
+  let gateway: GatewayProcess | undefined;
   const workers = new Map<ServiceName, ServiceProcess>();
   let api: ServiceProcess | undefined;
   let db: ServiceDatabases | undefined;
@@ -178,6 +184,12 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         `faults: ${options.faults.join(', ') || 'none'}`,
     );
     server = await startServer();
+    gateway = await launchGateway({
+      port: gatewayPort,
+      databaseUrl: `file:${path.join(tempDir, 'gateway.db')}`,
+      env,
+      onLine: processOutput,
+    });
     await Promise.all(serviceNames.map(launchWorker));
     api = launchServiceProcess({ name: 'api', script: 'src/api/server.ts', env, onLine: processOutput });
     await waitForApiReady(apiUrl, 60_000);
@@ -304,7 +316,11 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     // --- what happened, and do the books balance? ---
     const retriedActivityAttempts = await countRetriedAttempts(server, unique);
     db = openServiceDatabases(databases.urls);
-    const invariants = await checkInvariants({ db, client: server.client });
+    const invariants = await checkInvariants({
+      db,
+      client: server.client,
+      gateway: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url }),
+    });
     return {
       seed: options.seed,
       orders: { placed: unique.length, duplicatesSent, clientRetries, byStatus },
@@ -318,6 +334,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   } finally {
     await api?.stop();
     await Promise.all([...workers.values()].map((worker) => worker.stop()));
+    await gateway?.stop();
     await server?.teardown();
     if (db) await closeServiceDatabases(db);
     try {

@@ -11,7 +11,10 @@
  *   not a violation);
  * - no reservation, payment or shipment belongs to an order the orders service does not know;
  * - stock is conserved per SKU (initial = available + reserved + committed, available >= 0);
- * - money is conserved (charged = confirmed totals + refunds resolved by hand, outside orders still running).
+ * - money is conserved (charged = confirmed totals + refunds resolved by hand, outside orders still running);
+ * - given the payment gateway, its own store agrees: no order of a final state has more than one succeeded charge,
+ *   and what the gateway kept (charged − refunded) is the order's total if confirmed, else zero (or the charge whose
+ *   refund an operator resolved by hand).
  *
  * It reads each table once (a few queries per service, whatever the number of orders) and asks Temporal only about
  * PENDING orders (one list of running workflows) and about cancelled orders still charged (one query each).
@@ -27,6 +30,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import { ApplicationFailure } from '@temporalio/common';
 import { catalogue, type ServiceDatabases } from '../db';
 import { formatCents } from '../domain/order';
+import type { Charge } from '../partners/contract';
 import { orderWorkflowId } from '../temporal/names';
 import { getOrderState, orderWorkflowType, type OrderSagaState } from '../workflows/definitions';
 
@@ -34,7 +38,13 @@ import { getOrderState, orderWorkflowType, type OrderSagaState } from '../workfl
 export const orderRowStatuses = { pending: 'PENDING', confirmed: 'CONFIRMED', cancelled: 'CANCELLED' } as const;
 /** COMMITTED: stock that left the warehouse for a confirmed order; it stays out of `available` like RESERVED. */
 export const reservationRowStatuses = { reserved: 'RESERVED', committed: 'COMMITTED', released: 'RELEASED' } as const;
-export const paymentRowStatuses = { charged: 'CHARGED', refunded: 'REFUNDED', declined: 'DECLINED' } as const;
+/** PENDING: the charge was claimed and its gateway answer not recorded yet (an attempt in flight or failed). */
+export const paymentRowStatuses = {
+  pending: 'PENDING',
+  charged: 'CHARGED',
+  refunded: 'REFUNDED',
+  declined: 'DECLINED',
+} as const;
 export const shipmentRowStatuses = { created: 'CREATED', cancelled: 'CANCELLED' } as const;
 
 const holdsStock = (status: string) =>
@@ -48,6 +58,8 @@ export const invariants = {
   orphan: 'no-orphan-rows',
   stock: 'stock-conserved',
   money: 'money-conserved',
+  /** The payment gateway's own store agrees: at most one charge per order, and its net is what the order owes. */
+  gateway: 'gateway-agrees',
   /** A row status the services never write. */
   knownStatus: 'known-status',
 } as const;
@@ -94,6 +106,17 @@ export interface MoneyFigures {
   unaccountedCents: number;
 }
 
+export interface GatewayFigures {
+  /** Final orders whose charges were read from the gateway. */
+  ordersChecked: number;
+  succeededCharges: number;
+  declinedCharges: number;
+  /** Orders with more than one succeeded charge: must be 0. */
+  ordersChargedTwice: number;
+  /** What the gateway kept for final orders (charged − refunded). */
+  keptCents: number;
+}
+
 export interface InvariantFigures {
   /** Rows by status, per service. */
   orders: Record<string, number>;
@@ -104,6 +127,8 @@ export interface InvariantFigures {
   pendingOrders: { running: number; unverified: number; notRunning: number };
   stock: StockFigure[];
   money: MoneyFigures;
+  /** Present when the gateway was consulted. */
+  gateway?: GatewayFigures;
 }
 
 export interface InvariantReport {
@@ -123,6 +148,8 @@ export interface CheckInvariantsOptions {
   client?: Client;
   /** Stock per SKU before any order; defaults to the catalogue's seed. */
   initialStock?: Record<string, number>;
+  /** The payment gateway's record of charges, to check against (e.g. a GatewayClient). */
+  gateway?: { chargesOfOrder(orderId: string): Promise<Charge[]> };
 }
 
 /** How long one workflow query may take before the checker reads the run's final state instead. */
@@ -160,7 +187,12 @@ interface OrderRows {
   shipments: ShipmentRow[];
 }
 
-export async function checkInvariants({ db, client, initialStock }: CheckInvariantsOptions): Promise<InvariantReport> {
+export async function checkInvariants({
+  db,
+  client,
+  initialStock,
+  gateway,
+}: CheckInvariantsOptions): Promise<InvariantReport> {
   // Inventory in one transaction: stock and reservations change together, so they must be read together.
   const [products, reservations, lines] = await db.inventory.$transaction([
     db.inventory.product.findMany({ select: { sku: true, available: true } }),
@@ -289,6 +321,21 @@ export async function checkInvariants({ db, client, initialStock }: CheckInvaria
     }
   }
 
+  for (const order of orders) {
+    if (order.status === orderRowStatuses.pending) continue;
+    const unsettled = rowsByOrder.get(order.id)!.payments.filter((p) => p.status === paymentRowStatuses.pending);
+    if (unsettled.length > 0) {
+      violations.push({
+        invariant: order.status === orderRowStatuses.confirmed ? invariants.confirmed : invariants.cancelled,
+        orderId: order.id,
+        message: `order ${order.id} is ${order.status} but the gateway's answer to ${ids(unsettled)} was never recorded`,
+      });
+    }
+  }
+  const gatewayFigures = gateway
+    ? await checkGateway(violations, gateway, orders, new Map(resolvedManually.map((r) => [r.orderId, r.amountCents])))
+    : undefined;
+
   const stock = stockFigures(violations, products, reservations, lines, initialStock);
   const money = moneyFigures(violations, {
     payments,
@@ -308,11 +355,59 @@ export async function checkInvariants({ db, client, initialStock }: CheckInvaria
       pendingOrders,
       stock,
       money,
+      ...(gatewayFigures ? { gateway: gatewayFigures } : {}),
     },
     violations,
     resolvedManually,
     unverifiedPendingOrders,
   };
+}
+
+async function checkGateway(
+  violations: Violation[],
+  gateway: NonNullable<CheckInvariantsOptions['gateway']>,
+  orders: OrderRow[],
+  keptByHand: Map<string, number>,
+): Promise<GatewayFigures> {
+  const figures: GatewayFigures = {
+    ordersChecked: 0,
+    succeededCharges: 0,
+    declinedCharges: 0,
+    ordersChargedTwice: 0,
+    keptCents: 0,
+  };
+  const final = orders.filter((order) => order.status !== orderRowStatuses.pending);
+  await forEachLimited(final, temporalConcurrency, async (order) => {
+    const charges = await gateway.chargesOfOrder(order.id);
+    const succeeded = charges.filter((charge) => charge.status === 'succeeded');
+    const kept = succeeded.reduce((sum, charge) => sum + charge.amountCents - charge.refundedCents, 0);
+    figures.ordersChecked += 1;
+    figures.succeededCharges += succeeded.length;
+    figures.declinedCharges += charges.length - succeeded.length;
+    figures.keptCents += kept;
+    const describe = () =>
+      succeeded.map((c) => `${c.id} ${formatCents(c.amountCents)} refunded ${formatCents(c.refundedCents)}`).join(', ');
+    if (succeeded.length > 1) {
+      figures.ordersChargedTwice += 1;
+      violations.push({
+        invariant: invariants.gateway,
+        orderId: order.id,
+        message: `order ${order.id} was charged ${succeeded.length} times at the gateway: ${describe()}`,
+      });
+    }
+    const owed =
+      order.status === orderRowStatuses.confirmed ? (order.totalCents ?? 0) : (keptByHand.get(order.id) ?? 0);
+    if (kept !== owed) {
+      violations.push({
+        invariant: invariants.gateway,
+        orderId: order.id,
+        message: `the gateway kept ${formatCents(kept)} for ${order.status} order ${order.id}, which owes ${formatCents(owed)}${
+          succeeded.length > 0 ? `: ${describe()}` : ''
+        }`,
+      });
+    }
+  });
+  return figures;
 }
 
 function checkConfirmed(violations: Violation[], order: OrderRow, rows: OrderRows): void {

@@ -4,7 +4,9 @@ import { applyMigrations, createServiceDb, seedCatalogue } from '../db';
 import { createLogger } from '../logger';
 import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
 import { serviceNames, type ServiceName } from '../temporal/names';
+import { createGatewayClient } from '../partners/gateway-client';
 import { createServiceWorker, serviceActivities } from './service-worker';
+import { serveWorkerStatus } from './status';
 
 /** `tsx src/workers/main.ts <service>`: migrates the service's database, then polls its queue. */
 async function main(): Promise<void> {
@@ -30,16 +32,25 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
     );
   });
   try {
-    const worker = await createServiceWorker(service, serviceActivities(service, db), {
+    const gateway = createGatewayClient(config.gateway);
+    const worker = await createServiceWorker(service, serviceActivities(service, db, { gateway }), {
       connection,
       namespace: config.temporal.namespace,
+      activitySlots: config.activitySlots[service],
     });
-    logger.info({ taskQueue: worker.options.taskQueue }, 'worker polling');
+    const status = await serveWorkerStatus(service, config.workerStatusPorts[service], () =>
+      service === 'payments' ? { gateway: gateway.status() } : {},
+    );
+    logger.info(
+      { taskQueue: worker.options.taskQueue, activitySlots: config.activitySlots[service], status: status.url },
+      'worker polling',
+    );
     reportReadyToParent();
     stopWhenParentGoes(logger, () => process.kill(process.pid, 'SIGTERM'));
     // Resolves once SIGINT/SIGTERM has drained in-flight tasks (the SDK installs those handlers).
     await worker.run();
     logger.info('worker stopped');
+    await status.close();
   } finally {
     await connection.close();
     await db.$disconnect();

@@ -5,20 +5,30 @@ import { createOrdersActivities } from '../activities/orders';
 import { createPaymentsActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import type { ServiceDatabases } from '../db';
+import type { GatewayClient } from '../partners/gateway-client';
 import { taskQueues, type ServiceName } from '../temporal/names';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-const activityFactories: { [S in ServiceName]: (db: ServiceDatabases[S]) => object } = {
-  orders: createOrdersActivities,
-  inventory: createInventoryActivities,
-  payments: createPaymentsActivities,
-  shipping: createShippingActivities,
+/** The outside partners the services call. */
+export interface ServicePartners {
+  gateway: GatewayClient;
+}
+
+const activityFactories: { [S in ServiceName]: (db: ServiceDatabases[S], partners: ServicePartners) => object } = {
+  orders: (db) => createOrdersActivities(db),
+  inventory: (db) => createInventoryActivities(db),
+  payments: (db, { gateway }) => createPaymentsActivities(db, gateway),
+  shipping: (db) => createShippingActivities(db),
 };
 
-/** The activities a service's worker runs, bound to that service's database. */
-export function serviceActivities<S extends ServiceName>(service: S, db: ServiceDatabases[S]): object {
-  return activityFactories[service](db);
+/** The activities a service's worker runs, bound to that service's database and partners. */
+export function serviceActivities<S extends ServiceName>(
+  service: S,
+  db: ServiceDatabases[S],
+  partners: ServicePartners,
+): object {
+  return activityFactories[service](db, partners);
 }
 
 export interface ServiceWorkerOptions {
@@ -28,6 +38,8 @@ export interface ServiceWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Overrides the service's own queue (tests give each test its own). */
   taskQueue?: string;
+  /** Activities run at once (default: the SDK's). */
+  activitySlots?: number;
 }
 
 /**
@@ -38,7 +50,7 @@ export interface ServiceWorkerOptions {
 export function createServiceWorker(
   service: ServiceName,
   activities: object,
-  { connection, namespace, workflowBundle, taskQueue }: ServiceWorkerOptions,
+  { connection, namespace, workflowBundle, taskQueue, activitySlots }: ServiceWorkerOptions,
 ): Promise<Worker> {
   const workflows = service === 'orders' ? (workflowBundle ? { workflowBundle } : { workflowsPath }) : {};
   return Worker.create({
@@ -47,5 +59,6 @@ export function createServiceWorker(
     taskQueue: taskQueue ?? taskQueues[service],
     activities,
     ...workflows,
+    ...(activitySlots === undefined ? {} : { maxConcurrentActivityTaskExecutions: activitySlots }),
   });
 }

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
@@ -13,9 +16,15 @@ import {
   closeServiceDatabases,
 } from '../../src/db';
 import { provisionDatabases } from '../../src/db/provision';
+import {
+  defaultGatewayClientOptions,
+  createGatewayClient,
+  type GatewayClient,
+} from '../../src/partners/gateway-client';
+import { launchGateway, type GatewayProcess } from '../../src/partners/launch';
 import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
-import { startDevServer } from '../../src/temporal/servers';
+import { freePort, startDevServer } from '../../src/temporal/servers';
 import { createServiceWorker, serviceActivities, workflowsPath } from '../../src/workers/service-worker';
 import { quietLogger } from './quiet-logger';
 
@@ -30,6 +39,9 @@ export interface Stack {
   baseUrl: string;
   db: ServiceDatabases;
   temporal: TestWorkflowEnvironment;
+  /** The payment gateway process, and the payments worker's client of it (its breaker included). */
+  gateway: GatewayProcess;
+  gatewayClient: GatewayClient;
   stop(): Promise<void>;
 }
 
@@ -37,8 +49,25 @@ export const approvalThresholdCents = 100_000;
 
 export { provisionDatabases };
 
-export async function startStack(provider: Provider): Promise<Stack> {
+export interface StackOptions {
+  /** Overrides of the payments worker's gateway policies (timeout, bulkhead, breaker). */
+  gatewayClient?: Partial<typeof defaultGatewayClientOptions>;
+  /** Activity slots of the payments worker (default: the SDK's). */
+  paymentsActivitySlots?: number;
+}
+
+export async function startStack(provider: Provider, options: StackOptions = {}): Promise<Stack> {
   const databases = await provisionDatabases(provider);
+  const gatewayDir = mkdtempSync(path.join(tmpdir(), 'order-saga-gateway-'));
+  const gateway = await launchGateway({
+    port: await freePort(),
+    databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}`,
+  });
+  const gatewayClient = createGatewayClient({
+    ...defaultGatewayClientOptions,
+    ...options.gatewayClient,
+    baseUrl: gateway.url,
+  });
   await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
   const db: ServiceDatabases = openServiceDatabases(databases.urls);
   await seedCatalogue(db.inventory);
@@ -48,10 +77,11 @@ export async function startStack(provider: Provider): Promise<Stack> {
   const namespace = temporal.namespace ?? 'default';
   const workers: Worker[] = await Promise.all(
     serviceNames.map((service) =>
-      createServiceWorker(service, serviceActivities(service, db[service]), {
+      createServiceWorker(service, serviceActivities(service, db[service], { gateway: gatewayClient }), {
         connection: temporal.nativeConnection,
         namespace,
         workflowBundle,
+        activitySlots: service === 'payments' ? options.paymentsActivitySlots : undefined,
       }),
     ),
   );
@@ -75,6 +105,8 @@ export async function startStack(provider: Provider): Promise<Stack> {
     baseUrl: `http://127.0.0.1:${port}`,
     db,
     temporal,
+    gateway,
+    gatewayClient,
     async stop() {
       await new Promise((resolve) => server.close(resolve));
       for (const worker of workers) worker.shutdown();
@@ -82,6 +114,8 @@ export async function startStack(provider: Provider): Promise<Stack> {
       await temporal.teardown();
       await closeServiceDatabases(db);
       await databases.drop();
+      await gateway.stop();
+      rmSync(gatewayDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { ConfigError, configVariableNames, loadConfig } from '../../../src/config';
 import { databaseUrlVariable } from '../../../src/db/url';
+import { loadGatewayConfig, PartnerConfigError, partnerConfigVariableNames } from '../../../src/partners/config';
 import { serviceNames } from '../../../src/temporal/names';
 import { isRecord } from '../compose-file';
 import type { CheckContext } from '../context';
@@ -22,21 +23,27 @@ import { parsePorts } from './ports-and-mounts';
  */
 export function checkProjectEnvironment(context: CheckContext): string[] {
   const problems: string[] = [];
-  const known = new Set(configVariableNames);
+  const processes = projectProcesses(context);
   for (const [name, service] of projectServices(context)) {
+    const resolved = processes.get(name);
+    const isGateway = typeof resolved !== 'string' && resolved?.role.kind === 'gateway';
+    // The payment gateway stands in for an outside processor: it reads only its own variables.
+    const [names, source] = isGateway
+      ? [partnerConfigVariableNames, 'src/partners/config.ts']
+      : [configVariableNames, 'src/config.ts'];
+    const known = new Set(names);
     const environment = environmentOf(service);
     for (const key of Object.keys(environment)) {
-      if (!known.has(key)) {
-        problems.push(`${name}: ${key} is not a variable src/config.ts reads${suggestion(key, configVariableNames)}`);
-      }
+      if (!known.has(key)) problems.push(`${name}: ${key} is not a variable ${source} reads${suggestion(key, names)}`);
     }
     const values = Object.fromEntries(
       Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
     try {
-      loadConfig({ ...dockerfileEnvOf(context), ...values });
+      if (isGateway) loadGatewayConfig({ ...dockerfileEnvOf(context), ...values });
+      else loadConfig({ ...dockerfileEnvOf(context), ...values });
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
+      if (!(error instanceof ConfigError) && !(error instanceof PartnerConfigError)) throw error;
       problems.push(`${name}: ${error.message.replace(/\n\s*/g, ' ')}`);
     }
   }
@@ -57,6 +64,17 @@ export function checkProcessNeeds(context: CheckContext): string[] {
     if (typeof resolved === 'string') continue;
     const service = all.get(name) ?? {};
     const environment = effectiveEnvironment(context, service);
+    const { role } = resolved;
+    if (role.kind === 'gateway') {
+      const host = environment.GATEWAY_HOST;
+      if (host !== '0.0.0.0' && host !== '::') {
+        problems.push(`${name}: GATEWAY_HOST is ${host ?? 'unset (127.0.0.1)'}; in a container it must be 0.0.0.0`);
+      }
+      if (hasHealthcheck(service, context) && !isRecord(service.healthcheck)) {
+        problems.push(`${name}: inherits the image's healthcheck, which probes the API's port; give it its own`);
+      }
+      continue;
+    }
     const address = environment.TEMPORAL_ADDRESS;
     if (address === undefined) {
       problems.push(`${name}: TEMPORAL_ADDRESS is not set (its default, 127.0.0.1:7233, is the container itself)`);
@@ -64,7 +82,6 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       const host = address.replace(/:\d+$/, '');
       if (!all.has(host)) problems.push(`${name}: TEMPORAL_ADDRESS ${address}: "${host}" is not a service here`);
     }
-    const { role } = resolved;
     const urlVariables = serviceNames.filter((owner) => environment[databaseUrlVariable(owner)] !== undefined);
     if (role.kind === 'worker') {
       if (!urlVariables.includes(role.service)) {
@@ -80,6 +97,16 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       if (hasHealthcheck(service, context) && !isRecord(service.healthcheck)) {
         problems.push(
           `${name}: inherits the image's HTTP healthcheck, which a worker cannot answer; set healthcheck.disable`,
+        );
+      }
+    }
+    if (role.kind === 'worker' && role.service === 'payments') {
+      const gatewayUrl = environment.PAYMENT_GATEWAY_URL;
+      const gatewayHost = gatewayUrl ? new URL(gatewayUrl).hostname : undefined;
+      if (!gatewayHost || !all.has(gatewayHost)) {
+        problems.push(
+          `${name}: PAYMENT_GATEWAY_URL ${gatewayUrl ?? 'is unset (127.0.0.1, the container itself)'}` +
+            `${gatewayHost ? `: "${gatewayHost}" is not a service here` : ''}`,
         );
       }
     }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Payment" ADD COLUMN     "gatewayChargeId" TEXT,
+ADD COLUMN     "gatewayRefundId" TEXT;

@@ -1,0 +1,236 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import type { z } from 'zod';
+import {
+  chargeListSchema,
+  chargeSchema,
+  gatewayPaths,
+  idempotencyKeyHeader,
+  partnerProblemSchema,
+  refundSchema,
+  type Charge,
+  type ChargeRequest,
+  type PartnerProblem,
+  type Refund,
+} from './contract';
+
+/**
+ * The payments service's side of the payment gateway: every call goes
+ * through three policies from cockatiel, outermost first:
+ *
+ * - a bulkhead: at most `maxConcurrentCalls` calls in flight per process and
+ *   a short queue, so a slow gateway cannot take every activity slot of the
+ *   payments worker (the rest fail fast and Temporal retries them later);
+ * - a circuit breaker: after `breakAfterFailures` transient failures in a
+ *   row it opens, and calls fail at once for `halfOpenAfterMs`, so Temporal's
+ *   backoff waits instead of hammering a gateway that is down; one trial call
+ *   then closes or reopens it;
+ * - a timeout per call, which aborts the HTTP request.
+ *
+ * Retrying is not here: it is Temporal's (the activity's retry policy), and
+ * safe because every POST carries the caller's Idempotency-Key.
+ */
+
+export interface GatewayClientOptions {
+  baseUrl: string;
+  callTimeoutMs: number;
+  maxConcurrentCalls: number;
+  /** Calls that may wait for a free slot; beyond that a call fails at once. */
+  maxQueuedCalls: number;
+  breakAfterFailures: number;
+  halfOpenAfterMs: number;
+}
+
+export const defaultGatewayClientOptions: Omit<GatewayClientOptions, 'baseUrl'> = {
+  callTimeoutMs: 5_000,
+  maxConcurrentCalls: 8,
+  maxQueuedCalls: 16,
+  breakAfterFailures: 5,
+  halfOpenAfterMs: 5_000,
+};
+
+/** The gateway did not answer usefully (down, timed out, 5xx, breaker open, bulkhead full): retry later. */
+export class GatewayUnavailable extends Error {
+  override name = 'GatewayUnavailable';
+  constructor(
+    message: string,
+    /** Why: 'circuit-open' and 'bulkhead-full' never reached the gateway. */
+    readonly reason: 'unreachable' | 'timeout' | 'server-error' | 'circuit-open' | 'bulkhead-full' | 'key-in-use',
+  ) {
+    super(message);
+  }
+}
+
+/** The gateway answered with a decision about the request (402, 404, 422...): retrying will not change it. */
+export class GatewayRefusal extends Error {
+  override name = 'GatewayRefusal';
+  constructor(readonly problem: PartnerProblem) {
+    super(`${problem.title}: ${problem.detail}`);
+  }
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const breakerStates: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+export interface GatewayClientStatus {
+  breaker: BreakerState;
+  /** Every state change since the process started, e.g. { open: 2, 'half-open': 2, closed: 2 }. */
+  breakerTransitions: Record<BreakerState, number>;
+  callsInFlight: number;
+  queuedCalls: number;
+}
+
+export type ChargeOutcome = { charged: Charge } | { declined: Charge };
+
+export function createGatewayClient(options: GatewayClientOptions) {
+  const transient = handleWhen((error) => error instanceof GatewayUnavailable || error instanceof TaskCancelledError);
+  const breaker = circuitBreaker(transient, {
+    halfOpenAfter: options.halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(options.breakAfterFailures),
+  });
+  const slots = bulkhead(options.maxConcurrentCalls, options.maxQueuedCalls);
+  const policy = wrap(slots, breaker, timeout(options.callTimeoutMs, TimeoutStrategy.Aggressive));
+  const transitions: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0, isolated: 0 };
+  breaker.onStateChange((state) => (transitions[breakerStates[state]] += 1));
+
+  async function request<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    pathname: string,
+    schema: S,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ status: number; body: z.infer<S> }> {
+    try {
+      return await policy.execute(async ({ signal }) => {
+        let response: Response;
+        try {
+          response = await fetch(new URL(pathname, options.baseUrl), {
+            method,
+            headers: {
+              accept: 'application/json',
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...(idempotencyKey === undefined ? {} : { [idempotencyKeyHeader]: idempotencyKey }),
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal,
+          });
+        } catch (error) {
+          if (signal.aborted) throw error; // the timeout policy turns this into TaskCancelledError
+          throw new GatewayUnavailable(
+            `Payment gateway unreachable at ${options.baseUrl}: ${describe(error)}`,
+            'unreachable',
+          );
+        }
+        const text = await response.text();
+        if (response.ok) return { status: response.status, body: schema.parse(JSON.parse(text)) };
+        const problem = parseProblem(response.status, text);
+        if (response.status >= 500) {
+          throw new GatewayUnavailable(
+            `Payment gateway answered ${response.status}: ${problem.detail}`,
+            'server-error',
+          );
+        }
+        if (response.status === 409) {
+          // The same Idempotency-Key is still being processed (an earlier attempt of ours): ask again later.
+          throw new GatewayUnavailable(
+            `Payment gateway is still processing this request: ${problem.detail}`,
+            'key-in-use',
+          );
+        }
+        throw new GatewayRefusal(problem);
+      });
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new GatewayUnavailable('Payment gateway circuit open: not calling it for now', 'circuit-open');
+      }
+      if (error instanceof BulkheadRejectedError) {
+        throw new GatewayUnavailable(
+          `Payment gateway bulkhead full (${options.maxConcurrentCalls} calls in flight, ${options.maxQueuedCalls} queued)`,
+          'bulkhead-full',
+        );
+      }
+      if (error instanceof TaskCancelledError) {
+        throw new GatewayUnavailable(`Payment gateway did not answer within ${options.callTimeoutMs} ms`, 'timeout');
+      }
+      throw error;
+    }
+  }
+
+  return {
+    /**
+     * Charges once per `idempotencyKey`: a repeat (after a timeout, a crash, a
+     * retry) gets the gateway's stored answer, never a second charge.
+     */
+    async charge(idempotencyKey: string, charge: ChargeRequest): Promise<ChargeOutcome> {
+      try {
+        const { body } = await request('POST', gatewayPaths.charges, chargeSchema, charge, idempotencyKey);
+        return { charged: body };
+      } catch (error) {
+        if (error instanceof GatewayRefusal && error.problem.status === 402 && error.problem.charge) {
+          return { declined: error.problem.charge };
+        }
+        throw error;
+      }
+    },
+
+    async refund(idempotencyKey: string, chargeId: string): Promise<Refund> {
+      const { body } = await request('POST', gatewayPaths.refunds, refundSchema, { chargeId }, idempotencyKey);
+      return body;
+    },
+
+    async chargesOfOrder(orderId: string): Promise<Charge[]> {
+      const { body } = await request(
+        'GET',
+        `${gatewayPaths.charges}?orderId=${encodeURIComponent(orderId)}`,
+        chargeListSchema,
+      );
+      return body.charges;
+    },
+
+    status(): GatewayClientStatus {
+      return {
+        breaker: breakerStates[breaker.state],
+        breakerTransitions: { ...transitions },
+        callsInFlight: options.maxConcurrentCalls - slots.executionSlots,
+        queuedCalls: options.maxQueuedCalls - slots.queueSlots,
+      };
+    },
+  };
+}
+
+export type GatewayClient = ReturnType<typeof createGatewayClient>;
+
+function parseProblem(status: number, text: string): PartnerProblem {
+  try {
+    const parsed = partnerProblemSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): described below.
+  }
+  return { type: 'unexpected_response', title: `HTTP ${status}`, status, detail: text.slice(0, 200) || '(empty body)' };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  }
+  return String(error);
+}

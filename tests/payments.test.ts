@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createPaymentsActivities, type ChargePaymentInput } from '../src/activities/payments';
+import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../src/db';
+import { paymentTokens } from '../src/domain/failure-triggers';
+import { rejectionTypes } from '../src/domain/rejections';
+import { defaultGatewayClientOptions, createGatewayClient, type GatewayClient } from '../src/partners/gateway-client';
+import { launchGateway, type GatewayProcess } from '../src/partners/launch';
+import { freePort } from '../src/temporal/servers';
+import { provisionDatabases, type Provider } from './support/stack';
+import { rejectionOf, runActivity } from './support/run-activity';
+
+/**
+ * The payments activities against their real database and the real payment
+ * gateway process: whatever fails (the gateway, the network, a timeout after
+ * the money moved, a compensation racing the step), each order is charged at
+ * most once and a compensated order keeps no money. Checked in both stores:
+ * the service's rows and the gateway's own charges.
+ */
+
+/** The failure an activity threw, retryable or not. */
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a failure');
+}
+
+for (const provider of ['sqlite', 'postgres'] as Provider[]) {
+  const skip =
+    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
+      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
+      : false;
+
+  describe(`payments through the gateway on ${provider}`, { skip }, () => {
+    let db: PaymentsDb;
+    let gateway: GatewayProcess;
+    let client: GatewayClient;
+    let drop: () => Promise<void>;
+    const gatewayDir = mkdtempSync(path.join(tmpdir(), 'payments-test-'));
+    let sequence = 0;
+    const newInput = (paymentToken: string = paymentTokens.approved): ChargePaymentInput => {
+      const key = `order-pay-${provider}-${++sequence}:charge-payment`;
+      return { key, orderId: `ord_pay_${provider}_${sequence}`, amountCents: 1_234, paymentToken };
+    };
+    const activitiesWith = (options: Partial<typeof defaultGatewayClientOptions> = {}) =>
+      createPaymentsActivities(
+        db,
+        createGatewayClient({ ...defaultGatewayClientOptions, ...options, baseUrl: gateway.url }),
+      );
+
+    before(async () => {
+      const databases = await provisionDatabases(provider);
+      drop = databases.drop;
+      await applyMigrations('payments', databases.urls.payments);
+      db = createPaymentsDb(databases.urls.payments);
+      gateway = await launchGateway({
+        port: await freePort(),
+        databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}`,
+      });
+      client = createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url });
+    });
+
+    after(async () => {
+      await db?.$disconnect();
+      await drop?.();
+      await gateway?.stop();
+      rmSync(gatewayDir, { recursive: true, force: true });
+    });
+
+    const chargesAtGateway = (orderId: string) => client.chargesOfOrder(orderId);
+    const paymentRow = (key: string) => db.payment.findUniqueOrThrow({ where: { key } });
+
+    test('charge twice: one charge at the gateway; refund twice: one refund', async () => {
+      const payments = activitiesWith();
+      const input = newInput();
+      const first = await runActivity(payments.chargePayment, input);
+      assert.deepEqual(await runActivity(payments.chargePayment, input), first);
+      const [charge, ...more] = await chargesAtGateway(input.orderId);
+      assert.equal(more.length, 0);
+      assert.equal(charge?.status, 'succeeded');
+      assert.equal((await paymentRow(input.key)).gatewayChargeId, charge?.id);
+
+      const refund = { stepKey: input.key, orderId: input.orderId };
+      assert.deepEqual(await runActivity(payments.refundPayment, refund), { refunded: true });
+      assert.deepEqual(await runActivity(payments.refundPayment, refund), { refunded: true });
+      const [refunded] = await chargesAtGateway(input.orderId);
+      assert.equal(refunded?.refundedCents, input.amountCents);
+      assert.equal((await paymentRow(input.key)).status, 'REFUNDED');
+    });
+
+    test('a declined card is remembered and recorded DECLINED; the gateway saw one request', async () => {
+      const payments = activitiesWith();
+      const input = newInput(paymentTokens.declined);
+      assert.equal(await rejectionOf(runActivity(payments.chargePayment, input)), rejectionTypes.paymentDeclined);
+      assert.equal(await rejectionOf(runActivity(payments.chargePayment, input)), rejectionTypes.paymentDeclined);
+      assert.equal((await paymentRow(input.key)).status, 'DECLINED');
+      const charges = await chargesAtGateway(input.orderId);
+      assert.deepEqual(
+        charges.map((charge) => charge.status),
+        ['declined'],
+      );
+      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: input.key, orderId: input.orderId }), {
+        refunded: false,
+      });
+    });
+
+    test('a rejected refund fails without retry, every time it is tried, and keeps the charge', async () => {
+      const payments = activitiesWith();
+      const input = newInput(paymentTokens.refundRejected);
+      await runActivity(payments.chargePayment, input);
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        assert.equal(
+          await rejectionOf(runActivity(payments.refundPayment, { stepKey: input.key, orderId: input.orderId })),
+          rejectionTypes.refundRejected,
+        );
+      }
+      assert.equal((await paymentRow(input.key)).status, 'CHARGED');
+      assert.equal((await chargesAtGateway(input.orderId))[0]?.refundedCents, 0);
+    });
+
+    test('a flaky gateway fails retryably, then charges once', async () => {
+      const payments = activitiesWith();
+      const input = newInput(paymentTokens.flaky);
+      for (let attempt = 1; attempt <= 2; attempt += 1) {
+        const failure = await failureOf(runActivity(payments.chargePayment, input));
+        assert.equal(failure.nonRetryable, false);
+        assert.equal(failure.type, 'GatewayUnavailable');
+      }
+      assert.equal((await paymentRow(input.key)).status, 'PENDING');
+      await runActivity(payments.chargePayment, input);
+      assert.equal((await paymentRow(input.key)).status, 'CHARGED');
+      assert.equal((await chargesAtGateway(input.orderId)).length, 1);
+    });
+
+    test('the gateway times out after charging: the retry finds the charge by its key, one charge', async () => {
+      const payments = activitiesWith({ callTimeoutMs: 1_000 });
+      const input = newInput(paymentTokens.timeoutAfterCharge);
+      const failure = await failureOf(runActivity(payments.chargePayment, input));
+      assert.equal(failure.type, 'GatewayTimeout');
+      assert.equal(failure.nonRetryable, false);
+      const [charged] = await chargesAtGateway(input.orderId);
+      assert.equal(charged?.status, 'succeeded', 'the money moved although the caller timed out');
+
+      const { paymentId } = await runActivity(payments.chargePayment, input);
+      assert.equal((await paymentRow(input.key)).id, paymentId);
+      assert.equal((await paymentRow(input.key)).gatewayChargeId, charged.id);
+      assert.equal((await chargesAtGateway(input.orderId)).length, 1);
+    });
+
+    test('a compensation that runs first fences the step: the late charge never reaches the gateway', async () => {
+      const payments = activitiesWith();
+      const input = newInput();
+      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: input.key, orderId: input.orderId }), {
+        refunded: false,
+      });
+      assert.equal(
+        await rejectionOf(runActivity(payments.chargePayment, input)),
+        rejectionTypes.stepAlreadyCompensated,
+      );
+      assert.deepEqual(await chargesAtGateway(input.orderId), []);
+    });
+
+    test('a compensation after a claimed charge whose outcome is unknown settles it at the gateway', async () => {
+      const payments = activitiesWith();
+      const input = newInput();
+      // The claim is recorded, then the gateway is down: the charge's outcome is unknown to the service.
+      await gateway.setFaults({ down: true });
+      try {
+        assert.equal((await failureOf(runActivity(payments.chargePayment, input))).nonRetryable, false);
+      } finally {
+        await gateway.setFaults({});
+      }
+      assert.equal((await paymentRow(input.key)).status, 'PENDING');
+
+      assert.deepEqual(await runActivity(payments.refundPayment, { stepKey: input.key, orderId: input.orderId }), {
+        refunded: true,
+      });
+      assert.equal(
+        await rejectionOf(runActivity(payments.chargePayment, input)),
+        rejectionTypes.stepAlreadyCompensated,
+      );
+      const charges = await chargesAtGateway(input.orderId);
+      assert.equal(charges.length, 1);
+      assert.equal(charges[0]?.amountCents, charges[0]?.refundedCents, 'nothing kept');
+      assert.equal((await paymentRow(input.key)).status, 'REFUNDED');
+    });
+
+    test('the circuit breaker opens on a down gateway, fails fast, and closes when it is back', async () => {
+      const breakAfterFailures = 3;
+      const halfOpenAfterMs = 500;
+      const gatewayClient = createGatewayClient({
+        ...defaultGatewayClientOptions,
+        breakAfterFailures,
+        halfOpenAfterMs,
+        baseUrl: gateway.url,
+      });
+      const payments = createPaymentsActivities(db, gatewayClient);
+      await gateway.setFaults({ down: true });
+      const types: (string | null | undefined)[] = [];
+      try {
+        for (let call = 0; call < breakAfterFailures + 2; call += 1) {
+          types.push((await failureOf(runActivity(payments.chargePayment, newInput()))).type);
+        }
+        assert.equal(gatewayClient.status().breaker, 'open');
+      } finally {
+        await gateway.setFaults({});
+      }
+      assert.deepEqual(types, [
+        ...Array<string>(breakAfterFailures).fill('GatewayUnavailable'),
+        'GatewayCircuitOpen',
+        'GatewayCircuitOpen',
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, halfOpenAfterMs + 100));
+      const input = newInput();
+      await runActivity(payments.chargePayment, input);
+      const status = gatewayClient.status();
+      assert.equal(status.breaker, 'closed');
+      assert.deepEqual(status.breakerTransitions, { open: 1, 'half-open': 1, closed: 1, isolated: 0 });
+      assert.equal((await chargesAtGateway(input.orderId)).length, 1);
+      console.log(`  breaker: ${JSON.stringify(status)}; failures seen by the activity: ${types.join(', ')}`);
+    });
+  });
+}
