@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +10,12 @@ import { createPaymentsActivities, type ChargePaymentInput } from '../src/activi
 import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
-import { defaultGatewayClientOptions, createGatewayClient, type GatewayClient } from '../src/partners/gateway-client';
+import {
+  GatewayUnavailable,
+  createGatewayClient,
+  defaultGatewayClientOptions,
+  type GatewayClient,
+} from '../src/partners/gateway-client';
 import { launchGateway, type GatewayProcess } from '../src/partners/launch';
 import { freePort } from '../src/temporal/servers';
 import { provisionDatabases, type Provider } from './support/stack';
@@ -229,3 +236,43 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     });
   });
 }
+
+describe('the gateway client', () => {
+  test('a key still in use (409) fails retryably and does not count towards opening the breaker', async () => {
+    // The gateway answers 409 only while a request under the same key is being
+    // handled, a window of a few milliseconds; a server that always answers it
+    // makes the case repeatable.
+    const server = createServer((_request, response) => {
+      response.writeHead(409, { 'content-type': 'application/problem+json' });
+      response.end(
+        JSON.stringify({
+          type: 'idempotency_key_in_use',
+          title: 'Idempotency key in use',
+          status: 409,
+          detail: 'A request with this Idempotency-Key is still being processed; retry shortly',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = createGatewayClient({
+        ...defaultGatewayClientOptions,
+        breakAfterFailures: 1,
+        baseUrl: `http://127.0.0.1:${port}`,
+      });
+      const request = { amountCents: 100, currency: 'USD', orderId: 'ord_409', token: paymentTokens.approved };
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        await assert.rejects(client.charge('ord-409:charge-payment', request), (error: unknown) => {
+          assert.ok(error instanceof GatewayUnavailable);
+          assert.equal(error.reason, 'key-in-use');
+          return true;
+        });
+      }
+      assert.equal(client.status().breaker, 'closed');
+      assert.equal(client.status().breakerTransitions.open, 0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

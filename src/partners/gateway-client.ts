@@ -100,7 +100,12 @@ export interface GatewayClientStatus {
 export type ChargeOutcome = { charged: Charge } | { declined: Charge };
 
 export function createGatewayClient(options: GatewayClientOptions) {
-  const transient = handleWhen((error) => error instanceof GatewayUnavailable || error instanceof TaskCancelledError);
+  // A 409 (our own earlier attempt still holds the key) is an answer from a
+  // healthy gateway, so it does not count towards opening the breaker.
+  const transient = handleWhen(
+    (error) =>
+      (error instanceof GatewayUnavailable && error.reason !== 'key-in-use') || error instanceof TaskCancelledError,
+  );
   const breaker = circuitBreaker(transient, {
     halfOpenAfter: options.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(options.breakAfterFailures),
