@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultDatabaseUrl } from './db/url';
+import { defaultCarrierClientOptions } from './partners/carrier-client';
 import { defaultGatewayClientOptions } from './partners/gateway-client';
-import { defaultGatewayPort } from './partners/config';
+import { defaultCarrierPort, defaultGatewayPort } from './partners/config';
 import { projectRoot } from './project-root';
 import type { ServiceName } from './temporal/names';
 
@@ -75,6 +76,12 @@ const environmentSchema = z.object({
   GATEWAY_MAX_QUEUED_CALLS: z.coerce.number().int().nonnegative().default(defaultGatewayClientOptions.maxQueuedCalls),
   GATEWAY_BREAKER_FAILURES: positive(defaultGatewayClientOptions.breakAfterFailures),
   GATEWAY_BREAKER_HALF_OPEN_MS: positive(defaultGatewayClientOptions.halfOpenAfterMs),
+  /** The carrier the shipping service asks for rate quotes (src/partners/carrier). */
+  CARRIER_URL: httpUrl.default(`http://127.0.0.1:${defaultCarrierPort}`),
+  /** A quote slower than this is not waited for: the flat rate applies. */
+  CARRIER_QUOTE_TIMEOUT_MS: positive(defaultCarrierClientOptions.quoteTimeoutMs),
+  /** What a parcel is booked at when the carrier cannot quote. */
+  FLAT_SHIPPING_RATE_CENTS: positive(defaultCarrierClientOptions.flatRateCents),
   /** Activity slots per worker process: each service's bulkhead against the others' slowness. */
   ORDERS_ACTIVITY_SLOTS: positive(defaultActivitySlots.orders),
   INVENTORY_ACTIVITY_SLOTS: positive(defaultActivitySlots.inventory),
@@ -115,6 +122,12 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       maxQueuedCalls: env.GATEWAY_MAX_QUEUED_CALLS,
       breakAfterFailures: env.GATEWAY_BREAKER_FAILURES,
       halfOpenAfterMs: env.GATEWAY_BREAKER_HALF_OPEN_MS,
+    },
+    carrier: {
+      ...defaultCarrierClientOptions,
+      baseUrl: env.CARRIER_URL,
+      quoteTimeoutMs: env.CARRIER_QUOTE_TIMEOUT_MS,
+      flatRateCents: env.FLAT_SHIPPING_RATE_CENTS,
     },
     activitySlots: {
       orders: env.ORDERS_ACTIVITY_SLOTS,

@@ -95,6 +95,8 @@ async function main(): Promise<void> {
 
   say(`starting the payment gateway (${config.gateway.baseUrl}), a process of its own like a real card processor`);
   await launch('gateway', 'src/partners/gateway/main.ts');
+  say(`starting the carrier (${config.carrier.baseUrl}); shipping falls back to a flat rate when it cannot quote`);
+  await launch('carrier', 'src/partners/carrier/main.ts');
   say('starting one worker per service; each migrates its own database first');
   await Promise.all(serviceNames.map((service) => launch(`worker:${service}`, 'src/workers/main.ts', [service])));
   void launch('api', 'src/api/server.ts');

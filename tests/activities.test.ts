@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createInventoryActivities } from '../src/activities/inventory';
 import { createOrdersActivities } from '../src/activities/orders';
-import { createShippingActivities } from '../src/activities/shipping';
 import {
   applyMigrations,
   seedCatalogue,
@@ -16,13 +15,12 @@ import { provisionDatabases, type Provider } from './support/stack';
 import { rejectionOf, runActivity } from './support/run-activity';
 
 /**
- * Each service's activities against its real database (payments, which
- * also needs the payment gateway, in payments.test.ts): executed twice (one
- * after the other, or racing), a step or a compensation has one effect and
- * answers the same; a compensation fences a late step.
+ * Each service's activities against its real database (payments and
+ * shipping, which also call their partners, in payments.test.ts and
+ * shipping.test.ts): executed twice (one after the other, or racing), a step
+ * or a compensation has one effect and answers the same; a compensation
+ * fences a late step.
  */
-
-const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
 for (const provider of ['sqlite', 'postgres'] as Provider[]) {
   const skip =
@@ -140,18 +138,6 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.equal(await stock('SKU-MUG'), before);
     });
 
-    test('createShipment twice ships once; cancelShipment twice cancels once', async () => {
-      const shipping = createShippingActivities(db.shipping);
-      const key = newKey('create-shipment');
-      const input = { key, orderId: `ord_${key}`, address };
-      const first = await runActivity(shipping.createShipment, input);
-      assert.deepEqual(await runActivity(shipping.createShipment, input), first);
-      assert.equal(await db.shipping.shipment.count({ where: { key } }), 1);
-      await runActivity(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
-      await runActivity(shipping.cancelShipment, { stepKey: key, orderId: input.orderId });
-      assert.equal((await db.shipping.shipment.findUniqueOrThrow({ where: { key } })).status, 'CANCELLED');
-    });
-
     test('confirmOrder twice confirms once', async () => {
       const orders = createOrdersActivities(db.orders);
       const key = newKey('create-order');
@@ -169,11 +155,15 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
         totalCents: 1_200,
         paymentId: 'pay_1',
         shipmentId: 'shp_1',
+        shippingRate: { source: 'flat-rate' as const, amountCents: 1_299, reason: 'carrier circuit open' },
       };
       assert.deepEqual(await runActivity(orders.confirmOrder, confirm), { confirmed: true });
       assert.deepEqual(await runActivity(orders.confirmOrder, confirm), { confirmed: true });
       const order = await db.orders.order.findUniqueOrThrow({ where: { id: orderId } });
-      assert.deepEqual([order.status, order.totalCents, order.paymentId], ['CONFIRMED', 1_200, 'pay_1']);
+      assert.deepEqual(
+        [order.status, order.totalCents, order.paymentId, order.shippingCents, order.shippingRateSource],
+        ['CONFIRMED', 1_200, 'pay_1', 1_299, 'flat-rate'],
+      );
     });
   });
 }

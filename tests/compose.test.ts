@@ -106,8 +106,14 @@ describe('check:compose rules fail on broken copies', () => {
   test('a value the app rejects', () => {
     const context = brokenCompose((services) => {
       environment(services.api).API_PORT = 'http';
+      environment(services.carrier).CARRIER_LATENCY_MS = 'slow';
+      environment(services.carrier).FLAT_SHIPPING_RATE_CENTS = '999';
     });
-    assertProblem(checkProjectEnvironment(context), /^api: Invalid configuration: API_PORT/);
+    const problems = checkProjectEnvironment(context);
+    assertProblem(problems, /^api: Invalid configuration: API_PORT/);
+    // The carrier is checked against its own variables, not the services'.
+    assertProblem(problems, /^carrier: .*CARRIER_LATENCY_MS/);
+    assertProblem(problems, /^carrier: FLAT_SHIPPING_RATE_CENTS is not a variable src\/partners\/config\.ts reads/);
   });
 
   test('a missing depends_on target', () => {
@@ -229,8 +235,16 @@ describe('check:compose rules fail on broken copies', () => {
       delete worker.healthcheck;
       environment(services.api).API_HOST = '127.0.0.1';
       environment(services.api).API_PORT = '8080';
+      environment(services.carrier).CARRIER_HOST = '127.0.0.1';
+      delete environment(services['payment-gateway']).GATEWAY_HOST;
+      environment(services['worker-shipping']).CARRIER_URL = 'http://carriers:4020';
+      delete environment(services['worker-payments']).PAYMENT_GATEWAY_URL;
     });
     const problems = checkProcessNeeds(context);
+    assertProblem(problems, /^carrier: CARRIER_HOST is 127\.0\.0\.1; in a container it must be 0\.0\.0\.0/);
+    assertProblem(problems, /^payment-gateway: GATEWAY_HOST is unset/);
+    assertProblem(problems, /^worker-shipping: CARRIER_URL http:\/\/carriers:4020: "carriers" is not a service here/);
+    assertProblem(problems, /^worker-payments: PAYMENT_GATEWAY_URL is unset/);
     assertProblem(problems, /^worker-orders: the orders worker is given PAYMENTS_DATABASE_URL/);
     assertProblem(problems, /^worker-orders: TEMPORAL_ADDRESS is not set/);
     assertProblem(problems, /^worker-orders: inherits the image's HTTP healthcheck/);

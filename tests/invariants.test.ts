@@ -28,7 +28,8 @@ import { checkInvariants, invariants, type InvariantReport } from '../src/reliab
 import { orderWorkflowId, serviceNames, type ServiceName } from '../src/temporal/names';
 import { finalStatuses, type OrderSagaState, type OrderStatus, type OrderStep } from '../src/workflows/definitions';
 import { defaultGatewayClientOptions, createGatewayClient, type GatewayClient } from '../src/partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../src/partners/launch';
+import { createCarrierClient, defaultCarrierClientOptions, type CarrierClient } from '../src/partners/carrier-client';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
 import { freePort } from '../src/temporal/servers';
 import { provisionDatabases, startStack, type Stack } from './support/stack';
 
@@ -74,7 +75,7 @@ async function runSaga(db: ServiceDatabases, options: SagaOptions = {}): Promise
   const orders = createOrdersActivities(db.orders);
   const inventory = createInventoryActivities(db.inventory);
   const payments = createPaymentsActivities(db.payments, unitGateway.client);
-  const shipping = createShippingActivities(db.shipping);
+  const shipping = createShippingActivities(db.shipping, unitCarrier.client);
   const orderId = orderIdForIdempotencyKey(randomUUID());
   const workflowId = orderWorkflowId(orderId);
   const keyOf = (step: OrderStep) => `${workflowId}:${step}`;
@@ -102,6 +103,7 @@ async function runSaga(db: ServiceDatabases, options: SagaOptions = {}): Promise
       key: keyOf('create-shipment'),
       orderId,
       address: { ...address, postalCode: options.postalCode ?? address.postalCode },
+      itemCount: items.reduce((count, item) => count + item.quantity, 0),
     });
     stack.push(() => run(shipping.cancelShipment, { stepKey: keyOf('create-shipment'), orderId }));
     if (options.failBeforeConfirm) throw new Error('confirm-order ran out of retries');
@@ -111,6 +113,7 @@ async function runSaga(db: ServiceDatabases, options: SagaOptions = {}): Promise
       totalCents: reservation.totalCents,
       paymentId,
       shipmentId: shipment.shipmentId,
+      shippingRate: shipment.rate,
     });
   } catch {
     for (const compensate of stack.reverse()) await compensate().catch(() => undefined);
@@ -131,6 +134,7 @@ let unitUrls: Record<ServiceName, string>;
 let unitDb: ServiceDatabases;
 let dropUnit: (() => Promise<void>) | undefined;
 let unitGateway: { process: GatewayProcess; client: GatewayClient; dir: string };
+let unitCarrier: { process: CarrierProcess; client: CarrierClient };
 
 before(async () => {
   const databases = await provisionDatabases('sqlite');
@@ -144,12 +148,18 @@ before(async () => {
     client: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url }),
     dir,
   };
+  const carrier = await launchCarrier({ port: await freePort() });
+  unitCarrier = {
+    process: carrier,
+    client: createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url }),
+  };
 });
 
 after(async () => {
   await closeDatabases(unitDb);
   await dropUnit?.();
   await unitGateway?.process.stop();
+  await unitCarrier?.process.stop();
   if (unitGateway) rmSync(unitGateway.dir, { recursive: true, force: true });
 });
 

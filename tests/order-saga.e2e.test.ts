@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
+import { rateCents } from '../src/partners/carrier/app';
+import { defaultCarrierClientOptions } from '../src/partners/carrier-client';
 import { orderWorkflowId } from '../src/temporal/names';
 import { needsAttentionAttribute, orderStatusAttribute } from '../src/temporal/search-attributes';
 import { finalStatuses, type OrderSagaState, type OrderStatus } from '../src/workflows/definitions';
@@ -131,8 +133,13 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
         [['CHARGED', 2_400]],
       );
       assert.deepEqual(
-        rows.shipments.map((s) => [s.status, s.postalCode]),
-        [['CREATED', address.postalCode]],
+        rows.shipments.map((s) => [s.status, s.postalCode, s.rateSource, s.rateCents]),
+        [['CREATED', address.postalCode, 'carrier-quote', rateCents({ country: address.country, itemCount: 2 })]],
+      );
+      assert.equal(state.shippingRate?.source, 'carrier-quote');
+      assert.deepEqual(
+        [rows.order?.shippingRateSource, rows.order?.shippingCents],
+        ['carrier-quote', rows.shipments[0]?.rateCents],
       );
       assert.equal(await stockOf('SKU-MUG'), before - 2);
 
@@ -141,6 +148,33 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.equal(description.typedSearchAttributes.get(needsAttentionAttribute), false);
     });
 
+    test('the carrier is down: the order still completes, at the flat rate, and says so', async () => {
+      await stack.carrier.setFaults({ down: true });
+      let state: OrderSagaState;
+      try {
+        state = await waitFor(await placeOrder());
+      } finally {
+        await stack.carrier.setFaults({});
+      }
+      const { orderId } = state;
+      assert.equal(state.status, 'confirmed');
+      assert.equal(state.shippingRate?.source, 'flat-rate');
+      const rows = await rowsOf(orderId);
+      assert.deepEqual(
+        rows.shipments.map((s) => [s.status, s.rateSource, s.rateCents, s.rateQuoteId]),
+        [['CREATED', 'flat-rate', defaultCarrierClientOptions.flatRateCents, null]],
+      );
+      assert.ok(rows.shipments[0]?.rateNote, 'the shipment says why the flat rate applied');
+      assert.deepEqual(
+        [rows.order?.status, rows.order?.shippingRateSource, rows.order?.shippingCents],
+        ['CONFIRMED', 'flat-rate', defaultCarrierClientOptions.flatRateCents],
+      );
+      assert.deepEqual(
+        rows.payments.map((p) => [p.status, p.amountCents]),
+        [['CHARGED', 2_400]],
+        'the customer pays for the goods, whatever the parcel costs the shop',
+      );
+    });
     test('repeats of one Idempotency-Key, even concurrent, make one order and one charge', async () => {
       const key = randomUUID();
       const ids = await Promise.all(Array.from({ length: 5 }, () => placeOrder({}, key)));

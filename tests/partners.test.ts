@@ -602,7 +602,7 @@ describe('shipping carrier', () => {
     const quote = rateQuoteSchema.parse(domestic.body);
     assert.deepEqual(
       { ...quote, quoteId: 'x' },
-      { quoteId: 'x', carrier: 'Loopback Parcel', service: 'ground', amountCents: 799, currency: 'USD' },
+      { quoteId: 'x', carrier: 'Parcelwise', service: 'ground', amountCents: 799, currency: 'USD' },
     );
     const abroad = rateQuoteSchema.parse((await rates({ postalCode: 'N1 9GU', country: 'GB', itemCount: '3' })).body);
     assert.equal(abroad.amountCents, 1234); // (499 + 3 × 150) × 1.3, rounded

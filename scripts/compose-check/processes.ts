@@ -6,8 +6,13 @@ import type { CheckContext } from './context';
 import { finalStage, parseArgv, splitShellWords, type Dockerfile } from './dockerfile';
 import { argvOf, projectServices } from './services';
 
+export type PartnerName = 'gateway' | 'carrier';
+
 export type ProcessRole =
-  { kind: 'api' } | { kind: 'worker'; service: ServiceName } | { kind: 'gateway' } | { kind: 'other'; file: string };
+  | { kind: 'api' }
+  | { kind: 'worker'; service: ServiceName }
+  | { kind: 'partner'; partner: PartnerName }
+  | { kind: 'other'; file: string };
 
 export interface ResolvedProcess {
   file: string;
@@ -17,7 +22,10 @@ export interface ResolvedProcess {
 
 export const apiFile = 'src/api/server.ts';
 export const workerFile = 'src/workers/main.ts';
-export const gatewayFile = 'src/partners/gateway/main.ts';
+export const partnerFiles: Record<PartnerName, string> = {
+  gateway: 'src/partners/gateway/main.ts',
+  carrier: 'src/partners/carrier/main.ts',
+};
 const nodeOptionsWithValue = new Set([
   '--import',
   '--require',
@@ -78,7 +86,8 @@ export function resolveProcess(argv: string[], context: CheckContext, depth = 0)
   const normalized = path.posix.normalize(file.replace(/^\.\//, ''));
   if (!context.files.exists(normalized)) return `${shown}: ${normalized} does not exist`;
   if (normalized === apiFile) return { file: normalized, args, role: { kind: 'api' } };
-  if (normalized === gatewayFile) return { file: normalized, args, role: { kind: 'gateway' } };
+  const partner = (Object.keys(partnerFiles) as PartnerName[]).find((name) => partnerFiles[name] === normalized);
+  if (partner) return { file: normalized, args, role: { kind: 'partner', partner } };
   if (normalized === workerFile) {
     const service = args[0];
     if (!serviceNames.includes(service as ServiceName)) {

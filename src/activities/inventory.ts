@@ -35,6 +35,15 @@ export interface CommitReservationInput {
   orderId: string;
 }
 
+/**
+ * Product rows are always written in one order, by SKU: on PostgreSQL each
+ * write locks its row until commit, so two transactions taking two SKUs in
+ * opposite orders would deadlock (40P01) and one would fail and be retried.
+ */
+function inLockOrder<Line extends { sku: string }>(lines: readonly Line[]): Line[] {
+  return [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+}
+
 export function createInventoryActivities(db: InventoryDb) {
   return {
     reserveStock: async (input: ReserveStockInput): Promise<StockReservation> => {
@@ -46,10 +55,11 @@ export function createInventoryActivities(db: InventoryDb) {
         if (unknown.length > 0) {
           throw new Rejection(rejectionTypes.unknownSku, `Unknown SKU: ${unknown.join(', ')}`);
         }
-        const lines: PricedLine[] = [];
-        for (const { sku, quantity } of input.items) {
+        for (const { sku, quantity } of inLockOrder(input.items)) {
           // A conditional decrement: the database serialises concurrent
-          // reservations of one row, so stock can never go below zero.
+          // reservations of one row, so stock can never go below zero
+          // (docs/OVERSELL.md). A short item throws, which rolls back the
+          // items already taken.
           const { count } = await tx.product.updateMany({
             where: { sku, available: { gte: quantity } },
             data: { available: { decrement: quantity } },
@@ -57,8 +67,12 @@ export function createInventoryActivities(db: InventoryDb) {
           if (count === 0) {
             throw new Rejection(rejectionTypes.outOfStock, `Not enough stock of ${sku} for ${quantity}`);
           }
-          lines.push({ sku, quantity, unitPriceCents: priceOf.get(sku) ?? 0 });
         }
+        const lines: PricedLine[] = input.items.map(({ sku, quantity }) => ({
+          sku,
+          quantity,
+          unitPriceCents: priceOf.get(sku) ?? 0,
+        }));
         const reservationId = `res_${randomUUID()}`;
         await tx.reservation.create({
           data: {
@@ -128,7 +142,7 @@ export function createInventoryActivities(db: InventoryDb) {
           include: { lines: true },
         });
         if (!reservation || reservation.status === 'RELEASED') return { released: false };
-        for (const line of reservation.lines) {
+        for (const line of inLockOrder(reservation.lines)) {
           await tx.product.update({
             where: { sku: line.sku },
             data: { available: { increment: line.quantity } },

@@ -2,6 +2,7 @@ import type { OrdersDb } from '../db';
 import type { OrderItem } from '../domain/order';
 import { blockedCustomerId } from '../domain/failure-triggers';
 import { rejectionTypes } from '../domain/rejections';
+import type { ShippingRate } from '../domain/shipping-rate';
 import { executeCompensation, executeOnce, executeStep, Rejection } from './idempotency';
 
 export interface CreateOrderInput {
@@ -25,6 +26,7 @@ export interface ConfirmOrderInput {
   totalCents: number;
   paymentId: string;
   shipmentId: string;
+  shippingRate: ShippingRate;
 }
 
 export function createOrdersActivities(db: OrdersDb) {
@@ -69,6 +71,8 @@ export function createOrdersActivities(db: OrdersDb) {
               totalCents: input.totalCents,
               paymentId: input.paymentId,
               shipmentId: input.shipmentId,
+              shippingCents: input.shippingRate.amountCents,
+              shippingRateSource: input.shippingRate.source,
             },
           });
           return { confirmed: true as const };

@@ -110,6 +110,9 @@ export type PartnerProblem = z.infer<typeof partnerProblemSchema>;
 
 // ---------------------------------------------------------------- carrier
 
+/** The carrier the shipping service books parcels with. */
+export const carrierName = 'Parcelwise';
+
 export const carrierPaths = {
   rates: '/v1/rates',
   health: '/health',

@@ -17,13 +17,13 @@ import {
   chargeSchema,
   gatewayPaths,
   idempotencyKeyHeader,
-  partnerProblemSchema,
   refundSchema,
   type Charge,
   type ChargeRequest,
   type PartnerProblem,
   type Refund,
 } from './contract';
+import { describeFetchError, parseProblem } from './responses';
 
 /**
  * The payments service's side of the payment gateway: every call goes
@@ -139,7 +139,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         } catch (error) {
           if (signal.aborted) throw error; // the timeout policy turns this into TaskCancelledError
           throw new GatewayUnavailable(
-            `Payment gateway unreachable at ${options.baseUrl}: ${describe(error)}`,
+            `Payment gateway unreachable at ${options.baseUrl}: ${describeFetchError(error)}`,
             'unreachable',
           );
         }
@@ -221,21 +221,3 @@ export function createGatewayClient(options: GatewayClientOptions) {
 }
 
 export type GatewayClient = ReturnType<typeof createGatewayClient>;
-
-function parseProblem(status: number, text: string): PartnerProblem {
-  try {
-    const parsed = partnerProblemSchema.safeParse(JSON.parse(text));
-    if (parsed.success) return parsed.data;
-  } catch {
-    // Not JSON (a proxy's HTML page, say): described below.
-  }
-  return { type: 'unexpected_response', title: `HTTP ${status}`, status, detail: text.slice(0, 200) || '(empty body)' };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
-  }
-  return String(error);
-}

@@ -1,45 +1,68 @@
 import { launchServiceProcess, type ServiceProcess } from '../service-process';
-import { gatewayPaths, partnerFaultsSchema, type PartnerFaults } from './contract';
+import { carrierPaths, gatewayPaths, partnerFaultsSchema, type PartnerFaults } from './contract';
 
 /**
- * The payment gateway as the separate process it is (src/partners/gateway/main.ts),
- * for `npm start`, the chaos command and the tests, with a handle to switch
- * its faults over its admin route.
+ * The partners as the separate processes they are (src/partners/gateway/main.ts,
+ * src/partners/carrier/main.ts), for `npm start`, the chaos command and the
+ * tests, with a handle to switch their faults over their admin route.
  */
-export interface GatewayProcess {
+export interface PartnerProcess {
   readonly url: string;
   readonly process: ServiceProcess;
   setFaults(faults: Partial<PartnerFaults>): Promise<PartnerFaults>;
   stop(): Promise<void>;
 }
 
-export interface GatewayLaunchOptions {
+/** The payment gateway's handle; the name says which partner a test holds. */
+export type GatewayProcess = PartnerProcess;
+export type CarrierProcess = PartnerProcess;
+
+interface PartnerLaunchOptions {
   port: number;
-  /** Its store of charges (a `file:` URL); keeps charges and idempotency keys across restarts. */
-  databaseUrl: string;
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
 }
 
-export async function launchGateway({ port, databaseUrl, env, onLine }: GatewayLaunchOptions): Promise<GatewayProcess> {
+export interface GatewayLaunchOptions extends PartnerLaunchOptions {
+  /** Its store of charges (a `file:` URL); keeps charges and idempotency keys across restarts. */
+  databaseUrl: string;
+}
+
+export function launchGateway({ databaseUrl, ...options }: GatewayLaunchOptions): Promise<GatewayProcess> {
+  return launchPartner('gateway', 'src/partners/gateway/main.ts', gatewayPaths.faults, options, {
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(options.port),
+    GATEWAY_DATABASE_URL: databaseUrl,
+  });
+}
+
+export function launchCarrier(options: PartnerLaunchOptions): Promise<CarrierProcess> {
+  return launchPartner('carrier', 'src/partners/carrier/main.ts', carrierPaths.faults, options, {
+    CARRIER_HOST: '127.0.0.1',
+    CARRIER_PORT: String(options.port),
+  });
+}
+
+async function launchPartner(
+  name: string,
+  script: string,
+  faultsPath: string,
+  { port, env, onLine }: PartnerLaunchOptions,
+  partnerEnv: NodeJS.ProcessEnv,
+): Promise<PartnerProcess> {
   const url = `http://127.0.0.1:${port}`;
   const child = launchServiceProcess({
-    name: 'gateway',
-    script: 'src/partners/gateway/main.ts',
-    env: {
-      ...(env ?? process.env),
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(port),
-      GATEWAY_DATABASE_URL: databaseUrl,
-    },
+    name,
+    script,
+    env: { ...(env ?? process.env), ...partnerEnv },
     onLine: onLine ?? (() => undefined),
   });
-  // A gateway that exits first (its port taken, say) never reports ready: fail then, not hang.
+  // A partner that exits first (its port taken, say) never reports ready: fail then, not hang.
   await Promise.race([
     child.ready,
     child.closed.then(({ code, signal }) => {
       throw new Error(
-        `The payment gateway exited before it was ready (${signal ?? `code ${code}`}); is port ${port} free?`,
+        `The ${name} process exited before it was ready (${signal ?? `code ${code}`}); is port ${port} free?`,
       );
     }),
   ]);
@@ -47,12 +70,12 @@ export async function launchGateway({ port, databaseUrl, env, onLine }: GatewayL
     url,
     process: child,
     async setFaults(faults) {
-      const response = await fetch(new URL(gatewayPaths.faults, url), {
+      const response = await fetch(new URL(faultsPath, url), {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(partnerFaultsSchema.parse(faults)),
       });
-      if (!response.ok) throw new Error(`The gateway refused its faults: ${response.status} ${await response.text()}`);
+      if (!response.ok) throw new Error(`The ${name} refused its faults: ${response.status} ${await response.text()}`);
       return partnerFaultsSchema.parse(await response.json());
     },
     stop: () => child.stop(),

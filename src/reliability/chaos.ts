@@ -15,7 +15,7 @@ import { finalStatuses, type OrderSagaState } from '../workflows/definitions';
 import { checkInvariants, type InvariantReport } from './invariants';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 import { createGatewayClient, defaultGatewayClientOptions } from '../partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../partners/launch';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../partners/launch';
 
 /**
  * Fault injection with invariant checks: the whole system runs as separate
@@ -132,6 +132,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   }
   const databases = await provisionDatabases(options.database, postgres?.adminUrl);
   const gatewayPort = await freePort();
+  const carrierPort = await freePort();
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const env: NodeJS.ProcessEnv = {
@@ -144,6 +145,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     PAYMENTS_DATABASE_URL: databases.urls.payments,
     SHIPPING_DATABASE_URL: databases.urls.shipping,
     PAYMENT_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+    CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
     ...Object.fromEntries(serviceNames.map((service) => [`${service.toUpperCase()}_WORKER_STATUS_PORT`, '0'])),
     LOG_LEVEL: 'warn',
   };
@@ -162,6 +164,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
 
   let server: TestWorkflowEnvironment | undefined;
   let gateway: GatewayProcess | undefined;
+  let carrier: CarrierProcess | undefined;
   const workers = new Map<ServiceName, ServiceProcess>();
   let api: ServiceProcess | undefined;
   let db: ServiceDatabases | undefined;
@@ -190,6 +193,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       env,
       onLine: processOutput,
     });
+    carrier = await launchCarrier({ port: carrierPort, env, onLine: processOutput });
     await Promise.all(serviceNames.map(launchWorker));
     api = launchServiceProcess({ name: 'api', script: 'src/api/server.ts', env, onLine: processOutput });
     await waitForApiReady(apiUrl, 60_000);
@@ -335,6 +339,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     await api?.stop();
     await Promise.all([...workers.values()].map((worker) => worker.stop()));
     await gateway?.stop();
+    await carrier?.stop();
     await server?.teardown();
     if (db) await closeServiceDatabases(db);
     try {

@@ -4,6 +4,7 @@ import { applyMigrations, createServiceDb, seedCatalogue } from '../db';
 import { createLogger } from '../logger';
 import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
 import { serviceNames, type ServiceName } from '../temporal/names';
+import { createCarrierClient } from '../partners/carrier-client';
 import { createGatewayClient } from '../partners/gateway-client';
 import { createServiceWorker, serviceActivities } from './service-worker';
 import { serveWorkerStatus } from './status';
@@ -33,14 +34,19 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
   });
   try {
     const gateway = createGatewayClient(config.gateway);
-    const worker = await createServiceWorker(service, serviceActivities(service, db, { gateway }), {
+    const carrier = createCarrierClient(config.carrier);
+    const worker = await createServiceWorker(service, serviceActivities(service, db, { gateway, carrier }), {
       connection,
       namespace: config.temporal.namespace,
       activitySlots: config.activitySlots[service],
     });
-    const status = await serveWorkerStatus(service, config.workerStatusPorts[service], () =>
-      service === 'payments' ? { gateway: gateway.status() } : {},
-    );
+    const partnerStatus: Partial<Record<ServiceName, () => object>> = {
+      payments: () => ({ gateway: gateway.status() }),
+      shipping: () => ({ carrier: carrier.status() }),
+    };
+    const status = await serveWorkerStatus(service, config.workerStatusPorts[service], () => ({
+      ...partnerStatus[service]?.(),
+    }));
     logger.info(
       { taskQueue: worker.options.taskQueue, activitySlots: config.activitySlots[service], status: status.url },
       'worker polling',

@@ -5,6 +5,7 @@ import { createOrdersActivities } from '../activities/orders';
 import { createPaymentsActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import type { ServiceDatabases } from '../db';
+import type { CarrierClient } from '../partners/carrier-client';
 import type { GatewayClient } from '../partners/gateway-client';
 import { taskQueues, type ServiceName } from '../temporal/names';
 
@@ -13,13 +14,14 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 /** The outside partners the services call. */
 export interface ServicePartners {
   gateway: GatewayClient;
+  carrier: CarrierClient;
 }
 
 const activityFactories: { [S in ServiceName]: (db: ServiceDatabases[S], partners: ServicePartners) => object } = {
   orders: (db) => createOrdersActivities(db),
   inventory: (db) => createInventoryActivities(db),
   payments: (db, { gateway }) => createPaymentsActivities(db, gateway),
-  shipping: (db) => createShippingActivities(db),
+  shipping: (db, { carrier }) => createShippingActivities(db, carrier),
 };
 
 /** The activities a service's worker runs, bound to that service's database and partners. */

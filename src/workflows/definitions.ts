@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { OrderItem, ShippingAddress } from '../domain/order';
+import type { ShippingRate } from '../domain/shipping-rate';
 
 /** The order workflow's name, as the client starts it and the Web UI lists it. */
 export const orderWorkflowType = 'orderSaga';
@@ -63,6 +64,8 @@ export interface OrderSagaState {
   paymentId: string | null;
   shipmentId: string | null;
   trackingNumber: string | null;
+  /** What the parcel costs the shop: the carrier's quote, or the flat rate if the carrier could not quote. */
+  shippingRate: ShippingRate | null;
   failure: OrderFailure | null;
   cancellationReason: string | null;
 }

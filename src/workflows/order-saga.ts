@@ -16,6 +16,7 @@ import type { OrdersActivities } from '../activities/orders';
 import type { PaymentsActivities } from '../activities/payments';
 import type { ShippingActivities } from '../activities/shipping';
 import { formatCents } from '../domain/order';
+import { describeShippingRate } from '../domain/shipping-rate';
 import { isRejectionType } from '../domain/rejections';
 import { taskQueues } from '../temporal/names';
 import {
@@ -116,6 +117,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     paymentId: null,
     shipmentId: null,
     trackingNumber: null,
+    shippingRate: null,
     failure: null,
     cancellationReason: null,
   };
@@ -201,6 +203,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
   function describeProgress(): void {
     const lines = [`**${state.status}**${state.currentStep ? ` — ${state.currentStep}` : ''}`];
     if (state.totalCents !== null) lines.push(`Total: ${formatCents(state.totalCents)}`);
+    if (state.shippingRate) lines.push(`Shipping: ${describeShippingRate(state.shippingRate)}`);
     if (state.completedSteps.length > 0) lines.push(`Completed: ${state.completedSteps.join(', ')}`);
     if (state.failure) lines.push(`Stopped at ${state.failure.step}: ${state.failure.message}`);
     for (const record of state.compensations) {
@@ -381,6 +384,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
           key: keyOf('create-shipment'),
           orderId,
           address: input.shippingAddress,
+          itemCount: input.items.reduce((count, item) => count + item.quantity, 0),
         }),
       {
         compensation: 'cancel-shipment',
@@ -389,6 +393,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     );
     state.shipmentId = shipment.shipmentId;
     state.trackingNumber = shipment.trackingNumber;
+    state.shippingRate = shipment.rate;
 
     await runStep('confirm-order', async () => {
       // The stock is committed before the order is confirmed, not after: if
@@ -408,6 +413,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
         totalCents: reservation.totalCents,
         paymentId: payment.paymentId,
         shipmentId: shipment.shipmentId,
+        shippingRate: shipment.rate,
       });
     });
     publish('confirmed');

@@ -97,6 +97,7 @@ export class ScriptedServices {
           shipmentId: `shp_${orderId}`,
           carrier: 'Parcelwise',
           trackingNumber: 'PW1',
+          rate: { source: 'carrier-quote', amountCents: 649, quoteId: `qt_${orderId}`, service: 'ground' },
         }),
       cancelShipment: async ({ orderId }) => this.run(orderId, 'cancelShipment', { cancelled: true }),
     };

@@ -21,7 +21,12 @@ import {
   createGatewayClient,
   type GatewayClient,
 } from '../../src/partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../../src/partners/launch';
+import {
+  createCarrierClient,
+  defaultCarrierClientOptions,
+  type CarrierClient,
+} from '../../src/partners/carrier-client';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../src/partners/launch';
 import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { freePort, startDevServer } from '../../src/temporal/servers';
@@ -42,6 +47,9 @@ export interface Stack {
   /** The payment gateway process, and the payments worker's client of it (its breaker included). */
   gateway: GatewayProcess;
   gatewayClient: GatewayClient;
+  /** The carrier process, and the shipping worker's client of it (its fallback to the flat rate included). */
+  carrier: CarrierProcess;
+  carrierClient: CarrierClient;
   stop(): Promise<void>;
 }
 
@@ -68,6 +76,8 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     ...options.gatewayClient,
     baseUrl: gateway.url,
   });
+  const carrier = await launchCarrier({ port: await freePort() });
+  const carrierClient = createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url });
   await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
   const db: ServiceDatabases = openServiceDatabases(databases.urls);
   await seedCatalogue(db.inventory);
@@ -77,12 +87,16 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   const namespace = temporal.namespace ?? 'default';
   const workers: Worker[] = await Promise.all(
     serviceNames.map((service) =>
-      createServiceWorker(service, serviceActivities(service, db[service], { gateway: gatewayClient }), {
-        connection: temporal.nativeConnection,
-        namespace,
-        workflowBundle,
-        activitySlots: service === 'payments' ? options.paymentsActivitySlots : undefined,
-      }),
+      createServiceWorker(
+        service,
+        serviceActivities(service, db[service], { gateway: gatewayClient, carrier: carrierClient }),
+        {
+          connection: temporal.nativeConnection,
+          namespace,
+          workflowBundle,
+          activitySlots: service === 'payments' ? options.paymentsActivitySlots : undefined,
+        },
+      ),
     ),
   );
   const workersRunning = Promise.all(workers.map((worker) => worker.run()));
@@ -107,6 +121,8 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     temporal,
     gateway,
     gatewayClient,
+    carrier,
+    carrierClient,
     async stop() {
       await new Promise((resolve) => server.close(resolve));
       for (const worker of workers) worker.shutdown();
@@ -115,6 +131,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       await closeServiceDatabases(db);
       await databases.drop();
       await gateway.stop();
+      await carrier.stop();
       rmSync(gatewayDir, { recursive: true, force: true });
     },
   };

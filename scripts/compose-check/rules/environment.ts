@@ -1,10 +1,15 @@
 import { ConfigError, configVariableNames, loadConfig } from '../../../src/config';
 import { databaseUrlVariable } from '../../../src/db/url';
-import { loadGatewayConfig, PartnerConfigError, partnerConfigVariableNames } from '../../../src/partners/config';
-import { serviceNames } from '../../../src/temporal/names';
+import {
+  loadCarrierConfig,
+  loadGatewayConfig,
+  PartnerConfigError,
+  partnerConfigVariableNames,
+} from '../../../src/partners/config';
+import { serviceNames, type ServiceName } from '../../../src/temporal/names';
 import { isRecord } from '../compose-file';
 import type { CheckContext } from '../context';
-import { projectProcesses } from '../processes';
+import { projectProcesses, type PartnerName } from '../processes';
 import {
   dockerfileEnvOf,
   effectiveEnvironment,
@@ -26,9 +31,10 @@ export function checkProjectEnvironment(context: CheckContext): string[] {
   const processes = projectProcesses(context);
   for (const [name, service] of projectServices(context)) {
     const resolved = processes.get(name);
-    const isGateway = typeof resolved !== 'string' && resolved?.role.kind === 'gateway';
-    // The payment gateway stands in for an outside processor: it reads only its own variables.
-    const [names, source] = isGateway
+    const partner =
+      typeof resolved !== 'string' && resolved?.role.kind === 'partner' ? resolved.role.partner : undefined;
+    // The partners stand in for outside companies: they read only their own variables.
+    const [names, source] = partner
       ? [partnerConfigVariableNames, 'src/partners/config.ts']
       : [configVariableNames, 'src/config.ts'];
     const known = new Set(names);
@@ -40,7 +46,7 @@ export function checkProjectEnvironment(context: CheckContext): string[] {
       Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
     try {
-      if (isGateway) loadGatewayConfig({ ...dockerfileEnvOf(context), ...values });
+      if (partner) loadPartnerConfig[partner]({ ...dockerfileEnvOf(context), ...values });
       else loadConfig({ ...dockerfileEnvOf(context), ...values });
     } catch (error) {
       if (!(error instanceof ConfigError) && !(error instanceof PartnerConfigError)) throw error;
@@ -49,6 +55,19 @@ export function checkProjectEnvironment(context: CheckContext): string[] {
   }
   return problems;
 }
+
+const loadPartnerConfig: Record<PartnerName, (env: NodeJS.ProcessEnv) => unknown> = {
+  gateway: loadGatewayConfig,
+  carrier: loadCarrierConfig,
+};
+
+const partnerHostVariable: Record<PartnerName, string> = { gateway: 'GATEWAY_HOST', carrier: 'CARRIER_HOST' };
+
+/** The worker that calls each partner, and the variable that tells it where the partner is. */
+const partnerUrlVariables: Partial<Record<ServiceName, string>> = {
+  payments: 'PAYMENT_GATEWAY_URL',
+  shipping: 'CARRIER_URL',
+};
 
 /**
  * What each process needs: a worker its own database URL and no other
@@ -65,10 +84,11 @@ export function checkProcessNeeds(context: CheckContext): string[] {
     const service = all.get(name) ?? {};
     const environment = effectiveEnvironment(context, service);
     const { role } = resolved;
-    if (role.kind === 'gateway') {
-      const host = environment.GATEWAY_HOST;
+    if (role.kind === 'partner') {
+      const hostVariable = partnerHostVariable[role.partner];
+      const host = environment[hostVariable];
       if (host !== '0.0.0.0' && host !== '::') {
-        problems.push(`${name}: GATEWAY_HOST is ${host ?? 'unset (127.0.0.1)'}; in a container it must be 0.0.0.0`);
+        problems.push(`${name}: ${hostVariable} is ${host ?? 'unset (127.0.0.1)'}; in a container it must be 0.0.0.0`);
       }
       if (hasHealthcheck(service, context) && !isRecord(service.healthcheck)) {
         problems.push(`${name}: inherits the image's healthcheck, which probes the API's port; give it its own`);
@@ -100,13 +120,14 @@ export function checkProcessNeeds(context: CheckContext): string[] {
         );
       }
     }
-    if (role.kind === 'worker' && role.service === 'payments') {
-      const gatewayUrl = environment.PAYMENT_GATEWAY_URL;
-      const gatewayHost = gatewayUrl ? new URL(gatewayUrl).hostname : undefined;
-      if (!gatewayHost || !all.has(gatewayHost)) {
+    const partnerUrlVariable = role.kind === 'worker' ? partnerUrlVariables[role.service] : undefined;
+    if (partnerUrlVariable) {
+      const partnerUrl = environment[partnerUrlVariable];
+      const partnerHost = partnerUrl ? new URL(partnerUrl).hostname : undefined;
+      if (!partnerHost || !all.has(partnerHost)) {
         problems.push(
-          `${name}: PAYMENT_GATEWAY_URL ${gatewayUrl ?? 'is unset (127.0.0.1, the container itself)'}` +
-            `${gatewayHost ? `: "${gatewayHost}" is not a service here` : ''}`,
+          `${name}: ${partnerUrlVariable} ${partnerUrl ?? 'is unset (127.0.0.1, the container itself)'}` +
+            `${partnerHost ? `: "${partnerHost}" is not a service here` : ''}`,
         );
       }
     }

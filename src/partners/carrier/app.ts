@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import pino, { type Logger } from 'pino';
 import { undeliverablePostalCode } from '../../domain/failure-triggers';
-import { carrierPaths, rateRequestSchema, type RateQuote, type RateRequest } from '../contract';
+import { carrierName, carrierPaths, rateRequestSchema, type RateQuote, type RateRequest } from '../contract';
 import { partnerFrontDoor, type FaultSwitch } from '../faults';
 import { describeIssues, invalidRequest, notFoundRoute, PartnerError, problemHandler } from '../problem';
-
-export const carrierName = 'Loopback Parcel';
 
 /** The tariff: a base price per parcel plus a price per item, and a surcharge outside the home country. */
 export const tariff = {

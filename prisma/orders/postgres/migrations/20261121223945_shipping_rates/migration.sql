@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Order" ADD COLUMN     "shippingCents" INTEGER,
+ADD COLUMN     "shippingRateSource" TEXT;

@@ -1,0 +1,21 @@
+import { partnerProblemSchema, type PartnerProblem } from './contract';
+
+/** A partner's error answer as problem+json, whatever it actually sent (a proxy's HTML page, say). */
+export function parseProblem(status: number, text: string): PartnerProblem {
+  try {
+    const parsed = partnerProblemSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // Not JSON: described below.
+  }
+  return { type: 'unexpected_response', title: `HTTP ${status}`, status, detail: text.slice(0, 200) || '(empty body)' };
+}
+
+/** A failed fetch with its cause (ECONNREFUSED and the like sit in `cause`). */
+export function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  }
+  return String(error);
+}
