@@ -6,6 +6,7 @@ import { defaultGatewayClientOptions } from './partners/gateway-client';
 import { defaultCarrierPort, defaultGatewayPort } from './partners/config';
 import { projectRoot } from './project-root';
 import type { ServiceName } from './temporal/names';
+import { stepTimeoutMs } from './workflows/definitions';
 
 export { projectRoot };
 
@@ -74,6 +75,8 @@ const environmentSchema = z.object({
   /** The bulkhead around gateway calls, per payments worker process. */
   GATEWAY_MAX_CONCURRENT_CALLS: positive(defaultGatewayClientOptions.maxConcurrentCalls),
   GATEWAY_MAX_QUEUED_CALLS: z.coerce.number().int().nonnegative().default(defaultGatewayClientOptions.maxQueuedCalls),
+  /** A queued call that waits longer fails as busy; with the call timeout it must fit the charge step's 10 s. */
+  GATEWAY_MAX_QUEUE_WAIT_MS: positive(defaultGatewayClientOptions.maxQueueWaitMs),
   GATEWAY_BREAKER_FAILURES: positive(defaultGatewayClientOptions.breakAfterFailures),
   GATEWAY_BREAKER_HALF_OPEN_MS: positive(defaultGatewayClientOptions.halfOpenAfterMs),
   /** The carrier the shipping service asks for rate quotes (src/partners/carrier). */
@@ -120,6 +123,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       callTimeoutMs: env.GATEWAY_CALL_TIMEOUT_MS,
       maxConcurrentCalls: env.GATEWAY_MAX_CONCURRENT_CALLS,
       maxQueuedCalls: env.GATEWAY_MAX_QUEUED_CALLS,
+      maxQueueWaitMs: env.GATEWAY_MAX_QUEUE_WAIT_MS,
       breakAfterFailures: env.GATEWAY_BREAKER_FAILURES,
       halfOpenAfterMs: env.GATEWAY_BREAKER_HALF_OPEN_MS,
     },
@@ -157,6 +161,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const { GATEWAY_MAX_QUEUE_WAIT_MS: queueWait, GATEWAY_CALL_TIMEOUT_MS: callTimeout } = parsed.data;
+  if (queueWait + callTimeout >= stepTimeoutMs) {
+    throw new ConfigError(
+      `Invalid configuration:\n  GATEWAY_MAX_QUEUE_WAIT_MS + GATEWAY_CALL_TIMEOUT_MS (${queueWait + callTimeout} ms) ` +
+        `must stay below a step's ${stepTimeoutMs} ms start-to-close timeout, or a waiting charge outlives its attempt`,
+    );
   }
   return toConfig(parsed.data);
 }

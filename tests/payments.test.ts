@@ -275,4 +275,58 @@ describe('the gateway client', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  test('a call that waits too long for a free slot fails as busy, without waiting for the slot', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gateway-queue-'));
+    const gateway = await launchGateway({
+      port: await freePort(),
+      databaseUrl: `file:${path.join(dir, 'gateway.db')}`,
+    });
+    try {
+      const latencyMs = 2_000;
+      const maxQueueWaitMs = 300;
+      await gateway.setFaults({ latencyMs });
+      const client = createGatewayClient({
+        ...defaultGatewayClientOptions,
+        maxConcurrentCalls: 1,
+        maxQueuedCalls: 2,
+        maxQueueWaitMs,
+        baseUrl: gateway.url,
+      });
+      const request = (orderId: string) => ({
+        amountCents: 100,
+        currency: 'USD',
+        orderId,
+        token: paymentTokens.approved,
+      });
+      const started = performance.now();
+      const settled = await Promise.all(
+        ['ord_q1', 'ord_q2', 'ord_q3'].map((orderId) =>
+          client.charge(`${orderId}:charge-payment`, request(orderId)).then(
+            () => ({ error: undefined, afterMs: performance.now() - started }),
+            (error: unknown) => ({ error, afterMs: performance.now() - started }),
+          ),
+        ),
+      );
+      const [first, ...queued] = settled;
+      assert.equal(first?.error, undefined);
+      assert.ok((first?.afterMs ?? 0) >= latencyMs);
+      for (const { error, afterMs } of queued) {
+        assert.ok(error instanceof GatewayUnavailable, String(error));
+        assert.equal(error.reason, 'bulkhead-full');
+        // They gave up after their wait, not when the slot freed up (the gap is more than six-fold).
+        assert.ok(afterMs < latencyMs, `gave up after ${Math.round(afterMs)} ms`);
+      }
+      assert.equal(client.status().breaker, 'closed', 'waiting for a slot says nothing about the gateway');
+      await gateway.setFaults({});
+      assert.deepEqual(
+        await client.chargesOfOrder('ord_q2'),
+        [],
+        'a call that never got a slot never reached the gateway',
+      );
+    } finally {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

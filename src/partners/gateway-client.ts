@@ -38,6 +38,12 @@ import { describeFetchError, parseProblem } from './responses';
  *   then closes or reopens it;
  * - a timeout per call, which aborts the HTTP request.
  *
+ * A queued call waits at most `maxQueueWaitMs` for a slot, then fails as
+ * busy. So a call's whole budget, queue included, is at most
+ * `maxQueueWaitMs + callTimeoutMs`, which must stay below the charge step's
+ * start-to-close timeout; otherwise a queued attempt would outlive its
+ * activity and hold a slot while its retry takes another.
+ *
  * Retrying is not here: it is Temporal's (the activity's retry policy), and
  * safe because every POST carries the caller's Idempotency-Key.
  */
@@ -48,6 +54,8 @@ export interface GatewayClientOptions {
   maxConcurrentCalls: number;
   /** Calls that may wait for a free slot; beyond that a call fails at once. */
   maxQueuedCalls: number;
+  /** How long a call may wait for a free slot before it fails as busy. */
+  maxQueueWaitMs: number;
   breakAfterFailures: number;
   halfOpenAfterMs: number;
 }
@@ -55,7 +63,8 @@ export interface GatewayClientOptions {
 export const defaultGatewayClientOptions: Omit<GatewayClientOptions, 'baseUrl'> = {
   callTimeoutMs: 5_000,
   maxConcurrentCalls: 8,
-  maxQueuedCalls: 16,
+  maxQueuedCalls: 4,
+  maxQueueWaitMs: 3_000,
   breakAfterFailures: 5,
   halfOpenAfterMs: 5_000,
 };
@@ -70,6 +79,11 @@ export class GatewayUnavailable extends Error {
   ) {
     super(message);
   }
+}
+
+/** A call that found no free slot within `maxQueueWaitMs`. */
+class QueueWaitExpired extends Error {
+  override name = 'QueueWaitExpired';
 }
 
 /** The gateway answered with a decision about the request (402, 404, 422...): retrying will not change it. */
@@ -122,8 +136,19 @@ export function createGatewayClient(options: GatewayClientOptions) {
     body?: unknown,
     idempotencyKey?: string,
   ): Promise<{ status: number; body: z.infer<S> }> {
+    let started = false;
+    // The bulkhead checks a queued call's signal only when a slot frees up, so
+    // the caller stops waiting by itself and the abandoned entry ends then.
+    const queueWait = new AbortController();
+    const queueTimer = setTimeout(() => {
+      if (!started) queueWait.abort();
+    }, options.maxQueueWaitMs);
+    const gaveUp = new Promise<never>((_, reject) =>
+      queueWait.signal.addEventListener('abort', () => reject(new QueueWaitExpired()), { once: true }),
+    );
     try {
-      return await policy.execute(async ({ signal }) => {
+      const execution = policy.execute(async ({ signal }) => {
+        started = true;
         let response: Response;
         try {
           response = await fetch(new URL(pathname, options.baseUrl), {
@@ -160,7 +185,9 @@ export function createGatewayClient(options: GatewayClientOptions) {
           );
         }
         throw new GatewayRefusal(problem);
-      });
+      }, queueWait.signal);
+      execution.catch(() => undefined); // settled later if the wait ran out first
+      return await Promise.race([execution, gaveUp]);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new GatewayUnavailable('Payment gateway circuit open: not calling it for now', 'circuit-open');
@@ -171,10 +198,18 @@ export function createGatewayClient(options: GatewayClientOptions) {
           'bulkhead-full',
         );
       }
+      if (error instanceof QueueWaitExpired) {
+        throw new GatewayUnavailable(
+          `No free payment gateway slot within ${options.maxQueueWaitMs} ms (${options.maxConcurrentCalls} calls in flight)`,
+          'bulkhead-full',
+        );
+      }
       if (error instanceof TaskCancelledError) {
         throw new GatewayUnavailable(`Payment gateway did not answer within ${options.callTimeoutMs} ms`, 'timeout');
       }
       throw error;
+    } finally {
+      clearTimeout(queueTimer);
     }
   }
 

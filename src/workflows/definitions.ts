@@ -17,6 +17,12 @@ export interface OrderSagaInput {
   approvalTimeout: string;
 }
 
+/**
+ * A step attempt's start-to-close timeout. The payments worker's gateway
+ * budget (queue wait plus call) is checked against it at start-up.
+ */
+export const stepTimeoutMs = 10_000;
+
 export const orderSteps = [
   'create-order',
   'reserve-stock',

@@ -41,6 +41,7 @@ import {
   type OrderSagaState,
   type OrderStatus,
   type OrderStep,
+  stepTimeoutMs,
 } from './definitions';
 
 /**
@@ -48,7 +49,7 @@ import {
  * as non-retryable by the services and stop the saga at once.
  */
 const stepOptions: ActivityOptions = {
-  startToCloseTimeout: '10s',
+  startToCloseTimeout: stepTimeoutMs,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 };
 
