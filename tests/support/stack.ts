@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import {
@@ -32,6 +32,10 @@ import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { freePort, startDevServer } from '../../src/temporal/servers';
 import { createServiceWorker, serviceActivities, workflowsPath } from '../../src/workers/service-worker';
 import { quietLogger } from './quiet-logger';
+
+// The workers log every failed activity attempt at WARN; the tests fail those on purpose by the hundred, and read
+// outcomes from the databases and histories instead. Installed once per test process, before any worker exists.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 export type Provider = 'sqlite' | 'postgres';
 
