@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
+import { orderIdForIdempotencyKey, orderRequestFingerprint } from '../src/api/orders';
 import { catalogue } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { orderRequestSchema } from '../src/domain/order';
@@ -20,9 +20,10 @@ import { startStack, type Stack } from './support/stack';
  *
  * Each request's expected answers are computed from the documented contract
  * (README "HTTP API"; the order schema of src/domain/order.ts): a 4xx problem
- * for a client mistake (400/404/409/413/415), 202 for a valid order, and
- * never a 5xx. Afterwards: the workflows started are exactly those of the
- * valid idempotency keys that were accepted, and the API is still up.
+ * for a client mistake (400/404/409/413/415), 202 for a valid order (422 if
+ * its Idempotency-Key was first used with another body), and never a 5xx.
+ * Afterwards: the workflows started are exactly those of the valid
+ * idempotency keys that were accepted, and the API is still up.
  *
  * Reproduce a run with FUZZ_SEED=<seed> (printed at the start and on failure);
  * FUZZ_REQUESTS changes the number of requests.
@@ -55,6 +56,8 @@ interface FuzzCase {
   expected: number[];
   /** The Idempotency-Key the server receives, when the request is a valid order. */
   validKey?: string;
+  /** The valid order's fingerprint: the key's first body decides whether a repeat is 202 or 422. */
+  fingerprint?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -129,11 +132,15 @@ function orderIdProblems(rawId: string): number[] {
   return orderIdPattern.test(id) ? [] : [404];
 }
 
-function expectPlaceOrder(c: Omit<FuzzCase, 'expected'>): Pick<FuzzCase, 'expected' | 'validKey'> {
+function expectPlaceOrder(c: Omit<FuzzCase, 'expected'>): Pick<FuzzCase, 'expected' | 'validKey' | 'fingerprint'> {
   const key = receivedKey(c.headers['idempotency-key']);
   const problems = bodyProblems(c, (value) => orderRequestSchema.safeParse(value).success, { jsonRequired: true });
   if (!isValidKey(key)) problems.push(400);
-  return problems.length > 0 ? { expected: [...new Set(problems)] } : { expected: [202], validKey: key };
+  if (problems.length > 0) return { expected: [...new Set(problems)] };
+  const parsed = parseJson(bytesOf(c.body)) as { ok: true; value: unknown };
+  const fingerprint = orderRequestFingerprint(orderRequestSchema.parse(parsed.value));
+  // 422 when the key was first used with another body; which body came first is checked after the run.
+  return { expected: [202, 422], validKey: key, fingerprint };
 }
 
 /** cancel takes an optional body; approve, reject and compensation need a JSON one. */
@@ -719,6 +726,9 @@ describe('fuzzing the HTTP API', () => {
   const byKind = new Map<string, number>();
   const serverErrors: string[] = [];
   const acceptedKeys = new Set<string>();
+  /** Per valid key, the body it was accepted with; and the requests refused with 422. */
+  const acceptedBodies = new Map<string, string>();
+  const refusedBodies: { key: string; fingerprint: string; seen: string }[] = [];
   let requests = 0;
   let workflowsBefore = 0;
   let workflowsAfter: number | undefined;
@@ -777,6 +787,13 @@ describe('fuzzing the HTTP API', () => {
         assert.equal(accepted.orderId, orderIdForIdempotencyKey(c.validKey!), seen);
         assert.equal(accepted.workflowId, orderWorkflowId(accepted.orderId), seen);
         acceptedKeys.add(c.validKey!);
+        const acceptedBody = acceptedBodies.get(c.validKey!);
+        assert.ok(acceptedBody === undefined || acceptedBody === c.fingerprint, `a key accepted two bodies: ${seen}`);
+        acceptedBodies.set(c.validKey!, c.fingerprint!);
+      }
+      if (answer.status === 422) {
+        assert.equal((JSON.parse(answer.body) as { type?: unknown }).type, '/problems/idempotency-key-reused', seen);
+        refusedBodies.push({ key: c.validKey!, fingerprint: c.fingerprint!, seen });
       }
     });
     // allSettled: a lane that fails must not leave the others sending while the stack stops.
@@ -797,6 +814,11 @@ describe('fuzzing the HTTP API', () => {
       throw failures[0];
     }
     assert.deepEqual(serverErrors, []);
+    // A 422 is right only if its key was accepted with another body (perhaps by a racing request).
+    for (const refused of refusedBodies) {
+      const accepted = acceptedBodies.get(refused.key);
+      assert.ok(accepted !== undefined && accepted !== refused.fingerprint, `422 without a reason: ${refused.seen}`);
+    }
   });
 
   test('the workflows started are exactly those of the valid idempotency keys accepted', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { healthRouter, type ReadinessCheck } from './health';
 import { ordersRouter } from './orders';
 import { notFoundRoute, problemHandler } from './problem';
+import { requestContext } from './request-id';
 
 export interface AppDependencies {
   client: Client;
@@ -20,6 +21,8 @@ export function createApp({ client, logger, readinessChecks, approval }: AppDepe
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First of all, so every answer (the body parser's refusals included) carries X-Request-Id.
+  app.use(requestContext(logger));
   // Only JSON bodies are parsed; a route that needs one answers 415 to any other type.
   app.use(express.json({ limit: bodyLimit, strict: true }));
   app.use(healthRouter(readinessChecks));

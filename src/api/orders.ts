@@ -8,7 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { z } from 'zod';
-import { orderRequestSchema } from '../domain/order';
+import { orderRequestSchema, type OrderRequest } from '../domain/order';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
 import {
   cancelOrder,
@@ -21,6 +21,7 @@ import {
 } from '../workflows/definitions';
 import type { orderSaga } from '../workflows/order-saga';
 import { HttpProblem, type FieldError } from './problem';
+import { requestContextOf } from './request-id';
 
 export interface OrdersRouterOptions {
   client: Client;
@@ -43,6 +44,36 @@ const orderIdPattern = /^ord_[0-9a-f]{24}$/;
  */
 export function orderIdForIdempotencyKey(idempotencyKey: string): string {
   return `ord_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
+}
+
+/** Memo fields of an order's run, written by the API when it starts the run (shown in the Web UI). */
+export const orderMemoFields = {
+  /** The X-Request-Id of the request that placed the order. */
+  requestId: 'requestId',
+  /** The fingerprint of that request's body: a repeat of its Idempotency-Key must send the same order. */
+  requestFingerprint: 'requestFingerprint',
+} as const;
+
+/** JSON with object keys sorted at every level, so the same order always serialises the same way. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const members = Object.entries(value)
+      .filter(([, member]) => member !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Fingerprints the order as parsed (trimmed, unknown fields refused), so key
+ * order, whitespace and number spelling (1 or 1.0) do not count as another
+ * order; the order of the items does.
+ */
+export function orderRequestFingerprint(order: OrderRequest): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(order)).digest('hex')}`;
 }
 
 function fieldErrors(error: z.ZodError): FieldError[] {
@@ -144,21 +175,61 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
       approvalTimeout: approval.timeout,
     };
     const itemCount = order.items.reduce((sum, item) => sum + item.quantity, 0);
-    try {
-      await withinDeadline(() =>
-        client.workflow.start<typeof orderSaga>(orderWorkflowType, {
-          workflowId,
-          taskQueue: orderWorkflowTaskQueue,
-          args: [input],
-          // A repeat while the order runs joins it; a repeat after it finished is refused below.
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
+    const fingerprint = orderRequestFingerprint(order);
+    const { requestId, log } = requestContextOf(request);
+
+    /**
+     * Starts the order's run, or finds the run an earlier request with the
+     * same key started: running (conflict policy FAIL) or closed and still
+     * retained (reuse policy REJECT_DUPLICATE). FAIL rather than USE_EXISTING
+     * because the SDK (1.24) drops the server's `started` flag: the error is
+     * what tells a repeat from a first request, so only repeats cost a
+     * describe(). 'vanished': the run was deleted in between.
+     */
+    const startOrFind = async (): Promise<'started' | 'repeated' | 'vanished'> => {
+      try {
+        await withinDeadline(() =>
+          client.workflow.start<typeof orderSaga>(orderWorkflowType, {
+            workflowId,
+            taskQueue: orderWorkflowTaskQueue,
+            args: [input],
+            workflowIdConflictPolicy: 'FAIL',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            memo: { [orderMemoFields.requestId]: requestId, [orderMemoFields.requestFingerprint]: fingerprint },
+            staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
+          }),
+        );
+        return 'started';
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      let memo: Record<string, unknown> | undefined;
+      try {
+        ({ memo } = await withinDeadline(() => client.workflow.getHandle(workflowId).describe()));
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return 'vanished';
+        throw error;
+      }
+      const stored = memo?.[orderMemoFields.requestFingerprint];
+      // A run started before fingerprints were stored cannot be compared; it is answered as a repeat.
+      if (typeof stored === 'string' && stored !== fingerprint) {
+        log.warn({ orderId, workflowId }, 'idempotency key reused with another order');
+        throw new HttpProblem(
+          422,
+          'Idempotency key reused',
+          `This Idempotency-Key was already used with another request body (order ${orderId}). Repeat a request ` +
+            'with exactly the same body to get its answer; use a new key for a new order.',
+        );
+      }
+      return 'repeated';
+    };
+
+    let outcome = await startOrFind();
+    // The run's retention ran out between the refused start and describe(): the key is free again.
+    if (outcome === 'vanished') outcome = await startOrFind();
+    if (outcome === 'vanished') throw new Error(`the run ${workflowId} refused a start and then could not be found`);
+    if (outcome === 'repeated') response.setHeader('Idempotent-Replayed', 'true');
+    log.info({ orderId, workflowId, outcome }, outcome === 'started' ? 'order started' : 'order request repeated');
     response
       .status(202)
       .location(orderPath(orderId))

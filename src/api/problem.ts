@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { maybeRequestContextOf } from './request-id';
 
 export interface FieldError {
   /** A JSON path into the request body or a header name, e.g. items.0.quantity. */
@@ -11,7 +12,9 @@ export interface FieldError {
 
 /**
  * An error with an HTTP answer. Every error response is RFC 9457
- * problem+json, so clients parse one shape for every failure.
+ * problem+json, so clients parse one shape for every failure; it carries the
+ * request's id (the X-Request-Id header) as the extension member `requestId`,
+ * so a client can quote it in a support request.
  */
 export class HttpProblem extends Error {
   override name = 'HttpProblem';
@@ -91,8 +94,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
           fromClientError(error) ??
           fromTemporal(error) ??
           new HttpProblem(500, 'Internal error', 'The server failed to handle the request; it has been logged'));
+    const context = maybeRequestContextOf(request);
     if (problem.status >= 500) {
-      logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
+      (context?.log ?? logger).error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
     response
       .status(problem.status)
@@ -103,6 +107,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         status: problem.status,
         detail: problem.detail,
         instance: request.originalUrl,
+        ...(context ? { requestId: context.requestId } : {}),
         ...(problem.errors ? { errors: problem.errors } : {}),
       });
   };
