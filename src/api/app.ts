@@ -2,9 +2,11 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { healthRouter, type ReadinessCheck } from './health';
+import { openApiRouter } from './openapi';
 import { ordersRouter } from './orders';
 import { notFoundRoute, problemHandler } from './problem';
 import { requestContext } from './request-id';
+import { requestBodyLimit } from './schemas';
 
 export interface AppDependencies {
   client: Client;
@@ -12,9 +14,6 @@ export interface AppDependencies {
   readinessChecks: ReadinessCheck[];
   approval: { thresholdCents: number; timeout: string };
 }
-
-/** Orders are small; anything larger than this is a mistake or an attack. */
-const bodyLimit = '32kb';
 
 /** Builds the HTTP app; src/api/server.ts makes it listen. */
 export function createApp({ client, logger, readinessChecks, approval }: AppDependencies): express.Express {
@@ -24,9 +23,10 @@ export function createApp({ client, logger, readinessChecks, approval }: AppDepe
   // First of all, so every answer (the body parser's refusals included) carries X-Request-Id.
   app.use(requestContext(logger));
   // Only JSON bodies are parsed; a route that needs one answers 415 to any other type.
-  app.use(express.json({ limit: bodyLimit, strict: true }));
+  app.use(express.json({ limit: requestBodyLimit, strict: true }));
   app.use(healthRouter(readinessChecks));
   app.use(ordersRouter({ client, approval }));
+  app.use(openApiRouter());
   app.use(notFoundRoute);
   app.use(problemHandler(logger));
   return app;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Readiness } from './schemas';
 
 /** A named dependency check: resolves when the dependency answers, rejects with why not. */
 export interface ReadinessCheck {
@@ -25,7 +26,7 @@ export function healthRouter(checks: ReadinessCheck[]): Router {
   });
 
   router.get('/health/ready', async (_request, response) => {
-    const results = await Promise.all(
+    const results: Readiness['checks'] = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {
           await withTimeout(check);
@@ -40,7 +41,8 @@ export function healthRouter(checks: ReadinessCheck[]): Router {
       }),
     );
     const ready = results.every((result) => result.status === 'ok');
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+    const readiness: Readiness = { status: ready ? 'ready' : 'not ready', checks: results };
+    response.status(ready ? 200 : 503).json(readiness);
   });
 
   return router;

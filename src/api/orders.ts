@@ -8,7 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { z } from 'zod';
-import { orderRequestSchema, type OrderRequest } from '../domain/order';
+import type { OrderRequest } from '../domain/order';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
 import {
   cancelOrder,
@@ -22,20 +22,20 @@ import {
 import type { orderSaga } from '../workflows/order-saga';
 import { HttpProblem, type FieldError } from './problem';
 import { requestContextOf } from './request-id';
+import {
+  cancelSchema,
+  decisionSchema,
+  idempotencyKeySchema,
+  orderIdPattern,
+  orderRequestSchema,
+  resolutionSchema,
+  type OrderAccepted,
+} from './schemas';
 
 export interface OrdersRouterOptions {
   client: Client;
   approval: { thresholdCents: number; timeout: string };
 }
-
-const idempotencyKeySchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-
-/** Order ids look like ord_ followed by 24 hex digits. */
-const orderIdPattern = /^ord_[0-9a-f]{24}$/;
 
 /**
  * The order id is derived from the idempotency key, and the workflow id from
@@ -100,16 +100,6 @@ function requireJson(request: Request): void {
 function orderPath(orderId: string): string {
   return `/orders/${encodeURIComponent(orderId)}`;
 }
-
-const cancelSchema = z.strictObject({ reason: z.string().trim().min(1).max(500).default('Cancelled by the customer') });
-const decisionSchema = z.strictObject({
-  decidedBy: z.string().trim().min(1).max(100),
-  comment: z.string().trim().max(500).optional(),
-});
-const resolutionSchema = z.strictObject({
-  action: z.enum(['retry', 'mark-resolved']),
-  note: z.string().trim().min(1).max(1000),
-});
 
 /** How long one request waits for Temporal before answering 503. */
 const temporalDeadlineMs = 5_000;
@@ -230,10 +220,8 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     if (outcome === 'vanished') throw new Error(`the run ${workflowId} refused a start and then could not be found`);
     if (outcome === 'repeated') response.setHeader('Idempotent-Replayed', 'true');
     log.info({ orderId, workflowId, outcome }, outcome === 'started' ? 'order started' : 'order request repeated');
-    response
-      .status(202)
-      .location(orderPath(orderId))
-      .json({ orderId, workflowId, links: { self: orderPath(orderId) } });
+    const accepted: OrderAccepted = { orderId, workflowId, links: { self: orderPath(orderId) } };
+    response.status(202).location(orderPath(orderId)).json(accepted);
   });
 
   router.get('/orders/:orderId', async (request, response) => {

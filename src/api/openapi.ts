@@ -1,0 +1,465 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Router } from 'express';
+import { z } from 'zod';
+import packageJson from '../../package.json' with { type: 'json' };
+import { requestIdHeader } from './request-id';
+import {
+  cancelSchema,
+  compensationRecordSchema,
+  decisionSchema,
+  fieldErrorSchema,
+  idempotencyKeySchema,
+  livenessSchema,
+  orderAcceptedSchema,
+  orderFailureSchema,
+  orderIdSchema,
+  orderRequestSchema,
+  orderStateSchema,
+  problemSchema,
+  readinessSchema,
+  requestBodyLimit,
+  resolutionSchema,
+  shippingRateSchema,
+} from './schemas';
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the zod schemas in
+ * src/api/schemas.ts (the same ones the routes validate with), served at
+ * /openapi.json and shown by Swagger UI at /docs, both without any CDN.
+ */
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiMediaType {
+  schema: JsonSchema;
+}
+
+export interface OpenApiHeader {
+  description: string;
+  required?: boolean;
+  schema: JsonSchema;
+}
+
+export interface OpenApiResponse {
+  description: string;
+  headers?: Record<string, OpenApiHeader>;
+  content?: Record<string, OpenApiMediaType>;
+}
+
+export interface OpenApiParameter {
+  name: string;
+  in: 'path' | 'header';
+  description: string;
+  required: boolean;
+  schema: JsonSchema;
+}
+
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  parameters: OpenApiParameter[];
+  requestBody?: { required: boolean; content: Record<string, OpenApiMediaType> };
+  responses: Record<string, OpenApiResponse>;
+}
+
+export const httpMethods = ['get', 'post'] as const;
+export type HttpMethod = (typeof httpMethods)[number];
+
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string; description: string };
+  tags: { name: string; description: string }[];
+  paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
+  components: { schemas: Record<string, JsonSchema> };
+}
+
+export const openApiPath = '/openapi.json';
+export const docsPath = '/docs';
+const docsInitializerPath = `${docsPath}/init.js`;
+const docsAssetsPath = `${docsPath}/assets`;
+
+/** The files of swagger-ui-dist the page loads; nothing else of the package is served. */
+const docsAssets = ['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png'] as const;
+
+const target = 'draft-2020-12';
+
+/** Named schemas: answers as the API sends them (output), requests as clients send them (input: defaults optional). */
+const answers = z.registry<{ id: string }>();
+answers.add(orderAcceptedSchema, { id: 'OrderAccepted' });
+answers.add(orderStateSchema, { id: 'OrderState' });
+answers.add(compensationRecordSchema, { id: 'CompensationRecord' });
+answers.add(orderFailureSchema, { id: 'OrderFailure' });
+answers.add(shippingRateSchema, { id: 'ShippingRate' });
+answers.add(livenessSchema, { id: 'Liveness' });
+answers.add(readinessSchema, { id: 'Readiness' });
+answers.add(problemSchema, { id: 'Problem' });
+answers.add(fieldErrorSchema, { id: 'FieldError' });
+
+const requests = z.registry<{ id: string }>();
+// Its refinement (no sku twice) has no JSON Schema equivalent; the description states it.
+requests.add(
+  orderRequestSchema.meta({
+    description: 'An order. Each sku may appear only once in items; raise its quantity instead.',
+  }),
+  { id: 'OrderRequest' },
+);
+requests.add(cancelSchema, { id: 'CancelRequest' });
+requests.add(decisionSchema, { id: 'ApprovalDecision' });
+requests.add(resolutionSchema, { id: 'CompensationResolution' });
+
+const componentUri = (id: string) => `#/components/schemas/${id}`;
+
+/** Each component is a subschema of the document: its own $schema and $id (a fragment) do not belong there. */
+function asComponents(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]),
+  );
+}
+
+function inlineSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { target, io: 'input' }) as JsonSchema;
+  return json;
+}
+
+const ref = (id: string): JsonSchema => ({ $ref: componentUri(id) });
+
+const requestIdResponseHeader: Record<string, OpenApiHeader> = {
+  [requestIdHeader]: {
+    description: "The request's id: the client's own if acceptable, else a new UUID.",
+    schema: { type: 'string' },
+  },
+};
+
+const requestIdParameter: OpenApiParameter = {
+  name: requestIdHeader,
+  in: 'header',
+  description:
+    'Your own id for the request (1–128 printable ASCII characters, no spaces); anything else is replaced by a ' +
+    'UUID, never refused. Echoed in the answer, in problem bodies, in log lines and in the memo of the run.',
+  required: false,
+  schema: { type: 'string' },
+};
+
+const orderIdParameter: OpenApiParameter = {
+  name: 'orderId',
+  in: 'path',
+  description: 'The order id from the answer of POST /orders.',
+  required: true,
+  schema: inlineSchema(orderIdSchema),
+};
+
+function jsonBody(id: string, required = true): OpenApiOperation['requestBody'] {
+  return { required, content: { 'application/json': { schema: ref(id) } } };
+}
+
+function answer(description: string, id: string, headers: Record<string, OpenApiHeader> = {}): OpenApiResponse {
+  return {
+    description,
+    headers: { ...requestIdResponseHeader, ...headers },
+    content: { 'application/json': { schema: ref(id) } },
+  };
+}
+
+function problem(description: string): OpenApiResponse {
+  return {
+    description,
+    headers: requestIdResponseHeader,
+    content: { 'application/problem+json': { schema: ref('Problem') } },
+  };
+}
+
+const locationHeader: Record<string, OpenApiHeader> = {
+  Location: { description: "The order's URL: /orders/{orderId}.", schema: { type: 'string' } },
+};
+
+/** Every route can fail in ways no client can provoke on purpose; those answers share this shape. */
+const otherProblems = problem(
+  'Any other failure, e.g. 500 when the server fails (it logs the error; no stack trace is sent).',
+);
+
+const temporalUnavailable = problem('Temporal did not answer in time (5 s); try again shortly.');
+const invalidBody = problem(
+  'Invalid fields (`errors` names each one) or malformed JSON. The URL is not valid percent-encoding also answers 400.',
+);
+const bodyTooLarge = problem(`The request body is over ${requestBodyLimit}.`);
+const notJson = problem('The body is not application/json (or not UTF-8).');
+const orderNotFound = problem('No such order (also for an id that is not an order id).');
+
+function operatorAction(
+  operationId: string,
+  summary: string,
+  description: string,
+  body: string,
+  conflict: string,
+): OpenApiOperation {
+  return {
+    operationId,
+    summary,
+    description,
+    tags: ['Operators'],
+    parameters: [orderIdParameter, requestIdParameter],
+    requestBody: jsonBody(body),
+    responses: {
+      '202': answer('Accepted: the order state right after the decision.', 'OrderState', locationHeader),
+      '400': invalidBody,
+      '404': orderNotFound,
+      '409': problem(conflict),
+      '413': bodyTooLarge,
+      '415': notJson,
+      '503': temporalUnavailable,
+      default: otherProblems,
+    },
+  };
+}
+
+function documentation(operationId: string, summary: string, contentTypes: string[]): OpenApiOperation {
+  return {
+    operationId,
+    summary,
+    tags: ['Documentation'],
+    parameters: [requestIdParameter],
+    responses: {
+      '200': {
+        description: summary,
+        headers: requestIdResponseHeader,
+        content: Object.fromEntries(contentTypes.map((type) => [type, { schema: {} }])),
+      },
+      default: otherProblems,
+    },
+  };
+}
+
+function buildDocument(): OpenApiDocument {
+  const { schemas: answerSchemas } = z.toJSONSchema(answers, { target, io: 'output', uri: componentUri });
+  const { schemas: requestSchemas } = z.toJSONSchema(requests, { target, io: 'input', uri: componentUri });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Order saga API',
+      version: packageJson.version,
+      description:
+        'Places orders that run as Temporal sagas, shows their state, and takes the decisions of customers and ' +
+        'operators. Every error is RFC 9457 `application/problem+json`; every answer carries `X-Request-Id`. ' +
+        'A path not listed here answers 404 (problem+json).',
+    },
+    tags: [
+      { name: 'Orders', description: 'Placing, watching and cancelling orders.' },
+      { name: 'Operators', description: 'Decisions an operator takes on an order.' },
+      { name: 'Health', description: 'Probes for orchestrators and load balancers.' },
+      { name: 'Documentation', description: 'This document and its interactive page.' },
+    ],
+    paths: {
+      '/orders': {
+        post: {
+          operationId: 'placeOrder',
+          summary: 'Place an order',
+          description:
+            'Starts the order saga. The Idempotency-Key determines the order id: a repeat with the same body (also ' +
+            'concurrent, also after the order finished) gets the same 202 and body with `Idempotent-Replayed: ' +
+            'true`, and starts nothing. Bodies are compared after validation, so key order and whitespace do not ' +
+            "matter. A key is remembered as long as the order's run is retained in Temporal.",
+          tags: ['Orders'],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              description: 'Identifies this order request; the order id is derived from it.',
+              required: true,
+              schema: inlineSchema(idempotencyKeySchema),
+            },
+            requestIdParameter,
+          ],
+          requestBody: jsonBody('OrderRequest'),
+          responses: {
+            '202': answer('Accepted: the order runs.', 'OrderAccepted', {
+              ...locationHeader,
+              'Idempotent-Replayed': {
+                description: 'Present (true) when this answers a repeat of an earlier request with the same key.',
+                schema: { type: 'string', const: 'true' },
+              },
+            }),
+            '400': problem(
+              'Invalid fields (`errors` names each one), malformed JSON, or a missing or invalid Idempotency-Key.',
+            ),
+            '413': bodyTooLarge,
+            '415': notJson,
+            '422': problem('The Idempotency-Key was first used with another body (/problems/idempotency-key-reused).'),
+            '503': temporalUnavailable,
+            default: otherProblems,
+          },
+        },
+      },
+      '/orders/{orderId}': {
+        get: {
+          operationId: 'getOrder',
+          summary: "The order's saga state",
+          tags: ['Orders'],
+          parameters: [orderIdParameter, requestIdParameter],
+          responses: {
+            '200': answer("The order's state.", 'OrderState'),
+            '400': problem('The URL is not valid percent-encoding.'),
+            '404': orderNotFound,
+            '503': temporalUnavailable,
+            default: otherProblems,
+          },
+        },
+      },
+      '/orders/{orderId}/cancel': {
+        post: {
+          operationId: 'cancelOrder',
+          summary: 'Cancel an order',
+          description: 'The body is optional; without one the reason is "Cancelled by the customer".',
+          tags: ['Orders'],
+          parameters: [orderIdParameter, requestIdParameter],
+          requestBody: jsonBody('CancelRequest', false),
+          responses: {
+            '202': answer('Cancellation accepted: the order state, compensating.', 'OrderState', locationHeader),
+            '400': invalidBody,
+            '404': orderNotFound,
+            '409': problem('The order can no longer be cancelled (it is confirmed, finished, or past its last step).'),
+            '413': bodyTooLarge,
+            '415': notJson,
+            '503': temporalUnavailable,
+            default: otherProblems,
+          },
+        },
+      },
+      '/orders/{orderId}/approve': {
+        post: operatorAction(
+          'approveOrder',
+          'Approve an order awaiting approval',
+          'Orders over the approval threshold wait for this decision before payment.',
+          'ApprovalDecision',
+          'The order is not awaiting approval.',
+        ),
+      },
+      '/orders/{orderId}/reject': {
+        post: operatorAction(
+          'rejectOrder',
+          'Reject an order awaiting approval',
+          'The order is compensated and ends failed (ApprovalRejected).',
+          'ApprovalDecision',
+          'The order is not awaiting approval.',
+        ),
+      },
+      '/orders/{orderId}/compensation': {
+        post: operatorAction(
+          'resolveCompensation',
+          'Retry or resolve a failed compensation',
+          'A compensation whose retries ran out waits for an operator (status needs-attention).',
+          'CompensationResolution',
+          'No compensation waits for an operator.',
+        ),
+      },
+      '/health/live': {
+        get: {
+          operationId: 'liveness',
+          summary: 'Liveness: 200 while the process runs',
+          tags: ['Health'],
+          parameters: [requestIdParameter],
+          responses: { '200': answer('The process runs.', 'Liveness'), default: otherProblems },
+        },
+      },
+      '/health/ready': {
+        get: {
+          operationId: 'readiness',
+          summary: 'Readiness: Temporal and the four databases answer',
+          tags: ['Health'],
+          parameters: [requestIdParameter],
+          responses: {
+            '200': answer('Every dependency answers.', 'Readiness'),
+            '503': answer('A dependency does not answer; `checks` names it and why.', 'Readiness'),
+            default: otherProblems,
+          },
+        },
+      },
+      [openApiPath]: { get: documentation('openApiDocument', 'This OpenAPI 3.1 document', ['application/json']) },
+      [docsPath]: { get: documentation('docsPage', 'Interactive documentation (Swagger UI)', ['text/html']) },
+      [docsInitializerPath]: {
+        get: documentation('docsInitializer', "The docs page's script: loads this document", ['text/javascript']),
+      },
+      [`${docsAssetsPath}/{asset}`]: {
+        get: {
+          ...documentation('docsAsset', "Swagger UI's files, served from the API itself", [
+            'text/css',
+            'text/javascript',
+            'image/png',
+          ]),
+          parameters: [
+            {
+              name: 'asset',
+              in: 'path',
+              description: 'A file of Swagger UI.',
+              required: true,
+              schema: { enum: docsAssets },
+            },
+            requestIdParameter,
+          ],
+        },
+      },
+    },
+    components: { schemas: { ...asComponents(answerSchemas), ...asComponents(requestSchemas) } },
+  };
+}
+
+export const openApiDocument: OpenApiDocument = buildDocument();
+
+const swaggerUiDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+const docsPage = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${openApiDocument.info.title}</title>
+    <link rel="stylesheet" href="${docsAssetsPath}/swagger-ui.css" />
+    <link rel="icon" type="image/png" href="${docsAssetsPath}/favicon-32x32.png" sizes="32x32" />
+    <link rel="icon" type="image/png" href="${docsAssetsPath}/favicon-16x16.png" sizes="16x16" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="${docsAssetsPath}/swagger-ui-bundle.js"></script>
+    <script src="${docsInitializerPath}"></script>
+  </body>
+</html>
+`;
+
+// validatorUrl null: Swagger UI would otherwise send the document to an online validator.
+const docsInitializer = `window.ui = SwaggerUIBundle(${JSON.stringify({
+  url: openApiPath,
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  validatorUrl: null,
+})});
+`;
+
+/** The page may load only what the API serves, so the docs work offline and leak nothing to third parties. */
+const docsContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+
+/** GET /openapi.json and the docs page with its assets. */
+export function openApiRouter(): Router {
+  const router = Router();
+  router.get(openApiPath, (_request, response) => {
+    response.json(openApiDocument);
+  });
+  router.get(docsPath, (_request, response) => {
+    response.setHeader('Content-Security-Policy', docsContentSecurityPolicy);
+    response.type('html').send(docsPage);
+  });
+  router.get(docsInitializerPath, (_request, response) => {
+    response.type('text/javascript').send(docsInitializer);
+  });
+  router.get(`${docsAssetsPath}/:asset`, (request, response, next) => {
+    const asset = docsAssets.find((name) => name === request.params.asset);
+    if (!asset) {
+      next();
+      return;
+    }
+    response.sendFile(asset, { root: swaggerUiDir, maxAge: '1h' }, (error) => {
+      if (error) next(error);
+    });
+  });
+  return router;
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { orderRequestSchema } from '../domain/order';
+import { compensationNames, orderSteps, type OrderSagaState } from '../workflows/definitions';
+
+/**
+ * The API's contract as zod schemas: the requests it validates and the
+ * answers it sends. src/api/openapi.ts turns them into the OpenAPI document,
+ * so what is validated and what is documented cannot differ.
+ */
+
+export { orderRequestSchema };
+
+// ---- Requests ----
+
+/** Orders are small; a body larger than this is a mistake or an attack (413). */
+export const requestBodyLimit = '32kb';
+
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+  .meta({
+    description:
+      'Identifies this order request: the order id is derived from it. A repeat with the same key and body gets ' +
+      'the first answer again; the same key with another body is refused (422). Use a new key for each new order.',
+    examples: ['3f1c2a9e-7b1d-4e0a-9c55-2f7a1d0e6b42'],
+  });
+
+/** Order ids look like ord_ followed by 24 hex digits; anything else is an unknown order (404). */
+export const orderIdPattern = /^ord_[0-9a-f]{24}$/;
+
+export const orderIdSchema = z
+  .string()
+  .regex(orderIdPattern)
+  .meta({
+    description: 'The order id from the 202 answer of POST /orders. An id of another shape is an unknown order (404).',
+    examples: ['ord_5d41402abc4b2a76b9719d91'],
+  });
+
+export const cancelSchema = z.strictObject({
+  reason: z.string().trim().min(1).max(500).default('Cancelled by the customer'),
+});
+
+export const decisionSchema = z.strictObject({
+  decidedBy: z.string().trim().min(1).max(100),
+  comment: z.string().trim().max(500).optional(),
+});
+
+export const resolutionSchema = z.strictObject({
+  action: z.enum(['retry', 'mark-resolved']).meta({
+    description: 'retry: run the failed compensation again; mark-resolved: it was done by hand.',
+  }),
+  note: z.string().trim().min(1).max(1000),
+});
+
+// ---- Answers ----
+
+export const orderAcceptedSchema = z.object({
+  orderId: z.string(),
+  workflowId: z.string().meta({ description: "The order's workflow id in Temporal (open it in the Web UI)." }),
+  links: z.object({ self: z.string().meta({ description: "The order's URL, as in the Location header." }) }),
+});
+export type OrderAccepted = z.infer<typeof orderAcceptedSchema>;
+
+const orderStepSchema = z.enum(orderSteps);
+
+export const shippingRateSchema = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('carrier-quote'), amountCents: z.int(), quoteId: z.string(), service: z.string() }),
+  z.object({ source: z.literal('flat-rate'), amountCents: z.int(), reason: z.string() }),
+]);
+
+export const compensationRecordSchema = z.object({
+  step: orderStepSchema,
+  compensation: z.enum(compensationNames),
+  status: z.enum(['pending', 'running', 'completed', 'failed', 'resolved-manually']),
+  runs: z.int().meta({ description: 'How many times the compensation was run.' }),
+  lastError: z.string().optional(),
+  operatorNote: z.string().optional(),
+});
+
+export const orderFailureSchema = z.object({
+  step: orderStepSchema,
+  type: z.string().meta({
+    description: 'A rejection type (e.g. PaymentDeclined), OrderCancelled, or StepFailed for exhausted retries.',
+  }),
+  message: z.string(),
+});
+
+/** The saga's state, as the workflow's query and updates return it (OrderSagaState). */
+export const orderStateSchema = z.object({
+  orderId: z.string(),
+  status: z.enum([
+    'running',
+    'awaiting-approval',
+    'compensating',
+    'needs-attention',
+    'confirmed',
+    'cancelled',
+    'failed',
+  ]),
+  currentStep: orderStepSchema.nullable(),
+  completedSteps: z.array(orderStepSchema),
+  compensations: z.array(compensationRecordSchema),
+  totalCents: z.int().nullable(),
+  paymentId: z.string().nullable(),
+  shipmentId: z.string().nullable(),
+  trackingNumber: z.string().nullable(),
+  shippingRate: shippingRateSchema.nullable(),
+  failure: orderFailureSchema.nullable(),
+  cancellationReason: z.string().nullable(),
+});
+
+/**
+ * True only when A and B are the same type. Mutual assignability alone would
+ * let an optional field exist on one side only; this compares the types as
+ * the compiler's own identity check does.
+ */
+type Identical<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+
+/**
+ * Fails to compile if the schema and the workflow's OrderSagaState drift apart
+ * (the workflow cannot import zod, so the schema mirrors its interface).
+ */
+export type OrderStateSchemaMirrorsWorkflow = Assert<Identical<z.infer<typeof orderStateSchema>, OrderSagaState>>;
+
+export const livenessSchema = z.object({ status: z.literal('ok') });
+
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'not ready']),
+  checks: z.array(
+    z.discriminatedUnion('status', [
+      z.object({ name: z.string(), status: z.literal('ok') }),
+      z.object({ name: z.string(), status: z.literal('unavailable'), error: z.string() }),
+    ]),
+  ),
+});
+export type Readiness = z.infer<typeof readinessSchema>;
+
+export const fieldErrorSchema = z.object({
+  field: z.string().meta({
+    description: 'A path into the request body (e.g. items.0.quantity), (body), or a header name.',
+  }),
+  message: z.string(),
+});
+
+/** RFC 9457 problem details, the body of every error answer (src/api/problem.ts writes it). */
+export const problemSchema = z.object({
+  type: z
+    .string()
+    .regex(/^\/problems\/[a-z0-9-]+$/)
+    .meta({ description: 'A relative URI naming the problem, e.g. /problems/idempotency-key-reused.' }),
+  title: z.string(),
+  status: z.int().min(400).max(599),
+  detail: z.string(),
+  instance: z.string().meta({ description: "The request's path." }),
+  requestId: z.string().meta({ description: 'The X-Request-Id of the request, to quote when asking for help.' }),
+  errors: z.array(fieldErrorSchema).optional().meta({ description: 'One entry per invalid field or header.' }),
+});
