@@ -1,6 +1,5 @@
 import {
   BrokenCircuitError,
-  CircuitState,
   ConsecutiveBreaker,
   TaskCancelledError,
   TimeoutStrategy,
@@ -10,8 +9,8 @@ import {
   wrap,
 } from 'cockatiel';
 import type { ShippingRate } from '../domain/shipping-rate';
-import { carrierPaths, rateQuoteSchema, type PartnerProblem, type RateRequest } from './contract';
-import { describeFetchError, parseProblem } from './responses';
+import { carrierPaths, rateQuoteSchema, type RateRequest } from './contract';
+import { breakerStates, describeFetchError, parseProblem, PartnerRefusal, type BreakerState } from './responses';
 
 /**
  * The shipping service's side of the carrier: a rate quote for a parcel,
@@ -46,25 +45,15 @@ class CarrierUnavailable extends Error {
 }
 
 /** The carrier answered with a decision (422 undeliverable): no fallback may replace it. */
-export class CarrierRefusal extends Error {
+export class CarrierRefusal extends PartnerRefusal {
   override name = 'CarrierRefusal';
-  constructor(readonly problem: PartnerProblem) {
-    super(`${problem.title}: ${problem.detail}`);
-  }
 }
 
 export interface CarrierClientStatus {
-  breaker: 'closed' | 'open' | 'half-open' | 'isolated';
+  breaker: BreakerState;
   quotes: number;
   flatRates: number;
 }
-
-const breakerStates: Record<CircuitState, CarrierClientStatus['breaker']> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
 
 export function createCarrierClient(options: CarrierClientOptions) {
   const unavailable = handleWhen((error) => error instanceof CarrierUnavailable || error instanceof TaskCancelledError);

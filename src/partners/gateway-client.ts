@@ -1,7 +1,6 @@
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
-  CircuitState,
   ConsecutiveBreaker,
   TaskCancelledError,
   TimeoutStrategy,
@@ -20,10 +19,9 @@ import {
   refundSchema,
   type Charge,
   type ChargeRequest,
-  type PartnerProblem,
   type Refund,
 } from './contract';
-import { describeFetchError, parseProblem } from './responses';
+import { breakerStates, describeFetchError, parseProblem, PartnerRefusal, type BreakerState } from './responses';
 
 /**
  * The payments service's side of the payment gateway: every call goes
@@ -87,21 +85,9 @@ class QueueWaitExpired extends Error {
 }
 
 /** The gateway answered with a decision about the request (402, 404, 422...): retrying will not change it. */
-export class GatewayRefusal extends Error {
+export class GatewayRefusal extends PartnerRefusal {
   override name = 'GatewayRefusal';
-  constructor(readonly problem: PartnerProblem) {
-    super(`${problem.title}: ${problem.detail}`);
-  }
 }
-
-export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
-
-const breakerStates: Record<CircuitState, BreakerState> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
 
 export interface GatewayClientStatus {
   breaker: BreakerState;
