@@ -26,6 +26,48 @@ const httpUrl = z
   .refine((url) => /^https?:\/\//.test(url), { message: 'must be an http(s) URL' });
 const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
+/** What a caller of the API may do: customers place, read and cancel their own orders; operators everything. */
+export const apiRoles = ['customer', 'operator'] as const;
+export type ApiRole = (typeof apiRoles)[number];
+
+/** One API key as configured: only its SHA-256 is known, never the key itself. */
+export interface ApiKeyEntry {
+  /** A customer's name is their customerId; an operator's names them in the logs. */
+  name: string;
+  role: ApiRole;
+  /** SHA-256 of the key, 64 lowercase hex digits (scripts/hash-api-key.ts prints it). */
+  sha256: string;
+}
+
+const apiKeyEntryPattern = new RegExp(`^([^:\\s]{1,64}):(${apiRoles.join('|')}):([0-9a-f]{64})$`);
+
+/** `API_KEYS`: comma-separated `<name>:<role>:<sha256 hex of the key>`. */
+const apiKeys = z
+  .string()
+  .default('')
+  .transform((text, context): ApiKeyEntry[] => {
+    const entries: ApiKeyEntry[] = [];
+    for (const [index, raw] of text.split(',').entries()) {
+      const entry = raw.trim();
+      if (entry === '') continue;
+      const match = apiKeyEntryPattern.exec(entry);
+      if (!match) {
+        // The entry itself is not repeated: a key pasted by mistake in place of its hash stays out of the logs.
+        context.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1} is not <name>:<customer|operator>:<sha256 hex of the key>`,
+        });
+        continue;
+      }
+      const [, name = '', role, sha256 = ''] = match;
+      if (entries.some((other) => other.sha256 === sha256)) {
+        context.addIssue({ code: 'custom', message: `entry ${index + 1}: the same key is configured twice` });
+      }
+      entries.push({ name, role: role as ApiRole, sha256 });
+    }
+    return entries;
+  });
+
 /**
  * Activities one worker process runs at once. Payments gets fewer: its
  * activities wait on the gateway, and a slow gateway should fill its own
@@ -68,6 +110,11 @@ const environmentSchema = z.object({
     .string()
     .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 24h or 2d')
     .default('24h'),
+  /** `required`: every order route needs an API key; `off` (only `npm start` sets it): anyone may do anything. */
+  API_AUTH: z.enum(['required', 'off']).default('required'),
+  API_KEYS: apiKeys,
+  /** Requests per minute per API key (per client IP when API_AUTH=off); health probes are not counted. */
+  API_RATE_LIMIT_PER_MINUTE: positive(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The payment gateway the payments service charges through (src/partners/gateway). */
   PAYMENT_GATEWAY_URL: httpUrl.default(`http://127.0.0.1:${defaultGatewayPort}`),
@@ -115,7 +162,12 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       dbFile: env.TEMPORAL_DB_FILE,
     },
     databaseUrls,
-    api: { host: env.API_HOST, port: env.API_PORT },
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      auth: env.API_AUTH === 'off' ? { mode: 'off' as const } : { mode: 'required' as const, keys: env.API_KEYS },
+      rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+    },
     approval: { thresholdCents: env.APPROVAL_THRESHOLD_CENTS, timeout: env.APPROVAL_TIMEOUT },
     logLevel: env.LOG_LEVEL,
     gateway: {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
+import { apiKeyHeader } from './auth';
 import { requestIdHeader } from './request-id';
 import {
   cancelSchema,
@@ -63,7 +64,13 @@ export interface OpenApiOperation {
   parameters: OpenApiParameter[];
   requestBody?: { required: boolean; content: Record<string, OpenApiMediaType> };
   responses: Record<string, OpenApiResponse>;
+  /** Alternatives: any one of them suffices. Absent: the route is open. */
+  security?: Record<string, string[]>[];
 }
+
+export type OpenApiSecurityScheme =
+  | { type: 'http'; scheme: 'bearer'; description: string }
+  | { type: 'apiKey'; in: 'header'; name: string; description: string };
 
 export const httpMethods = ['get', 'post'] as const;
 export type HttpMethod = (typeof httpMethods)[number];
@@ -73,7 +80,7 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description: string };
   tags: { name: string; description: string }[];
   paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
-  components: { schemas: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, OpenApiSecurityScheme> };
 }
 
 export const openApiPath = '/openapi.json';
@@ -188,6 +195,52 @@ const bodyTooLarge = problem(`The request body is over ${requestBodyLimit}.`);
 const notJson = problem('The body is not application/json (or not UTF-8).');
 const orderNotFound = problem('No such order (also for an id that is not an order id).');
 
+const keyDescription =
+  'An API key; the API knows only its SHA-256 (API_KEYS). Not asked for when the API runs with API_AUTH=off ' +
+  '(npm start).';
+const securitySchemes: Record<string, OpenApiSecurityScheme> = {
+  bearerKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description: `${keyDescription} Sent as \`Authorization: Bearer <key>\`.`,
+  },
+  apiKeyHeader: { type: 'apiKey', in: 'header', name: apiKeyHeader, description: keyDescription },
+};
+/** Either way of sending the key. */
+const keyRequired = Object.keys(securitySchemes).map((name) => ({ [name]: [] }));
+
+const unauthenticated: OpenApiResponse = {
+  ...problem('No API key, or one that is not configured.'),
+  headers: {
+    ...requestIdResponseHeader,
+    'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { type: 'string', const: 'Bearer' } },
+  },
+};
+
+const tooManyRequests: OpenApiResponse = {
+  ...problem(
+    'Over the rate limit (API_RATE_LIMIT_PER_MINUTE per key, per client IP without one). Every answer of a ' +
+      'limited route carries RateLimit and RateLimit-Policy (IETF draft 8).',
+  ),
+  headers: {
+    ...requestIdResponseHeader,
+    'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'string' } },
+    RateLimit: {
+      description: 'The remaining quota and its reset, e.g. `"600-in-1min"; r=0; t=42`.',
+      schema: { type: 'string' },
+    },
+    'RateLimit-Policy': {
+      description: 'The quota and its window, e.g. `"600-in-1min"; q=600; w=60`.',
+      schema: { type: 'string' },
+    },
+  },
+};
+
+/** The answers of every order route that concern who calls and how often. */
+function callerProblems(forbidden: string): Record<string, OpenApiResponse> {
+  return { '401': unauthenticated, '403': problem(forbidden), '429': tooManyRequests };
+}
+
 function operatorAction(
   operationId: string,
   summary: string,
@@ -202,9 +255,11 @@ function operatorAction(
     tags: ['Operators'],
     parameters: [orderIdParameter, requestIdParameter],
     requestBody: jsonBody(body),
+    security: keyRequired,
     responses: {
       '202': answer('Accepted: the order state right after the decision.', 'OrderState', locationHeader),
       '400': invalidBody,
+      ...callerProblems("The key is a customer's: only operators take this decision."),
       '404': orderNotFound,
       '409': problem(conflict),
       '413': bodyTooLarge,
@@ -227,6 +282,7 @@ function documentation(operationId: string, summary: string, contentTypes: strin
         headers: requestIdResponseHeader,
         content: Object.fromEntries(contentTypes.map((type) => [type, { schema: {} }])),
       },
+      '429': tooManyRequests,
       default: otherProblems,
     },
   };
@@ -243,7 +299,9 @@ function buildDocument(): OpenApiDocument {
       description:
         'Places orders that run as Temporal sagas, shows their state, and takes the decisions of customers and ' +
         'operators. Every error is RFC 9457 `application/problem+json`; every answer carries `X-Request-Id`. ' +
-        'A path not listed here answers 404 (problem+json).',
+        "A path not listed here answers 404 (problem+json). The order routes need an API key (a customer's acts " +
+        "on that customer's orders only; an operator's on all, and takes the decisions) unless the API runs with " +
+        'API_AUTH=off, as under `npm start`; health probes and this documentation are open.',
     },
     tags: [
       { name: 'Orders', description: 'Placing, watching and cancelling orders.' },
@@ -273,6 +331,7 @@ function buildDocument(): OpenApiDocument {
             requestIdParameter,
           ],
           requestBody: jsonBody('OrderRequest'),
+          security: keyRequired,
           responses: {
             '202': answer('Accepted: the order runs.', 'OrderAccepted', {
               ...locationHeader,
@@ -284,6 +343,7 @@ function buildDocument(): OpenApiDocument {
             '400': problem(
               'Invalid fields (`errors` names each one), malformed JSON, or a missing or invalid Idempotency-Key.',
             ),
+            ...callerProblems("A customer's key placing an order for another customerId."),
             '413': bodyTooLarge,
             '415': notJson,
             '422': problem('The Idempotency-Key was first used with another body (/problems/idempotency-key-reused).'),
@@ -298,9 +358,11 @@ function buildDocument(): OpenApiDocument {
           summary: "The order's saga state",
           tags: ['Orders'],
           parameters: [orderIdParameter, requestIdParameter],
+          security: keyRequired,
           responses: {
             '200': answer("The order's state.", 'OrderState'),
             '400': problem('The URL is not valid percent-encoding.'),
+            ...callerProblems("A customer's key reading another customer's order."),
             '404': orderNotFound,
             '503': temporalUnavailable,
             default: otherProblems,
@@ -315,9 +377,11 @@ function buildDocument(): OpenApiDocument {
           tags: ['Orders'],
           parameters: [orderIdParameter, requestIdParameter],
           requestBody: jsonBody('CancelRequest', false),
+          security: keyRequired,
           responses: {
             '202': answer('Cancellation accepted: the order state, compensating.', 'OrderState', locationHeader),
             '400': invalidBody,
+            ...callerProblems("A customer's key cancelling another customer's order."),
             '404': orderNotFound,
             '409': problem('The order can no longer be cancelled (it is confirmed, finished, or past its last step).'),
             '413': bodyTooLarge,
@@ -401,7 +465,10 @@ function buildDocument(): OpenApiDocument {
         },
       },
     },
-    components: { schemas: { ...asComponents(answerSchemas), ...asComponents(requestSchemas) } },
+    components: {
+      schemas: { ...asComponents(answerSchemas), ...asComponents(requestSchemas) },
+      securitySchemes,
+    },
   };
 }
 

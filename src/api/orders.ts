@@ -10,6 +10,7 @@ import {
 import { z } from 'zod';
 import type { OrderRequest } from '../domain/order';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
+import { customerIdAttribute } from '../temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
@@ -20,6 +21,7 @@ import {
   type OrderSagaState,
 } from '../workflows/definitions';
 import type { orderSaga } from '../workflows/order-saga';
+import { requireOperator, requireOwnerOrOperator } from './auth';
 import { HttpProblem, type FieldError } from './problem';
 import { requestContextOf } from './request-id';
 import {
@@ -52,6 +54,8 @@ export const orderMemoFields = {
   requestId: 'requestId',
   /** The fingerprint of that request's body: a repeat of its Idempotency-Key must send the same order. */
   requestFingerprint: 'requestFingerprint',
+  /** Whose order it is, readable with one describe() from the moment the run starts (who may read or cancel it). */
+  customerId: 'customerId',
 } as const;
 
 /** JSON with object keys sorted at every level, so the same order always serialises the same way. */
@@ -119,6 +123,18 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     return { orderId, handle: client.workflow.getHandle<typeof orderSaga>(orderWorkflowId(orderId)) };
   }
 
+  /** The customer an order belongs to; runs started before the memo had it carry the CustomerId search attribute. */
+  async function customerOf(orderId: string, handle: WorkflowHandle): Promise<string | undefined> {
+    try {
+      const { memo, typedSearchAttributes } = await withinDeadline(() => handle.describe());
+      const fromMemo = memo?.[orderMemoFields.customerId];
+      return typeof fromMemo === 'string' ? fromMemo : typedSearchAttributes.get(customerIdAttribute);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+      throw error;
+    }
+  }
+
   /** Maps the workflow's answer to an update; a validator's refusal becomes 409. */
   async function sendUpdate(
     orderId: string,
@@ -153,6 +169,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
       ]);
     }
     const order = parseBody(orderRequestSchema, request);
+    await requireOwnerOrOperator(request, () => order.customerId);
     const orderId = orderIdForIdempotencyKey(key.data);
     const workflowId = orderWorkflowId(orderId);
     const input: OrderSagaInput = {
@@ -185,7 +202,11 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
             args: [input],
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            memo: { [orderMemoFields.requestId]: requestId, [orderMemoFields.requestFingerprint]: fingerprint },
+            memo: {
+              [orderMemoFields.requestId]: requestId,
+              [orderMemoFields.requestFingerprint]: fingerprint,
+              [orderMemoFields.customerId]: order.customerId,
+            },
             staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
           }),
         );
@@ -226,6 +247,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
 
   router.get('/orders/:orderId', async (request, response) => {
     const { orderId, handle } = handleFor(request);
+    await requireOwnerOrOperator(request, () => customerOf(orderId, handle));
     try {
       response.json(await withinDeadline(() => handle.query(getOrderState)));
     } catch (error) {
@@ -240,6 +262,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     requireJsonIfBody(request);
     const { orderId, handle } = handleFor(request);
     const { reason } = parseBody(cancelSchema, request);
+    await requireOwnerOrOperator(request, () => customerOf(orderId, handle));
     const state = await sendUpdate(orderId, handle, () => handle.executeUpdate(cancelOrder, { args: [{ reason }] }));
     response.status(202).location(orderPath(orderId)).json(state);
   });
@@ -249,6 +272,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     ['reject', false],
   ] as const) {
     router.post(`/orders/:orderId/${path}`, async (request, response) => {
+      requireOperator(request);
       requireJson(request);
       const { orderId, handle } = handleFor(request);
       const { decidedBy, comment } = parseBody(decisionSchema, request);
@@ -260,6 +284,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
   }
 
   router.post('/orders/:orderId/compensation', async (request, response) => {
+    requireOperator(request);
     requireJson(request);
     const { orderId, handle } = handleFor(request);
     const resolution = parseBody(resolutionSchema, request);

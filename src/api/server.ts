@@ -14,6 +14,18 @@ const shutdownGraceMs = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('api', config.logLevel);
+  const { auth, rateLimitPerMinute } = config.api;
+  if (auth.mode === 'off') {
+    logger.warn('API_AUTH=off: no API key is asked for, every caller may do everything (development only)');
+  } else if (auth.keys.length === 0) {
+    throw new Error(
+      'API_AUTH=required but API_KEYS is empty: no one could call the order routes. Add keys ' +
+        '(<name>:<customer|operator>:<sha256>, hash with `npx tsx scripts/hash-api-key.ts <key>`) or set API_AUTH=off',
+    );
+  } else {
+    const roles = auth.keys.map(({ name, role }) => `${name} (${role})`);
+    logger.info({ keys: roles, rateLimitPerMinute }, 'API keys required on the order routes');
+  }
 
   // Lazy, so the API starts while Temporal is down and reports it in /health/ready (503)
   // instead of crash-looping.
@@ -34,7 +46,13 @@ async function main(): Promise<void> {
     ...databases.map(({ service, db }) => ({ name: `${service}-database`, check: () => pingDatabase(db) })),
   ];
 
-  const app = createApp({ client, logger, readinessChecks, approval: config.approval });
+  const app = createApp({
+    client,
+    logger,
+    readinessChecks,
+    approval: config.approval,
+    protection: { auth, rateLimitPerMinute },
+  });
   const server = app.listen(config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -59,7 +59,8 @@ function unreachableReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function createApiClient(baseUrl: string) {
+export function createApiClient(baseUrl: string, apiKey?: string) {
+  const authorization: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   async function send(
     method: 'GET' | 'POST',
     path: string,
@@ -70,7 +71,7 @@ export function createApiClient(baseUrl: string) {
     try {
       response = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { accept: 'application/json', ...init.headers },
+        headers: { accept: 'application/json', ...authorization, ...init.headers },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: AbortSignal.timeout(requestTimeoutMs),
       });

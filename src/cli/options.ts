@@ -27,6 +27,8 @@ export interface FollowCommand {
 export interface CliOptions {
   command: PlaceCommand | FollowCommand | { kind: 'help' } | { kind: 'list' };
   apiUrl: string;
+  /** Sent as a bearer token; needed wherever the API runs with API_AUTH=required. */
+  apiKey: string | undefined;
   uiUrl: string;
   namespace: string;
   timeoutMs: number;
@@ -39,6 +41,7 @@ const optionSpec = {
   help: { type: 'boolean', short: 'h' },
   list: { type: 'boolean' },
   api: { type: 'string' },
+  'api-key': { type: 'string' },
   ui: { type: 'string' },
   namespace: { type: 'string' },
   sku: { type: 'string' },
@@ -69,6 +72,7 @@ ${scenarioList()}
 
 Options:
   --api <url>           the API (default ${defaultApiUrl}, or ORDER_API_URL)
+  --api-key <key>       the API key (or ORDER_API_KEY); not needed under npm start, where auth is off
   --ui <url>            the Temporal Web UI, for the run's link (default ${defaultUiUrl}, or TEMPORAL_UI_URL)
   --namespace <name>    the Temporal namespace, for the run's link (default default)
   --sku <sku>           the item (default ${defaultDraft.sku})
@@ -124,6 +128,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const { values, positionals } = parsed;
   const common = {
     apiUrl: parseUrl('api', values.api ?? env.ORDER_API_URL ?? defaultApiUrl),
+    apiKey: values['api-key'] ?? (env.ORDER_API_KEY || undefined),
     uiUrl: parseUrl('ui', values.ui ?? env.TEMPORAL_UI_URL ?? defaultUiUrl),
     namespace: values.namespace ?? 'default',
     timeoutMs: positiveNumber('timeout', values.timeout ?? String(defaultTimeoutSeconds), false) * 1000,

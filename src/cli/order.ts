@@ -14,7 +14,11 @@ import { describeEvent, describeOutcome, elapsed, humanWaitHint, labelColumn, pa
 import { sagaEvents, type SagaEvent } from './saga-events';
 import { orderRequestOf } from './scenarios';
 
-/** Often enough to catch most steps starting (a step takes a few hundred milliseconds), rarely enough not to load the API. */
+/**
+ * Often enough to catch most steps starting (a step takes a few hundred
+ * milliseconds); 240 requests a minute stay within the API's default rate
+ * limit of 600.
+ */
 const pollIntervalMs = 250;
 
 /** How long a step may run before the client says it is still at it. */
@@ -123,7 +127,7 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 
   const paint = painter(process.stdout.isTTY === true && !process.env.NO_COLOR && !options.json);
-  const api = createApiClient(options.apiUrl);
+  const api = createApiClient(options.apiUrl, options.apiKey);
   const startedAt = performance.now();
   const output = createOutput(options, startedAt, paint);
 

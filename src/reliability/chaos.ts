@@ -139,6 +139,9 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
     API_HOST: '127.0.0.1',
+    // A private API on loopback, driven by this command alone (and its load would trip a rate limit).
+    API_AUTH: 'off',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
     API_PORT: String(apiPort),
     ORDERS_DATABASE_URL: databases.urls.orders,
     INVENTORY_DATABASE_URL: databases.urls.inventory,

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import type { Protection } from '../../src/api/auth';
 import {
   applyMigrations,
   pingDatabase,
@@ -66,6 +67,8 @@ export interface StackOptions {
   gatewayClient?: Partial<typeof defaultGatewayClientOptions>;
   /** Activity slots of the payments worker (default: the SDK's). */
   paymentsActivitySlots?: number;
+  /** API keys and rate limit of the API (default: none, as tests of other concerns want). */
+  protection?: Protection;
 }
 
 export async function startStack(provider: Provider, options: StackOptions = {}): Promise<Stack> {
@@ -109,6 +112,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     client: temporal.client,
     logger: pino({ level: 'silent' }),
     approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
+    ...(options.protection ? { protection: options.protection } : {}),
     readinessChecks: [
       { name: 'temporal', check: async () => void (await temporal.connection.workflowService.getSystemInfo({})) },
       ...serviceNames.map((service) => ({ name: `${service}-database`, check: () => pingDatabase(db[service]) })),
