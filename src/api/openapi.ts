@@ -10,7 +10,9 @@ import {
   compensationRecordSchema,
   decisionSchema,
   fieldErrorSchema,
+  idempotencyKeyHeader,
   idempotencyKeySchema,
+  idempotentReplayedHeader,
   livenessSchema,
   orderAcceptedSchema,
   orderFailureSchema,
@@ -322,7 +324,7 @@ function buildDocument(): OpenApiDocument {
           tags: ['Orders'],
           parameters: [
             {
-              name: 'Idempotency-Key',
+              name: idempotencyKeyHeader,
               in: 'header',
               description: 'Identifies this order request; the order id is derived from it.',
               required: true,
@@ -335,7 +337,7 @@ function buildDocument(): OpenApiDocument {
           responses: {
             '202': answer('Accepted: the order runs.', 'OrderAccepted', {
               ...locationHeader,
-              'Idempotent-Replayed': {
+              [idempotentReplayedHeader]: {
                 description: 'Present (true) when this answers a repeat of an earlier request with the same key.',
                 schema: { type: 'string', const: 'true' },
               },

@@ -27,7 +27,9 @@ import { requestContextOf } from './request-id';
 import {
   cancelSchema,
   decisionSchema,
+  idempotencyKeyHeader,
   idempotencyKeySchema,
+  idempotentReplayedHeader,
   orderIdPattern,
   orderRequestSchema,
   resolutionSchema,
@@ -162,10 +164,10 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
 
   router.post('/orders', async (request, response) => {
     requireJson(request);
-    const key = idempotencyKeySchema.safeParse(request.get('Idempotency-Key'));
+    const key = idempotencyKeySchema.safeParse(request.get(idempotencyKeyHeader));
     if (!key.success) {
       throw new HttpProblem(400, 'Invalid request', 'The Idempotency-Key header is required', [
-        { field: 'Idempotency-Key', message: key.error.issues[0]?.message ?? 'required' },
+        { field: idempotencyKeyHeader, message: key.error.issues[0]?.message ?? 'required' },
       ]);
     }
     const order = parseBody(orderRequestSchema, request);
@@ -239,7 +241,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     // The run's retention ran out between the refused start and describe(): the key is free again.
     if (outcome === 'vanished') outcome = await startOrFind();
     if (outcome === 'vanished') throw new Error(`the run ${workflowId} refused a start and then could not be found`);
-    if (outcome === 'repeated') response.setHeader('Idempotent-Replayed', 'true');
+    if (outcome === 'repeated') response.setHeader(idempotentReplayedHeader, 'true');
     log.info({ orderId, workflowId, outcome }, outcome === 'started' ? 'order started' : 'order request repeated');
     const accepted: OrderAccepted = { orderId, workflowId, links: { self: orderPath(orderId) } };
     response.status(202).location(orderPath(orderId)).json(accepted);

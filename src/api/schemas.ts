@@ -15,6 +15,10 @@ export { orderRequestSchema };
 /** Orders are small; a body larger than this is a mistake or an attack (413). */
 export const requestBodyLimit = '32kb';
 
+/** POST /orders' request header that names the order, and the answer header that marks a repeat. */
+export const idempotencyKeyHeader = 'Idempotency-Key';
+export const idempotentReplayedHeader = 'Idempotent-Replayed';
+
 export const idempotencyKeySchema = z
   .string()
   .min(1)

@@ -1,12 +1,9 @@
+import { idempotencyKeyHeader, idempotentReplayedHeader } from '../api/schemas';
 import type { OrderRequest } from '../domain/order';
 import type { OrderSagaState } from '../workflows/definitions';
 
 /** How long one request may take; the API itself answers 503 after 5 s without Temporal. */
 const requestTimeoutMs = 10_000;
-
-// The API's headers (README, HTTP API); src/api spells them inline, so they are named here once.
-const idempotencyKeyHeader = 'Idempotency-Key';
-const idempotentReplayedHeader = 'Idempotent-Replayed';
 
 /** The API answered with a problem (RFC 9457); `message` is one line with its title, detail and field errors. */
 export class ApiProblem extends Error {
