@@ -362,6 +362,8 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
 async function lockSqliteDatabase(url: string, ms: number): Promise<void> {
   const locker = createClient({ url: `file:${sqliteFilePath(url)}` });
   try {
+    // A worker may be mid-transaction: wait for it like any writer would, rather than fail the fault at once.
+    await locker.execute('PRAGMA busy_timeout = 10000');
     await locker.execute('BEGIN EXCLUSIVE');
     await sleep(ms);
     await locker.execute('ROLLBACK');
