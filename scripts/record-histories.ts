@@ -19,13 +19,13 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { orderIdForIdempotencyKey } from '../src/api/orders';
-import { paymentTokens, undeliverablePostalCode } from '../src/domain/failure-triggers';
+import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { projectRoot } from '../src/project-root';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
@@ -33,7 +33,9 @@ import {
   cancelOrder,
   decideApproval,
   getOrderState,
+  orderMemoFields,
   orderWorkflowType,
+  placeOrder,
   resolveCompensation,
   type OrderSagaInput,
   type OrderStatus,
@@ -43,6 +45,9 @@ import { startScriptedSaga } from '../tests/support/scripted-saga';
 import { ScriptedServices } from '../tests/support/scripted-services';
 
 const historiesDir = path.join(projectRoot, 'tests', 'histories');
+
+/** Stands for the placing request's body fingerprint, which the API computes (orderRequestFingerprint). */
+const recordedFingerprint = 'sha256:recorded';
 
 type OrderHandle = WorkflowHandle<typeof orderSaga>;
 
@@ -96,6 +101,12 @@ const scenarios: Scenario[] = [
       await waitForStatus(handle, 'awaiting-approval');
       await handle.executeUpdate(cancelOrder, { args: [{ reason: 'Customer changed their mind' }] });
     },
+  },
+  // Refused before acceptance: POST /orders answers 422 once the order row is compensated.
+  {
+    name: 'out-of-stock',
+    input: { items: [{ sku: soldOutSku, quantity: 1 }] },
+    script: { reserveStock: { kind: 'reject', type: rejectionTypes.outOfStock } },
   },
   {
     name: 'payment-declined',
@@ -223,22 +234,37 @@ async function recordHistories(version: string | undefined): Promise<void> {
     for (const scenario of scenarios) {
       const input = orderInput(scenario.name, scenario.input);
       if (scenario.script) services.script(input.orderId, scenario.script);
-      const handle = await env.client.workflow.start<typeof orderSaga>(orderWorkflowType, {
+      // Started as POST /orders starts a run by default: with its placeOrder update (update-with-start).
+      const placementUpdateId = `placement-${scenario.name}`;
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderSaga>(orderWorkflowType, {
         workflowId: orderWorkflowId(input.orderId),
         taskQueue: orderWorkflowTaskQueue,
         args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        memo: {
+          [orderMemoFields.requestId]: `recorded-${scenario.name}`,
+          [orderMemoFields.requestFingerprint]: recordedFingerprint,
+          [orderMemoFields.placementUpdateId]: placementUpdateId,
+          [orderMemoFields.customerId]: input.customerId,
+        },
       });
       const outcome = await within(
         scenarioTimeoutMs,
         scenario.name,
         (async () => {
+          await env.client.workflow.executeUpdateWithStart(placeOrder, {
+            args: [{ requestFingerprint: recordedFingerprint }],
+            startWorkflowOperation,
+            updateId: placementUpdateId,
+          });
+          const handle = await startWorkflowOperation.workflowHandle();
           await scenario.drive?.(handle, env);
           return closed(handle);
         })(),
       );
       const file = path.join(partialDir, `${scenario.name}.json`);
       // Formatted as `npm run lint` wants it; only whitespace differs from historyToJSON's output.
-      const json = historyToJSON(await handle.fetchHistory());
+      const json = historyToJSON(await (await startWorkflowOperation.workflowHandle()).fetchHistory());
       writeFileSync(file, await format(json, { ...(await resolveConfig(file)), filepath: file }));
       console.log(`${path.relative(projectRoot, path.join(outDir, scenario.name))}.json: ${outcome}`);
     }

@@ -241,7 +241,7 @@ describe('with the real stack: roles on real orders', () => {
 
   test('customers reach their own orders only; operators every order and the decisions', async () => {
     const placed = await call('POST', '/orders', keys.alice, order('cus_alice'));
-    assert.equal(placed.status, 202, JSON.stringify(placed.body));
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
     const { orderId } = placed.body as { orderId: string };
     const path = `/orders/${orderId}`;
 

@@ -78,7 +78,8 @@ describe('Idempotency-Key and X-Request-Id against the real stack', () => {
     return call(
       '/orders',
       {
-        headers: { 'content-type': 'application/json', 'idempotency-key': key, ...headers },
+        // The asynchronous mode: its 202 is the answer repeated here (api-early-return.test.ts covers the 201).
+        headers: { 'content-type': 'application/json', 'idempotency-key': key, prefer: 'respond-async', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       },
       baseUrl,

@@ -132,6 +132,12 @@ describe('order lookups and messages', () => {
     assertProblem(response, 503, 'Service unavailable');
   });
 
+  test('Temporal unreachable: placing an order is 503 in both answer modes', async () => {
+    assertProblem(await postOrder(validOrder, 'unreachable-1'), 503, 'Service unavailable');
+    const asynchronous = await postOrder(validOrder, 'unreachable-2').set('prefer', 'respond-async');
+    assertProblem(asynchronous, 503, 'Service unavailable');
+  });
+
   test('an order id that is not valid percent-encoding: 400, not 500', async () => {
     assertProblem(await request(app).get('/orders/%E0%A4%A'), 400, 'Bad Request');
     assertProblem(await request(app).post('/orders/%/cancel'), 400, 'Bad Request');

@@ -20,8 +20,9 @@ import { startStack, type Stack } from './support/stack';
  *
  * Each request's expected answers are computed from the documented contract
  * (README "HTTP API"; the order schema of src/domain/order.ts): a 4xx problem
- * for a client mistake (400/404/409/413/415), 202 for a valid order (422 if
- * its Idempotency-Key was first used with another body), and never a 5xx.
+ * for a client mistake (400/404/409/413/415), 201 or 202 for a valid order
+ * (422 if the saga rejected it or its Idempotency-Key was first used with
+ * another body), and never a 5xx.
  * Afterwards: the workflows started are exactly those of the valid
  * idempotency keys that were accepted, and the API is still up.
  *
@@ -139,8 +140,9 @@ function expectPlaceOrder(c: Omit<FuzzCase, 'expected'>): Pick<FuzzCase, 'expect
   if (problems.length > 0) return { expected: [...new Set(problems)] };
   const parsed = parseJson(bytesOf(c.body)) as { ok: true; value: unknown };
   const fingerprint = orderRequestFingerprint(orderRequestSchema.parse(parsed.value));
-  // 422 when the key was first used with another body; which body came first is checked after the run.
-  return { expected: [202, 422], validKey: key, fingerprint };
+  // 201 accepted, 202 still being accepted, 422 rejected by the saga (e.g. out of stock) or the key first used with
+  // another body (which body came first is checked after the run), 409 cancelled before it was accepted.
+  return { expected: [201, 202, 409, 422], validKey: key, fingerprint };
 }
 
 /** cancel takes an optional body; approve, reject and compensation need a JSON one. */
@@ -159,7 +161,7 @@ function expectOrderMessage(
       : bodyProblems(c, () => bodyValid, { jsonRequired: !cancel || hasBody });
   problems.push(...orderIdProblems(rawId));
   // A well-formed message to a possible order: accepted, refused in its state, or the order does not exist.
-  return { expected: problems.length > 0 ? [...new Set(problems)] : [202, 404, 409] };
+  return { expected: problems.length > 0 ? [...new Set(problems)] : [200, 202, 404, 409] };
 }
 
 // ---------------------------------------------------------------------------
@@ -782,17 +784,30 @@ describe('fuzzing the HTTP API', () => {
         assert.equal(problem.status, answer.status, seen);
         assert.equal(typeof problem.title, 'string', seen);
       }
-      if (answer.status === 202 && c.path === '/orders') {
-        const accepted = JSON.parse(answer.body) as { orderId: string; workflowId: string };
+      const problemType = answer.status >= 400 ? (JSON.parse(answer.body) as { type?: unknown }).type : undefined;
+      // Every answer but a refused key names an order the request placed (or repeated): 201, 202, and the
+      // saga's own refusals, which come with the order's state.
+      const placedOrder =
+        c.path === '/orders' &&
+        (answer.status === 201 ||
+          answer.status === 202 ||
+          problemType === '/problems/order-rejected' ||
+          problemType === '/problems/order-cancelled');
+      if (placedOrder) {
+        const accepted = (
+          answer.status >= 400
+            ? (JSON.parse(answer.body) as { state: { orderId: string } }).state
+            : JSON.parse(answer.body)
+        ) as { orderId: string; workflowId?: string };
         assert.equal(accepted.orderId, orderIdForIdempotencyKey(c.validKey!), seen);
-        assert.equal(accepted.workflowId, orderWorkflowId(accepted.orderId), seen);
+        if (answer.status < 400) assert.equal(accepted.workflowId, orderWorkflowId(accepted.orderId), seen);
         acceptedKeys.add(c.validKey!);
         const acceptedBody = acceptedBodies.get(c.validKey!);
         assert.ok(acceptedBody === undefined || acceptedBody === c.fingerprint, `a key accepted two bodies: ${seen}`);
         acceptedBodies.set(c.validKey!, c.fingerprint!);
       }
-      if (answer.status === 422) {
-        assert.equal((JSON.parse(answer.body) as { type?: unknown }).type, '/problems/idempotency-key-reused', seen);
+      if (c.path === '/orders' && answer.status === 422 && problemType !== '/problems/order-rejected') {
+        assert.equal(problemType, '/problems/idempotency-key-reused', seen);
         refusedBodies.push({ key: c.validKey!, fingerprint: c.fingerprint!, seen });
       }
     });

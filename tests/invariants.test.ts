@@ -590,7 +590,8 @@ describe('the invariant checker on the running system, with the workflows', () =
   }): Promise<string> {
     const response = await fetch(`${stack.baseUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      // Without waiting for the acceptance: the orders are placed at once, the checks come once they all ended.
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), prefer: 'respond-async' },
       body: JSON.stringify({
         customerId: body.customerId ?? 'cus_invariants',
         items: body.items ?? mugs,

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { createApp } from '../src/api/app';
 import { docsPath, httpMethods, openApiDocument, openApiPath, type HttpMethod } from '../src/api/openapi';
 import { requestIdHeader } from '../src/api/request-id';
-import { paymentTokens, undeliverablePostalCode } from '../src/domain/failure-triggers';
+import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { finalStatuses, type OrderStatus } from '../src/workflows/definitions';
 import { startStack, type Stack } from './support/stack';
 
@@ -136,7 +136,8 @@ function assertDocumented(method: HttpMethod, template: string, answer: Answer):
   const media = response.content?.[contentType];
   assert.ok(media, `${where}: ${contentType} is a documented content type`);
   for (const header of Object.keys(response.headers ?? {})) {
-    if (header === 'Idempotent-Replayed') continue; // only on repeats; checked by value below
+    // Only on repeats (checked by value below), and only when the client asked for respond-async.
+    if (header === 'Idempotent-Replayed' || header === 'Preference-Applied') continue;
     assert.ok(answer.headers.get(header), `${where} carries ${header}`);
   }
   const replayed = answer.headers.get('idempotent-replayed');
@@ -196,7 +197,7 @@ describe('every answer of the real system matches the document', () => {
 
   async function place(body: ReturnType<typeof order>, key = randomUUID()): Promise<string> {
     const placed = await call('post', '/orders', { body, headers: { 'idempotency-key': key } });
-    assert.equal(placed.status, 202, placed.text);
+    assert.equal(placed.status, 201, placed.text);
     return (placed.body as { orderId: string }).orderId;
   }
 
@@ -216,10 +217,11 @@ describe('every answer of the real system matches the document', () => {
   const action = (name: string, orderId: string, body?: unknown) =>
     call('post', `/orders/{orderId}/${name}`, { path: orderPath(orderId, name), body });
 
-  test('placing an order: 202, its repeat, and the refusals (400, 413, 415, 422)', async () => {
+  test('placing an order: 201, 202 when asked, its repeat, and the refusals (400, 413, 415, 422)', async () => {
     const key = randomUUID();
     const orderId = await place(order(), key);
     const repeat = await call('post', '/orders', { body: order(), headers: { 'idempotency-key': key } });
+    assert.equal(repeat.status, 201);
     assert.equal(repeat.headers.get('idempotent-replayed'), 'true');
     assert.equal((repeat.body as { orderId: string }).orderId, orderId);
     const reused = await call('post', '/orders', {
@@ -228,6 +230,19 @@ describe('every answer of the real system matches the document', () => {
     });
     assert.equal(reused.status, 422);
     assert.equal((reused.body as { type: string }).type, '/problems/idempotency-key-reused');
+    const asynchronous = await call('post', '/orders', {
+      body: order(),
+      headers: { 'idempotency-key': randomUUID(), prefer: 'respond-async' },
+    });
+    assert.equal(asynchronous.status, 202);
+    assert.equal(asynchronous.headers.get('preference-applied'), 'respond-async');
+    const soldOut = await call('post', '/orders', {
+      body: order([{ sku: soldOutSku, quantity: 1 }]),
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    assert.equal(soldOut.status, 422);
+    assert.equal((soldOut.body as { type: string }).type, '/problems/order-rejected');
+    assert.equal((soldOut.body as { state: { status: string } }).state.status, 'failed');
 
     const invalid = await call('post', '/orders', {
       body: { ...order(), items: [{ sku: 'SKU-MUG', quantity: 0 }] },
@@ -288,7 +303,7 @@ describe('every answer of the real system matches the document', () => {
 
     assert.equal((await action('approve', toApprove, { decidedBy: 'ops', comment: 'known customer' })).status, 202);
     assert.equal((await action('reject', toReject, { decidedBy: 'ops' })).status, 202);
-    assert.equal((await action('cancel', toCancel)).status, 202);
+    assert.equal((await action('cancel', toCancel)).status, 200, 'cancelled and compensated within the wait');
     await Promise.all([toApprove, toReject, toCancel].map((orderId) => waitFor(orderId, finalStatuses)));
   });
 
@@ -339,7 +354,7 @@ describe('every answer of the real system matches the document', () => {
     const routes = new Set([...covered].map((entry) => entry.split(' ').slice(0, 2).join(' ')));
     assert.deepEqual([...routes].sort(), documentedRoutes());
     const statuses = new Set([...covered].map((entry) => entry.split(' ')[2]));
-    for (const status of ['200', '202', '400', '404', '409', '413', '415', '422']) {
+    for (const status of ['200', '201', '202', '400', '404', '409', '413', '415', '422']) {
       assert.ok(statuses.has(status), `some answer was ${status}`);
     }
   });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { rejectionTypes } from '../src/domain/rejections';
@@ -9,8 +14,12 @@ import { needsAttentionAttribute } from '../src/temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
+  getOrderAcceptance,
   getOrderState,
+  idempotencyKeyReusedType,
   orderFailureTypes,
+  orderMemoFields,
+  placeOrder,
   resolveCompensation,
   type OrderSagaInput,
   type OrderSagaState,
@@ -251,17 +260,102 @@ describe('order saga (time-skipping server)', () => {
     console.log(`  approval timeout: 24 h of workflow time in ${elapsedMs} ms of wall time`);
   });
 
-  test('cancel before shipment: the update is accepted and the saga unwinds', async () => {
+  test('cancel before shipment: the update answers once the saga has unwound, naming what was undone', async () => {
     const input = newOrder(needsApproval);
     const handle = await start(input);
     await waitForStatus(handle, 'awaiting-approval');
-    const accepted = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'Customer changed their mind' }] });
-    assert.equal(accepted.cancellationReason, 'Customer changed their mind');
+    const answer = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'Customer changed their mind' }] });
+    assert.equal(answer.cancellationReason, 'Customer changed their mind');
+    assert.equal(answer.status, 'cancelled');
+    assert.deepEqual(
+      answer.compensations.map(({ compensation, status }) => [compensation, status]),
+      [
+        ['release-stock', 'completed'],
+        ['cancel-order', 'completed'],
+      ],
+    );
     const { state, type } = await outcome(handle);
+    assert.deepEqual(state, answer, 'the update answered with the final state');
     assert.equal(type, orderFailureTypes.cancelled);
     assert.equal(state.status, 'cancelled');
     assert.deepEqual(services.completed(input.orderId), ['createOrder', 'reserveStock', 'releaseStock', 'cancelOrder']);
     assert.equal(services.calls(input.orderId, 'chargePayment').length, 0);
+  });
+
+  describe('placeOrder: the answer of POST /orders, sent with the start', () => {
+    const fingerprint = 'sha256:first-body';
+
+    /** Starts the run with its placeOrder update, as the API does (update-with-start). */
+    async function placeWithStart(input: OrderSagaInput, updateId: string) {
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderSaga>('orderSaga', {
+        workflowId: orderWorkflowId(input.orderId),
+        taskQueue: orderWorkflowTaskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        memo: { [orderMemoFields.requestFingerprint]: fingerprint, [orderMemoFields.placementUpdateId]: updateId },
+      });
+      const answer = await env.client.workflow.executeUpdateWithStart(placeOrder, {
+        args: [{ requestFingerprint: fingerprint }],
+        startWorkflowOperation,
+        updateId,
+      });
+      return { answer, handle: await startWorkflowOperation.workflowHandle() };
+    }
+
+    test('accepted once the stock is reserved; a repeat gets the same acceptance, marked repeated', async () => {
+      const input = newOrder();
+      const { answer, handle } = await placeWithStart(input, 'placement-1');
+      assert.equal(answer.outcome, 'accepted');
+      assert.equal(answer.repeated, false);
+      assert.deepEqual(answer.state.completedSteps, ['create-order', 'reserve-stock']);
+      assert.equal(answer.state.totalCents, 2_400);
+      const repeat = await handle.executeUpdate(placeOrder, {
+        args: [{ requestFingerprint: fingerprint }],
+        updateId: 'placement-2',
+      });
+      assert.equal(repeat.repeated, true);
+      assert.deepEqual(repeat.state, answer.state, 'the acceptance as it was, not the state of now');
+      const { state } = await outcome(handle);
+      assert.equal(state.status, 'confirmed');
+      assert.deepEqual(await handle.query(getOrderAcceptance), { outcome: 'accepted', state: answer.state });
+    });
+
+    test('another body under the same key is refused by the validator', async () => {
+      const input = newOrder();
+      const { handle } = await placeWithStart(input, 'placement-1');
+      await assert.rejects(
+        handle.executeUpdate(placeOrder, { args: [{ requestFingerprint: 'sha256:another-body' }] }),
+        (error) =>
+          error instanceof WorkflowUpdateFailedError &&
+          error.cause instanceof ApplicationFailure &&
+          error.cause.type === idempotencyKeyReusedType,
+      );
+      assert.equal((await outcome(handle)).state.status, 'confirmed', 'the refusal changed nothing');
+    });
+
+    test('over the threshold: accepted while it awaits approval', async () => {
+      const input = newOrder(needsApproval);
+      const { answer, handle } = await placeWithStart(input, 'placement-1');
+      assert.equal(answer.outcome, 'accepted');
+      assert.equal(answer.state.status, 'awaiting-approval');
+      await handle.executeUpdate(decideApproval, { args: [{ approved: true, decidedBy: 'ops@example.com' }] });
+      assert.equal((await outcome(handle)).state.status, 'confirmed');
+    });
+
+    test('rejected at reserve-stock: answered after the order row was compensated, and the run closes', async () => {
+      const input = newOrder();
+      services.script(input.orderId, { reserveStock: { kind: 'reject', type: rejectionTypes.outOfStock } });
+      const { answer, handle } = await placeWithStart(input, 'placement-1');
+      assert.equal(answer.outcome, 'rejected');
+      assert.equal(answer.state.status, 'failed');
+      assert.equal(answer.state.failure?.type, rejectionTypes.outOfStock);
+      assert.deepEqual(
+        answer.state.compensations.map(({ compensation, status }) => [compensation, status]),
+        [['cancel-order', 'completed']],
+      );
+      assert.deepEqual(services.completed(input.orderId), ['createOrder', 'cancelOrder']);
+      assert.equal((await outcome(handle)).type, orderFailureTypes.failed);
+    });
   });
 
   test('a cancellation from outside the API takes the same path', async () => {

@@ -65,8 +65,10 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
         },
       }),
     });
-    assert.equal(placed.status, 202);
-    const { orderId } = (await placed.json()) as { orderId: string };
+    // As the README shows: 201 once the order is accepted (order row created, stock reserved).
+    assert.equal(placed.status, 201);
+    const { orderId, state: accepted } = (await placed.json()) as { orderId: string; state: OrderSagaState };
+    assert.deepEqual(accepted.completedSteps, ['create-order', 'reserve-stock']);
 
     let state: OrderSagaState | undefined;
     for (let tries = 0; tries < 100 && state?.status !== 'confirmed'; tries += 1) {

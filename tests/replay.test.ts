@@ -118,7 +118,28 @@ describe('recorded order histories replay against the current workflow code', ()
     }
   });
 
-  test('the change made without patched() breaks runs recorded before it; dropping patched() breaks later ones', async () => {
+  /**
+   * The workflow's patches: the version whose histories were the first recorded
+   * with each, the scenarios that reach it, and what replaying an earlier
+   * history fails with when the change is made without patched().
+   */
+  const patches = [
+    {
+      id: 'commit-reservation-on-confirm',
+      since: 2,
+      scenarios: ['approval-then-confirmed', 'confirm-out-of-retries', 'happy-path'],
+      unguardedOnOlder: /scheduled event 'confirmOrder' does not match .* 'commitReservation'/,
+    },
+    {
+      id: 'cancel-answers-when-settled',
+      since: 3,
+      scenarios: ['cancelled-awaiting-approval'],
+      // The old update completed at once; unguarded, it completes only after the unwinding.
+      unguardedOnOlder: /does not handle this event: .*WorkflowExecutionUpdateCompleted/,
+    },
+  ];
+
+  test('each change made without patched() breaks runs recorded before it; dropping patched() breaks later ones', async () => {
     const unguardedPatches = fileURLToPath(new URL('support/unguarded-patches.ts', import.meta.url));
     const unguarded = await bundleWorkflowCode({
       workflowsPath,
@@ -133,21 +154,25 @@ describe('recorded order histories replay against the current workflow code', ()
       },
     });
     const failed = [...(await replay(unguarded, recorded))].filter(([, error]) => error !== undefined);
-    // Only runs that reached the confirm step are affected, in either direction: the ones recorded before
-    // the patch schedule no commit, the later ones carry its marker.
-    const recordedBeforePatch = 'v1';
-    const reachedConfirm = ['approval-then-confirmed', 'confirm-out-of-retries', 'happy-path'];
+    // Only runs that reached a patched point are affected, in either direction: those recorded before the
+    // patch lack its new commands, the later ones carry its marker.
+    const patchOf = (name: string) => patches.find(({ scenarios }) => scenarios.some((s) => name.endsWith(`/${s}`)));
     assert.deepEqual(
       failed.map(([name]) => name).sort(),
-      versions.flatMap((version) => reachedConfirm.map((scenario) => `${version}/${scenario}`)).sort(),
+      recorded
+        .map(({ name }) => name)
+        .filter((name) => patchOf(name) !== undefined)
+        .sort(),
     );
     for (const [name, error] of failed) {
+      const patch = patchOf(name)!;
+      const version = Number(name.slice(1, name.indexOf('/')));
       assert.ok(error instanceof DeterminismViolationError, name);
       assert.match(
         error.message,
-        name.startsWith(`${recordedBeforePatch}/`)
-          ? /scheduled event 'confirmOrder' does not match .* 'commitReservation'/
-          : /Non-deprecated patch marker encountered for change commit-reservation-on-confirm/,
+        version < patch.since
+          ? patch.unguardedOnOlder
+          : new RegExp(`Non-deprecated patch marker encountered for change ${patch.id}`),
         name,
       );
     }

@@ -19,6 +19,8 @@ export interface AppDependencies {
    * configured ones. Omitted (tests of other concerns): `unprotected`.
    */
   protection?: Protection;
+  /** How long placements and cancellations wait for the saga before answering 202 (default 5 s). */
+  answerWaitMs?: number;
 }
 
 /** Builds the HTTP app; src/api/server.ts makes it listen. */
@@ -28,6 +30,7 @@ export function createApp({
   readinessChecks,
   approval,
   protection = unprotected,
+  answerWaitMs,
 }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -42,7 +45,7 @@ export function createApp({
   // Only JSON bodies are parsed; a route that needs one answers 415 to any other type.
   app.use(express.json({ limit: requestBodyLimit, strict: true }));
   app.use(healthRouter(readinessChecks));
-  app.use(ordersRouter({ client, approval }));
+  app.use(ordersRouter({ client, approval, ...(answerWaitMs === undefined ? {} : { answerWaitMs }) }));
   app.use(openApiRouter());
   app.use(notFoundRoute);
   app.use(problemHandler(logger));

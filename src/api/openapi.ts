@@ -15,6 +15,7 @@ import {
   idempotentReplayedHeader,
   livenessSchema,
   orderAcceptedSchema,
+  orderCreatedSchema,
   orderFailureSchema,
   orderIdSchema,
   orderRequestSchema,
@@ -98,6 +99,7 @@ const target = 'draft-2020-12';
 /** Named schemas: answers as the API sends them (output), requests as clients send them (input: defaults optional). */
 const answers = z.registry<{ id: string }>();
 answers.add(orderAcceptedSchema, { id: 'OrderAccepted' });
+answers.add(orderCreatedSchema, { id: 'OrderCreated' });
 answers.add(orderStateSchema, { id: 'OrderState' });
 answers.add(compensationRecordSchema, { id: 'CompensationRecord' });
 answers.add(orderFailureSchema, { id: 'OrderFailure' });
@@ -182,6 +184,13 @@ function problem(description: string): OpenApiResponse {
 
 const locationHeader: Record<string, OpenApiHeader> = {
   Location: { description: "The order's URL: /orders/{orderId}.", schema: { type: 'string' } },
+};
+
+const replayedHeader: Record<string, OpenApiHeader> = {
+  [idempotentReplayedHeader]: {
+    description: 'Present (true) when this answers a repeat of an earlier request with the same key.',
+    schema: { type: 'string', const: 'true' },
+  },
 };
 
 /** Every route can fail in ways no client can provoke on purpose; those answers share this shape. */
@@ -317,10 +326,16 @@ function buildDocument(): OpenApiDocument {
           operationId: 'placeOrder',
           summary: 'Place an order',
           description:
-            'Starts the order saga. The Idempotency-Key determines the order id: a repeat with the same body (also ' +
-            'concurrent, also after the order finished) gets the same 202 and body with `Idempotent-Replayed: ' +
-            'true`, and starts nothing. Bodies are compared after validation, so key order and whitespace do not ' +
-            "matter. A key is remembered as long as the order's run is retained in Temporal.",
+            'Starts the order saga and, by default, answers once the saga has accepted the order (order row ' +
+            'created, stock reserved; it may then await approval): 201 with its state, while payment and shipping ' +
+            'go on. An order refused at that point (out of stock, unknown sku, blocked customer) answers 422 with ' +
+            'the reason, after every step taken was compensated. If the acceptance takes longer than a few ' +
+            'seconds (a step retrying), the answer is 202 and the order goes on; so is the answer to ' +
+            '`Prefer: respond-async`, which does not wait at all. The Idempotency-Key determines the order id: a ' +
+            'repeat with the same body (also concurrent, also after the order finished) gets the same answer with ' +
+            '`Idempotent-Replayed: true`, and starts nothing; one with another body is refused (422). Bodies are ' +
+            "compared after validation, so key order and whitespace do not matter. A key is remembered as long as the order's " +
+            'run is retained in Temporal.',
           tags: ['Orders'],
           parameters: [
             {
@@ -330,25 +345,49 @@ function buildDocument(): OpenApiDocument {
               required: true,
               schema: inlineSchema(idempotencyKeySchema),
             },
+            {
+              name: 'Prefer',
+              in: 'header',
+              description: '`respond-async`: answer 202 as soon as the order runs, without waiting for its acceptance.',
+              required: false,
+              schema: { type: 'string' },
+            },
             requestIdParameter,
           ],
           requestBody: jsonBody('OrderRequest'),
           security: keyRequired,
           responses: {
-            '202': answer('Accepted: the order runs.', 'OrderAccepted', {
+            '201': answer('Created: the saga accepted the order; its state at that moment.', 'OrderCreated', {
               ...locationHeader,
-              [idempotentReplayedHeader]: {
-                description: 'Present (true) when this answers a repeat of an earlier request with the same key.',
-                schema: { type: 'string', const: 'true' },
-              },
+              ...replayedHeader,
             }),
+            '202': answer(
+              'Accepted: the order runs. Asked for with `Prefer: respond-async` (then `Preference-Applied: ' +
+                'respond-async` is set), or the acceptance took longer than the API waits.',
+              'OrderAccepted',
+              {
+                ...locationHeader,
+                ...replayedHeader,
+                'Preference-Applied': {
+                  description: '`respond-async` when the request asked for it.',
+                  schema: { type: 'string', const: 'respond-async' },
+                },
+              },
+            ),
             '400': problem(
               'Invalid fields (`errors` names each one), malformed JSON, or a missing or invalid Idempotency-Key.',
             ),
             ...callerProblems("A customer's key placing an order for another customerId."),
+            '409': problem(
+              'The order was cancelled before the saga accepted it (/problems/order-cancelled); `state` shows it.',
+            ),
             '413': bodyTooLarge,
             '415': notJson,
-            '422': problem('The Idempotency-Key was first used with another body (/problems/idempotency-key-reused).'),
+            '422': problem(
+              'The saga rejected the order (/problems/order-rejected: `state.failure` names the reason, ' +
+                '`state.compensations` what was undone), or the Idempotency-Key was first used with another body ' +
+                '(/problems/idempotency-key-reused).',
+            ),
             '503': temporalUnavailable,
             default: otherProblems,
           },
@@ -375,17 +414,33 @@ function buildDocument(): OpenApiDocument {
         post: {
           operationId: 'cancelOrder',
           summary: 'Cancel an order',
-          description: 'The body is optional; without one the reason is "Cancelled by the customer".',
+          description:
+            'The body is optional; without one the reason is "Cancelled by the customer". The step in flight ' +
+            'finishes, then every completed step is compensated in reverse order; the answer waits a few seconds ' +
+            'for that to end.',
           tags: ['Orders'],
           parameters: [orderIdParameter, requestIdParameter],
           requestBody: jsonBody('CancelRequest', false),
           security: keyRequired,
           responses: {
-            '202': answer('Cancellation accepted: the order state, compensating.', 'OrderState', locationHeader),
+            '200': answer(
+              'Cancelled: the final state, `compensations` listing what was undone (or `needs-attention` when a ' +
+                'compensation waits for an operator).',
+              'OrderState',
+              locationHeader,
+            ),
+            '202': answer(
+              'Cancellation accepted but not finished within the wait: the state so far; GET the order to follow it.',
+              'OrderState',
+              locationHeader,
+            ),
             '400': invalidBody,
             ...callerProblems("A customer's key cancelling another customer's order."),
             '404': orderNotFound,
-            '409': problem('The order can no longer be cancelled (it is confirmed, finished, or past its last step).'),
+            '409': problem(
+              'The order can no longer be cancelled (it is confirmed, finished, or past its last step); for a ' +
+                'finished order, `state` holds its final state.',
+            ),
             '413': bodyTooLarge,
             '415': notJson,
             '503': temporalUnavailable,

@@ -1,24 +1,34 @@
-import { createHash } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { createHash, randomUUID } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
 import {
+  ApplicationFailure,
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { z } from 'zod';
 import type { OrderRequest } from '../domain/order';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
-import { customerIdAttribute } from '../temporal/search-attributes';
+import { customerIdAttribute, requestIdAttribute } from '../temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
+  finalStatuses,
+  getOrderAcceptance,
   getOrderState,
+  idempotencyKeyReusedType,
+  orderFailureTypes,
+  orderMemoFields,
   orderWorkflowType,
+  placeOrder,
   resolveCompensation,
+  type OrderAcceptance,
   type OrderSagaInput,
-  type OrderSagaState,
 } from '../workflows/definitions';
 import type { orderSaga } from '../workflows/order-saga';
 import { requireOperator, requireOwnerOrOperator } from './auth';
@@ -34,12 +44,23 @@ import {
   orderRequestSchema,
   resolutionSchema,
   type OrderAccepted,
+  type OrderCreated,
 } from './schemas';
 
 export interface OrdersRouterOptions {
   client: Client;
   approval: { thresholdCents: number; timeout: string };
+  /**
+   * How long POST /orders waits for the order's acceptance, and a cancel for
+   * its compensations, before answering 202 with the order still under way.
+   */
+  answerWaitMs?: number;
 }
+
+/** Long enough for the first two steps or a cancellation's unwinding on a healthy system, short for an HTTP call. */
+export const defaultAnswerWaitMs = 5_000;
+
+export { orderMemoFields };
 
 /**
  * The order id is derived from the idempotency key, and the workflow id from
@@ -49,16 +70,6 @@ export interface OrdersRouterOptions {
 export function orderIdForIdempotencyKey(idempotencyKey: string): string {
   return `ord_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
 }
-
-/** Memo fields of an order's run, written by the API when it starts the run (shown in the Web UI). */
-export const orderMemoFields = {
-  /** The X-Request-Id of the request that placed the order. */
-  requestId: 'requestId',
-  /** The fingerprint of that request's body: a repeat of its Idempotency-Key must send the same order. */
-  requestFingerprint: 'requestFingerprint',
-  /** Whose order it is, readable with one describe() from the moment the run starts (who may read or cancel it). */
-  customerId: 'customerId',
-} as const;
 
 /** JSON with object keys sorted at every level, so the same order always serialises the same way. */
 function canonicalJson(value: unknown): string {
@@ -107,10 +118,24 @@ function orderPath(orderId: string): string {
   return `/orders/${encodeURIComponent(orderId)}`;
 }
 
+/** RFC 7240: `Prefer: respond-async` asks for the 202 at once, without waiting for the acceptance. */
+function prefersRespondAsync(request: Request): boolean {
+  return (request.get('prefer') ?? '')
+    .split(',')
+    .some((preference) => preference.split(';')[0]!.trim().toLowerCase() === 'respond-async');
+}
+
+function failureType(error: unknown): string | undefined {
+  return error instanceof ApplicationFailure ? (error.type ?? undefined) : undefined;
+}
+
+/** How long describe() may take once the wait for an answer has run out. */
+const describeAfterWaitMs = 2_000;
+
 /** How long one request waits for Temporal before answering 503. */
 const temporalDeadlineMs = 5_000;
 
-export function ordersRouter({ client, approval }: OrdersRouterOptions): Router {
+export function ordersRouter({ client, approval, answerWaitMs = defaultAnswerWaitMs }: OrdersRouterOptions): Router {
   const router = Router();
 
   // The client retries an unreachable server for a long time; an HTTP caller should not wait that long.
@@ -137,14 +162,13 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     }
   }
 
-  /** Maps the workflow's answer to an update; a validator's refusal becomes 409. */
-  async function sendUpdate(
-    orderId: string,
-    handle: WorkflowHandle,
-    send: () => Promise<OrderSagaState>,
-  ): Promise<OrderSagaState> {
+  /**
+   * Maps the workflow's answer to an update: a validator's refusal becomes
+   * 409, and so does an order that has finished (with its final state).
+   */
+  async function sendUpdate<T>(orderId: string, handle: WorkflowHandle, send: () => Promise<T>): Promise<T> {
     try {
-      return await withinDeadline(send);
+      return await send();
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
         throw new HttpProblem(409, 'Conflict', error.cause?.message ?? error.message);
@@ -155,11 +179,47 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
           (description) => description.status.name,
           () => undefined,
         );
-        if (finished) throw new HttpProblem(409, 'Conflict', `Order ${orderId} is finished (${finished})`);
-        throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+        if (!finished) throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+        const state = await withinDeadline(() => handle.query(getOrderState)).catch(() => undefined);
+        throw new HttpProblem(
+          409,
+          'Conflict',
+          `Order ${orderId} is finished (${state?.status ?? finished.toLowerCase()})`,
+          undefined,
+          state ? { state } : undefined,
+        );
       }
       throw error;
     }
+  }
+
+  const keyReused = (orderId: string) =>
+    new HttpProblem(
+      422,
+      'Idempotency key reused',
+      `This Idempotency-Key was already used with another request body (order ${orderId}). Repeat a request ` +
+        'with exactly the same body to get its answer; use a new key for a new order.',
+    );
+
+  /** The answer to a placement once the saga has decided: 201 with the accepted order, or the rejection. */
+  function answerAcceptance(response: Response, accepted: OrderAccepted, { outcome, state }: OrderAcceptance): void {
+    if (outcome === 'accepted') {
+      const created: OrderCreated = { ...accepted, state };
+      response.status(201).location(accepted.links.self).json(created);
+      return;
+    }
+    const failure = state.failure;
+    const detail = failure
+      ? `Order ${accepted.orderId} was not accepted: ${failure.message} (${failure.type} at ${failure.step}). ` +
+        (state.status === 'needs-attention'
+          ? 'Undoing what was done needs an operator; the order is kept until then.'
+          : 'Nothing of it remains: every step taken was compensated.')
+      : `Order ${accepted.orderId} was not accepted`;
+    // Cancelled by its owner before it was accepted: the order is fine, it is just gone.
+    if (failure?.type === orderFailureTypes.cancelled) {
+      throw new HttpProblem(409, 'Order cancelled', detail, undefined, { state });
+    }
+    throw new HttpProblem(422, 'Order rejected', detail, undefined, { state });
   }
 
   router.post('/orders', async (request, response) => {
@@ -174,6 +234,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     await requireOwnerOrOperator(request, () => order.customerId);
     const orderId = orderIdForIdempotencyKey(key.data);
     const workflowId = orderWorkflowId(orderId);
+    const handle = client.workflow.getHandle<typeof orderSaga>(workflowId);
     const input: OrderSagaInput = {
       orderId,
       customerId: order.customerId,
@@ -186,39 +247,33 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     const itemCount = order.items.reduce((sum, item) => sum + item.quantity, 0);
     const fingerprint = orderRequestFingerprint(order);
     const { requestId, log } = requestContextOf(request);
+    const accepted: OrderAccepted = { orderId, workflowId, links: { self: orderPath(orderId) } };
+    const respondAsync = prefersRespondAsync(request);
+    const startOptions = {
+      workflowId,
+      taskQueue: orderWorkflowTaskQueue,
+      args: [input] as [OrderSagaInput],
+      // A closed run keeps its id until retention deletes it: a repeat finds it instead of starting again.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      memo: {
+        [orderMemoFields.requestId]: requestId,
+        [orderMemoFields.requestFingerprint]: fingerprint,
+        [orderMemoFields.customerId]: order.customerId,
+      },
+      typedSearchAttributes: [{ key: requestIdAttribute, value: requestId }],
+      staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
+    };
 
     /**
-     * Starts the order's run, or finds the run an earlier request with the
-     * same key started: running (conflict policy FAIL) or closed and still
-     * retained (reuse policy REJECT_DUPLICATE). FAIL rather than USE_EXISTING
-     * because the SDK (1.24) drops the server's `started` flag: the error is
-     * what tells a repeat from a first request, so only repeats cost a
-     * describe(). 'vanished': the run was deleted in between.
+     * Finds the run this key names and checks that it was started with this
+     * body (refused otherwise). 'vanished': retention deleted it in between.
      */
-    const startOrFind = async (): Promise<'started' | 'repeated' | 'vanished'> => {
-      try {
-        await withinDeadline(() =>
-          client.workflow.start<typeof orderSaga>(orderWorkflowType, {
-            workflowId,
-            taskQueue: orderWorkflowTaskQueue,
-            args: [input],
-            workflowIdConflictPolicy: 'FAIL',
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            memo: {
-              [orderMemoFields.requestId]: requestId,
-              [orderMemoFields.requestFingerprint]: fingerprint,
-              [orderMemoFields.customerId]: order.customerId,
-            },
-            staticSummary: `Order ${orderId}: ${itemCount} item(s) for customer ${order.customerId}`,
-          }),
-        );
-        return 'started';
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
+    const findRun = async (
+      deadlineMs = temporalDeadlineMs,
+    ): Promise<{ memo: Record<string, unknown> } | 'vanished'> => {
       let memo: Record<string, unknown> | undefined;
       try {
-        ({ memo } = await withinDeadline(() => client.workflow.getHandle(workflowId).describe()));
+        ({ memo } = await client.withDeadline(Date.now() + deadlineMs, () => handle.describe()));
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return 'vanished';
         throw error;
@@ -227,24 +282,112 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
       // A run started before fingerprints were stored cannot be compared; it is answered as a repeat.
       if (typeof stored === 'string' && stored !== fingerprint) {
         log.warn({ orderId, workflowId }, 'idempotency key reused with another order');
-        throw new HttpProblem(
-          422,
-          'Idempotency key reused',
-          `This Idempotency-Key was already used with another request body (order ${orderId}). Repeat a request ` +
-            'with exactly the same body to get its answer; use a new key for a new order.',
-        );
+        throw keyReused(orderId);
       }
-      return 'repeated';
+      return { memo: memo ?? {} };
     };
 
-    let outcome = await startOrFind();
-    // The run's retention ran out between the refused start and describe(): the key is free again.
-    if (outcome === 'vanished') outcome = await startOrFind();
-    if (outcome === 'vanished') throw new Error(`the run ${workflowId} refused a start and then could not be found`);
-    if (outcome === 'repeated') response.setHeader(idempotentReplayedHeader, 'true');
-    log.info({ orderId, workflowId, outcome }, outcome === 'started' ? 'order started' : 'order request repeated');
-    const accepted: OrderAccepted = { orderId, workflowId, links: { self: orderPath(orderId) } };
-    response.status(202).location(orderPath(orderId)).json(accepted);
+    /**
+     * Asynchronous mode: starts the run and answers 202 at once. Conflict
+     * policy FAIL rather than USE_EXISTING because the SDK (1.24) drops the
+     * server's `started` flag: the error is what tells a repeat from a first
+     * request, so only repeats cost a describe().
+     */
+    const startOrFind = async (): Promise<'started' | 'repeated' | 'vanished'> => {
+      try {
+        await withinDeadline(() =>
+          client.workflow.start<typeof orderSaga>(orderWorkflowType, {
+            ...startOptions,
+            workflowIdConflictPolicy: 'FAIL',
+          }),
+        );
+        return 'started';
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      return (await findRun()) === 'vanished' ? 'vanished' : 'repeated';
+    };
+
+    /**
+     * Early-return mode: starts the run together with its placeOrder update
+     * (update-with-start), which completes once the saga has accepted or
+     * rejected the order. A running order with this key takes the update too
+     * (USE_EXISTING: concurrent duplicates share one run), and the workflow
+     * tells whether this request started it. A closed one refuses the start;
+     * it is answered from its recorded acceptance.
+     */
+    const placeAndWait = async (): Promise<
+      | { outcome: 'answered'; acceptance: OrderAcceptance; repeated: boolean }
+      | { outcome: 'pending'; repeated: boolean }
+      | { outcome: 'vanished' }
+    > => {
+      const placementUpdateId = randomUUID();
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderSaga>(orderWorkflowType, {
+        ...startOptions,
+        memo: { ...startOptions.memo, [orderMemoFields.placementUpdateId]: placementUpdateId },
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      try {
+        const { repeated, ...acceptance } = await client.withDeadline(Date.now() + answerWaitMs, () =>
+          client.workflow.executeUpdateWithStart(placeOrder, {
+            args: [{ requestFingerprint: fingerprint }],
+            startWorkflowOperation,
+            updateId: placementUpdateId,
+          }),
+        );
+        return { outcome: 'answered', acceptance, repeated };
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError && failureType(error.cause) === idempotencyKeyReusedType) {
+          log.warn({ orderId, workflowId }, 'idempotency key reused with another order');
+          throw keyReused(orderId);
+        }
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+          // Not decided in time (a step is retrying, no worker is up yet), or Temporal is down: describe() tells,
+          // quickly, since the caller has waited already.
+          const run = await findRun(describeAfterWaitMs);
+          if (run === 'vanished') {
+            throw new HttpProblem(503, 'Service unavailable', 'Temporal did not take the order in time; try again');
+          }
+          return { outcome: 'pending', repeated: run.memo[orderMemoFields.placementUpdateId] !== placementUpdateId };
+        }
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      if ((await findRun()) === 'vanished') return { outcome: 'vanished' };
+      const acceptance = await withinDeadline(() => handle.query(getOrderAcceptance));
+      return acceptance ? { outcome: 'answered', acceptance, repeated: true } : { outcome: 'pending', repeated: true };
+    };
+
+    if (respondAsync) {
+      response.setHeader('Preference-Applied', 'respond-async');
+      let outcome = await startOrFind();
+      // The run's retention ran out between the refused start and describe(): the key is free again.
+      if (outcome === 'vanished') outcome = await startOrFind();
+      if (outcome === 'vanished') throw new Error(`the run ${workflowId} refused a start and then could not be found`);
+      if (outcome === 'repeated') response.setHeader(idempotentReplayedHeader, 'true');
+      log.info({ orderId, workflowId, outcome }, outcome === 'started' ? 'order started' : 'order request repeated');
+      response.status(202).location(orderPath(orderId)).json(accepted);
+      return;
+    }
+
+    let placement = await placeAndWait();
+    // As above: retention deleted the closed run between the refused start and describe().
+    if (placement.outcome === 'vanished') placement = await placeAndWait();
+    if (placement.outcome === 'vanished') {
+      throw new Error(`the run ${workflowId} refused a start and then could not be found`);
+    }
+    if (placement.outcome === 'pending') {
+      if (placement.repeated) response.setHeader(idempotentReplayedHeader, 'true');
+      log.info({ orderId, workflowId, repeated: placement.repeated }, 'order placed, acceptance still under way');
+      response.status(202).location(orderPath(orderId)).json(accepted);
+      return;
+    }
+    const { acceptance, repeated } = placement;
+    if (repeated) response.setHeader(idempotentReplayedHeader, 'true');
+    log.info(
+      { orderId, workflowId, outcome: acceptance.outcome, repeated },
+      repeated ? 'order request repeated' : `order ${acceptance.outcome}`,
+    );
+    answerAcceptance(response, accepted, acceptance);
   });
 
   router.get('/orders/:orderId', async (request, response) => {
@@ -265,8 +408,25 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     const { orderId, handle } = handleFor(request);
     const { reason } = parseBody(cancelSchema, request);
     await requireOwnerOrOperator(request, () => customerOf(orderId, handle));
-    const state = await sendUpdate(orderId, handle, () => handle.executeUpdate(cancelOrder, { args: [{ reason }] }));
-    response.status(202).location(orderPath(orderId)).json(state);
+    // Accepted (the validator let it through) first, then its outcome awaited for a while: the
+    // cancellation lets the step in flight finish, then unwinds what was done.
+    const outcome = await sendUpdate(orderId, handle, async () => {
+      const update = await withinDeadline(() =>
+        handle.startUpdate(cancelOrder, { args: [{ reason }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      );
+      try {
+        return await client.withDeadline(Date.now() + answerWaitMs, () => update.result());
+      } catch (error) {
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'still-cancelling';
+        throw error;
+      }
+    });
+    const state = outcome === 'still-cancelling' ? await withinDeadline(() => handle.query(getOrderState)) : outcome;
+    const settled = finalStatuses.includes(state.status) || state.status === 'needs-attention';
+    response
+      .status(settled ? 200 : 202)
+      .location(orderPath(orderId))
+      .json(state);
   });
 
   for (const [path, approved] of [
@@ -279,7 +439,9 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
       const { orderId, handle } = handleFor(request);
       const { decidedBy, comment } = parseBody(decisionSchema, request);
       const state = await sendUpdate(orderId, handle, () =>
-        handle.executeUpdate(decideApproval, { args: [{ approved, decidedBy, ...(comment ? { comment } : {}) }] }),
+        withinDeadline(() =>
+          handle.executeUpdate(decideApproval, { args: [{ approved, decidedBy, ...(comment ? { comment } : {}) }] }),
+        ),
       );
       response.status(202).location(orderPath(orderId)).json(state);
     });
@@ -291,7 +453,7 @@ export function ordersRouter({ client, approval }: OrdersRouterOptions): Router 
     const { orderId, handle } = handleFor(request);
     const resolution = parseBody(resolutionSchema, request);
     const state = await sendUpdate(orderId, handle, () =>
-      handle.executeUpdate(resolveCompensation, { args: [resolution] }),
+      withinDeadline(() => handle.executeUpdate(resolveCompensation, { args: [resolution] })),
     );
     response.status(202).location(orderPath(orderId)).json(state);
   });

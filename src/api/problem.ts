@@ -23,6 +23,8 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** Extension members (RFC 9457 §3.2), e.g. the order's state when the problem is about the order. */
+    readonly extensions?: { state?: unknown },
   ) {
     super(detail);
   }
@@ -109,6 +111,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         instance: request.originalUrl,
         ...(context ? { requestId: context.requestId } : {}),
         ...(problem.errors ? { errors: problem.errors } : {}),
+        ...problem.extensions,
       });
   };
 }

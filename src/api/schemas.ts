@@ -115,6 +115,15 @@ export const orderStateSchema = z.object({
   cancellationReason: z.string().nullable(),
 });
 
+/** 201 of POST /orders: the order accepted, with the saga's state at that moment. */
+export const orderCreatedSchema = orderAcceptedSchema.extend({
+  state: orderStateSchema.meta({
+    description:
+      'The saga when it accepted the order: created and stock reserved (status running), or awaiting approval.',
+  }),
+});
+export type OrderCreated = z.infer<typeof orderCreatedSchema>;
+
 /**
  * True only when A and B are the same type. Mutual assignability alone would
  * let an optional field exist on one side only; this compares the types as
@@ -161,4 +170,7 @@ export const problemSchema = z.object({
   instance: z.string().meta({ description: "The request's path." }),
   requestId: z.string().meta({ description: 'The X-Request-Id of the request, to quote when asking for help.' }),
   errors: z.array(fieldErrorSchema).optional().meta({ description: 'One entry per invalid field or header.' }),
+  state: orderStateSchema.optional().meta({
+    description: "The order's state, when the problem is about the order: rejected when placed, or already finished.",
+  }),
 });

@@ -92,7 +92,12 @@ export function createApiClient(baseUrl: string, apiKey?: string) {
   return {
     async placeOrder(order: OrderRequest, idempotencyKey: string): Promise<PlacedOrder> {
       const { response, body } = await send('POST', '/orders', {
-        headers: { 'content-type': 'application/json', [idempotencyKeyHeader]: idempotencyKey },
+        headers: {
+          'content-type': 'application/json',
+          [idempotencyKeyHeader]: idempotencyKey,
+          // The client follows every step itself, the first two included, so it wants the 202 at once.
+          prefer: 'respond-async',
+        },
         body: order,
       });
       const { orderId, workflowId } = body as Partial<PlacedOrder>;

@@ -10,10 +10,13 @@ export const orderIdAttribute = defineSearchAttributeKey('OrderId', SearchAttrib
 export const customerIdAttribute = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const orderStatusAttribute = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const needsAttentionAttribute = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL);
+/** The X-Request-Id of the request that placed the order, set by the API when it starts the run. */
+export const requestIdAttribute = defineSearchAttributeKey('RequestId', SearchAttributeType.KEYWORD);
 
 export const orderSearchAttributes = [
   orderIdAttribute,
   customerIdAttribute,
   orderStatusAttribute,
   needsAttentionAttribute,
+  requestIdAttribute,
 ];

@@ -92,9 +92,62 @@ export interface OperatorResolution {
   note: string;
 }
 
+/**
+ * Memo fields of an order's run, written by the API when it starts the run
+ * (the Web UI shows them). The workflow reads two of them back: a placement
+ * must match the body that started the run, and only the placement that
+ * started it is not a repeat.
+ */
+export const orderMemoFields = {
+  /** The X-Request-Id of the request that placed the order. */
+  requestId: 'requestId',
+  /** The fingerprint of that request's body: a repeat of its Idempotency-Key must send the same order. */
+  requestFingerprint: 'requestFingerprint',
+  /** The id of that request's placeOrder update, when it placed the order with one (early-return mode). */
+  placementUpdateId: 'placementUpdateId',
+  /** Whose order it is, readable with one describe() from the moment the run starts (who may read or cancel it). */
+  customerId: 'customerId',
+} as const;
+
+export interface OrderPlacement {
+  /** The fingerprint of the placing request's body, compared with the one in the run's memo. */
+  requestFingerprint: string;
+}
+
+/**
+ * How the order stood once the saga decided whether to take it: accepted (the
+ * order row exists and the stock is reserved; it may await approval), or
+ * rejected (stopped before that, and compensated). Every placement of the
+ * order gets this same answer.
+ */
+export interface OrderAcceptance {
+  outcome: 'accepted' | 'rejected';
+  /** The saga's state at that moment (for a rejection: once its compensations ended or need an operator). */
+  state: OrderSagaState;
+}
+
+export interface OrderPlacementAnswer extends OrderAcceptance {
+  /** False only for the placement that started the run; true for repeats of its Idempotency-Key. */
+  repeated: boolean;
+}
+
 export const getOrderState = defineQuery<OrderSagaState>('getOrderState');
 
-/** Accepted while the order is still before its confirmation; rejected (409) afterwards. */
+/** The acceptance, once there is one (null before): repeats of a placement after the run closed are answered from it. */
+export const getOrderAcceptance = defineQuery<OrderAcceptance | null>('getOrderAcceptance');
+
+/**
+ * Sent with the run's start (update-with-start) and by repeats of the same
+ * request: completes with the acceptance. Refused when the body's fingerprint
+ * differs from the one that started the run.
+ */
+export const placeOrder = defineUpdate<OrderPlacementAnswer, [OrderPlacement]>('placeOrder');
+
+/**
+ * Accepted while the order is still before its confirmation; refused (409)
+ * afterwards. Completes once the cancellation has run its course: the order
+ * cancelled and its compensations done, or one of them waiting for an operator.
+ */
 export const cancelOrder = defineUpdate<OrderSagaState, [CancelOrderRequest]>('cancelOrder');
 
 /** Accepted only while the order awaits approval. */
@@ -116,3 +169,6 @@ export const orderFailureTypes = {
   /** A step whose retries ran out without a business answer. */
   stepFailed: 'StepFailed',
 } as const;
+
+/** Why the workflow refuses a placeOrder update: the same Idempotency-Key with another body. */
+export const idempotencyKeyReusedType = 'IdempotencyKeyReused';

@@ -1,8 +1,10 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
+  currentUpdateInfo,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -28,15 +30,22 @@ import {
 import {
   cancelOrder,
   decideApproval,
+  finalStatuses,
+  getOrderAcceptance,
   getOrderState,
+  idempotencyKeyReusedType,
   orderFailureTypes,
+  orderMemoFields,
+  placeOrder,
   resolveCompensation,
   type ApprovalDecision,
   type CancelOrderRequest,
   type CompensationName,
   type CompensationRecord,
   type OperatorResolution,
+  type OrderAcceptance,
   type OrderFailure,
+  type OrderPlacement,
   type OrderSagaInput,
   type OrderSagaState,
   type OrderStatus,
@@ -81,6 +90,13 @@ const compensations = serviceActivities(compensationOptions);
  */
 const commitReservationPatch = 'commit-reservation-on-confirm';
 
+/**
+ * Since this patch the cancelOrder update completes once the cancellation has
+ * run its course; before, it completed at once. Runs whose cancellation was
+ * recorded the old way replay the old way.
+ */
+const cancelAnswersWhenSettledPatch = 'cancel-answers-when-settled';
+
 /** Ends the saga's forward path with a known reason; caught by the saga itself. */
 class SagaStop extends Error {
   override name = 'SagaStop';
@@ -96,6 +112,9 @@ interface PendingCompensation {
 }
 
 const cancellableStatuses: readonly OrderStatus[] = ['running', 'awaiting-approval'];
+
+/** Where a stopped saga rests until something changes: finished, or waiting for an operator. */
+const settledStatuses: readonly OrderStatus[] = [...finalStatuses, 'needs-attention'];
 
 /**
  * An order as a saga: each step runs in its own service, each completed step
@@ -126,14 +145,50 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
   let cancellation: CancelOrderRequest | undefined;
   let approval: ApprovalDecision | undefined;
   let resolution: OperatorResolution | undefined;
+  let acceptance: OrderAcceptance | null = null;
+
+  /** A copy, so later changes to the state do not rewrite an answer already decided. */
+  const snapshot = (): OrderSagaState => JSON.parse(JSON.stringify(state)) as OrderSagaState;
+  const settled = () => settledStatuses.includes(state.status);
+
+  function decideAcceptance(outcome: OrderAcceptance['outcome']): void {
+    acceptance ??= { outcome, state: snapshot() };
+  }
 
   setHandler(getOrderState, () => state);
+  setHandler(getOrderAcceptance, () => acceptance);
+
+  const memo = workflowInfo().memo ?? {};
+
+  setHandler(
+    placeOrder,
+    async () => {
+      const repeated = currentUpdateInfo()?.id !== memo[orderMemoFields.placementUpdateId];
+      // A rejection whose compensation is stuck is answered now, not after an operator steps in.
+      await condition(() => acceptance !== null || state.status === 'needs-attention');
+      return { ...(acceptance ?? { outcome: 'rejected' as const, state: snapshot() }), repeated };
+    },
+    {
+      validator: (placement: OrderPlacement) => {
+        const startedWith = memo[orderMemoFields.requestFingerprint];
+        // Runs started without a fingerprint in their memo cannot tell; they take the placement as a repeat.
+        if (typeof startedWith === 'string' && startedWith !== placement.requestFingerprint) {
+          throw ApplicationFailure.nonRetryable(
+            `Order ${orderId} was placed with another request body under the same Idempotency-Key`,
+            idempotencyKeyReusedType,
+          );
+        }
+      },
+    },
+  );
 
   setHandler(
     cancelOrder,
-    (request) => {
+    async (request) => {
       cancellation ??= request;
       state.cancellationReason ??= request.reason;
+      // Answered once the cancellation has run its course, so the caller learns what was compensated.
+      if (patched(cancelAnswersWhenSettledPatch)) await condition(settled);
       return state;
     },
     {
@@ -253,6 +308,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     stopIfCancelled(step);
     state.currentStep = step;
     publish('awaiting-approval');
+    decideAcceptance('accepted');
     const decided = await CancellationScope.nonCancellable(() =>
       condition(() => approval !== undefined || cancellation !== undefined, input.approvalTimeout),
     );
@@ -360,6 +416,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
 
     if (reservation.totalCents > input.approvalThresholdCents) {
       await awaitApproval(input.approvalThresholdCents);
+    } else {
+      decideAcceptance('accepted');
     }
 
     const payment = await runStep(
@@ -418,6 +476,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       });
     });
     publish('confirmed');
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     return state;
   } catch (error) {
     if (!(error instanceof SagaStop)) throw error;
@@ -425,6 +484,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     await CancellationScope.nonCancellable(compensate);
     const cancelled = error.failure.type === orderFailureTypes.cancelled;
     publish(cancelled ? 'cancelled' : 'failed');
+    decideAcceptance('rejected');
+    // Placements and cancellations waiting for this moment answer before the run closes.
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     throw ApplicationFailure.create({
       type: cancelled ? orderFailureTypes.cancelled : orderFailureTypes.failed,
       message: `Order ${orderId} ${cancelled ? 'cancelled' : 'failed'} at ${error.failure.step}: ${error.failure.message}`,

@@ -1,11 +1,12 @@
 /**
  * A deliberately incompatible order workflow for tests/replay.test.ts: it
- * starts like the real one (the same search-attribute upserts) and then
+ * starts like the real one (the same search-attribute upserts, and a
+ * placeOrder update that is accepted and never answers) and then
  * reserves stock before it creates the order, the two first activities
  * swapped. Replaying a recorded order history against it must fail, which is
  * how the replay test shows that it would catch such a change.
  */
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../src/activities/inventory';
 import type { OrdersActivities } from '../../src/activities/orders';
 import { taskQueues } from '../../src/temporal/names';
@@ -15,7 +16,7 @@ import {
   orderIdAttribute,
   orderStatusAttribute,
 } from '../../src/temporal/search-attributes';
-import type { OrderSagaInput } from '../../src/workflows/definitions';
+import { placeOrder, type OrderSagaInput } from '../../src/workflows/definitions';
 
 const orders = proxyActivities<OrdersActivities>({ startToCloseTimeout: '10s', taskQueue: taskQueues.orders });
 const inventory = proxyActivities<InventoryActivities>({ startToCloseTimeout: '10s', taskQueue: taskQueues.inventory });
@@ -24,6 +25,11 @@ const inventory = proxyActivities<InventoryActivities>({ startToCloseTimeout: '1
 export async function orderSaga(input: OrderSagaInput): Promise<void> {
   const { workflowId } = workflowInfo();
   const { orderId, customerId, items } = input;
+  // Histories of runs placed through the API start with this update; it must be accepted as there.
+  setHandler(placeOrder, async () => {
+    await condition(() => false);
+    throw new Error('unreachable');
+  });
   upsertSearchAttributes([
     { key: orderIdAttribute, value: orderId },
     { key: customerIdAttribute, value: customerId },
