@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InventoryDb } from '../db';
 import type { OrderItem } from '../domain/order';
 import { rejectionTypes } from '../domain/rejections';
+import { activityCorrelation, appendEvent } from '../events';
 import { compensationKeyOf, executeCompensation, executeOnce, executeStep, Rejection } from './idempotency';
 
 export interface ReserveStockInput {
@@ -47,6 +48,7 @@ function inLockOrder<Line extends { sku: string }>(lines: readonly Line[]): Line
 export function createInventoryActivities(db: InventoryDb) {
   return {
     reserveStock: async (input: ReserveStockInput): Promise<StockReservation> => {
+      const correlation = activityCorrelation(input.orderId);
       return executeStep(db, input.key, async (tx) => {
         const skus = input.items.map((item) => item.sku);
         const products = await tx.product.findMany({ where: { sku: { in: skus } } });
@@ -84,6 +86,12 @@ export function createInventoryActivities(db: InventoryDb) {
           },
         });
         const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+        await appendEvent(tx, {
+          type: 'StockReserved',
+          aggregateId: reservationId,
+          correlation,
+          payload: { lines, totalCents },
+        });
         return { reservationId, lines, totalCents };
       });
     },
@@ -96,6 +104,7 @@ export function createInventoryActivities(db: InventoryDb) {
      * not be confirmed on it.
      */
     commitReservation: async (input: CommitReservationInput): Promise<{ committed: true }> => {
+      const correlation = activityCorrelation(input.orderId);
       const refuseReleased = () =>
         new Rejection(
           rejectionTypes.stepAlreadyCompensated,
@@ -115,7 +124,19 @@ export function createInventoryActivities(db: InventoryDb) {
             if (reservation?.status === 'RELEASED') throw refuseReleased();
             // The saga commits only after its reservation succeeded: a missing one is a fault, retried like one.
             if (reservation?.status !== 'COMMITTED') throw new Error(`No reservation under ${input.stepKey}`);
+            // Committed by a racing or earlier commit: nothing changed here, so nothing to record.
+            return { committed: true as const };
           }
+          const reservation = await tx.reservation.findUniqueOrThrow({
+            where: { key: input.stepKey },
+            include: { lines: true },
+          });
+          await appendEvent(tx, {
+            type: 'StockCommitted',
+            aggregateId: reservation.id,
+            correlation,
+            payload: { lines: reservation.lines.map(({ sku, quantity }) => ({ sku, quantity })) },
+          });
           return { committed: true as const };
         },
         {
@@ -136,6 +157,7 @@ export function createInventoryActivities(db: InventoryDb) {
      * confirmation unwinds a committed reservation.
      */
     releaseStock: async (input: ReleaseStockInput): Promise<{ released: boolean }> => {
+      const correlation = activityCorrelation(input.orderId);
       return executeCompensation(db, input.stepKey, async (tx) => {
         const reservation = await tx.reservation.findUnique({
           where: { key: input.stepKey },
@@ -149,6 +171,12 @@ export function createInventoryActivities(db: InventoryDb) {
           });
         }
         await tx.reservation.update({ where: { id: reservation.id }, data: { status: 'RELEASED' } });
+        await appendEvent(tx, {
+          type: 'StockReleased',
+          aggregateId: reservation.id,
+          correlation,
+          payload: { lines: reservation.lines.map(({ sku, quantity }) => ({ sku, quantity })) },
+        });
         return { released: true };
       });
     },

@@ -3,6 +3,7 @@ import type { OrderItem } from '../domain/order';
 import { blockedCustomerId } from '../domain/failure-triggers';
 import { rejectionTypes } from '../domain/rejections';
 import type { ShippingRate } from '../domain/shipping-rate';
+import { activityCorrelation, appendEvent } from '../events';
 import { executeCompensation, executeOnce, executeStep, Rejection } from './idempotency';
 
 export interface CreateOrderInput {
@@ -32,39 +33,57 @@ export interface ConfirmOrderInput {
 export function createOrdersActivities(db: OrdersDb) {
   return {
     createOrder: async (input: CreateOrderInput): Promise<{ orderId: string }> => {
+      const correlation = activityCorrelation(input.orderId);
       return executeStep(db, input.key, async (tx) => {
         if (input.customerId === blockedCustomerId) {
           throw new Rejection(rejectionTypes.customerBlocked, `Customer ${input.customerId} may not place orders`);
         }
-        await tx.order.create({
+        const items = input.items.map(({ sku, quantity }) => ({ sku, quantity }));
+        const order = await tx.order.create({
           data: {
             id: input.orderId,
             workflowId: input.workflowId,
             customerId: input.customerId,
             status: 'PENDING',
-            items: { create: input.items.map(({ sku, quantity }) => ({ sku, quantity })) },
+            items: { create: items },
           },
+        });
+        await appendEvent(tx, {
+          type: 'OrderCreated',
+          aggregateId: order.id,
+          correlation,
+          payload: { customerId: order.customerId, items, currency: order.currency },
         });
         return { orderId: input.orderId };
       });
     },
 
     cancelOrder: async (input: CancelOrderInput): Promise<{ cancelled: boolean }> => {
+      const correlation = activityCorrelation(input.orderId);
       return executeCompensation(db, input.stepKey, async (tx) => {
         const { count } = await tx.order.updateMany({
           where: { id: input.orderId, status: 'PENDING' },
           data: { status: 'CANCELLED', cancelReason: input.reason },
         });
+        if (count > 0) {
+          await appendEvent(tx, {
+            type: 'OrderCancelled',
+            aggregateId: input.orderId,
+            correlation,
+            payload: { reason: input.reason },
+          });
+        }
         return { cancelled: count > 0 };
       });
     },
 
     confirmOrder: async (input: ConfirmOrderInput): Promise<{ confirmed: true }> => {
+      const correlation = activityCorrelation(input.orderId);
       return executeOnce(
         db,
         input.key,
         async (tx) => {
-          await tx.order.update({
+          const order = await tx.order.update({
             where: { id: input.orderId, status: 'PENDING' },
             data: {
               status: 'CONFIRMED',
@@ -73,6 +92,18 @@ export function createOrdersActivities(db: OrdersDb) {
               shipmentId: input.shipmentId,
               shippingCents: input.shippingRate.amountCents,
               shippingRateSource: input.shippingRate.source,
+            },
+          });
+          await appendEvent(tx, {
+            type: 'OrderConfirmed',
+            aggregateId: order.id,
+            correlation,
+            payload: {
+              totalCents: input.totalCents,
+              currency: order.currency,
+              paymentId: input.paymentId,
+              shipmentId: input.shipmentId,
+              shippingRate: input.shippingRate,
             },
           });
           return { confirmed: true as const };

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentsDb } from '../db';
 import { currency } from '../domain/order';
 import { rejectionTypes } from '../domain/rejections';
+import { activityCorrelation, appendEvent, type Correlation } from '../events';
 import type { Charge, ChargeRequest } from '../partners/contract';
 import { GatewayRefusal, GatewayUnavailable, type GatewayClient } from '../partners/gateway-client';
 import { claimStep, compensationKeyOf, executeCompensation, executeStep, type StepClaim } from './idempotency';
@@ -73,6 +74,7 @@ async function callGateway<T>(call: () => Promise<T>): Promise<T> {
 export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient) {
   return {
     chargePayment: async (input: ChargePaymentInput): Promise<{ paymentId: string }> => {
+      const correlation = activityCorrelation(input.orderId);
       const chargeRequest: ChargeRequest = {
         amountCents: input.amountCents,
         currency,
@@ -97,7 +99,7 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
       });
       const recorded = claim.finished
         ? claim.value
-        : await recordCharge(input.key, await callGateway(() => gateway.charge(input.key, chargeRequest)));
+        : await recordCharge(input.key, await callGateway(() => gateway.charge(input.key, chargeRequest)), correlation);
       if ('declined' in recorded) {
         throw ApplicationFailure.nonRetryable(recorded.declined, rejectionTypes.paymentDeclined);
       }
@@ -105,6 +107,7 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
     },
 
     refundPayment: async (input: RefundPaymentInput): Promise<{ refunded: boolean }> => {
+      const correlation = activityCorrelation(input.orderId);
       // Fences the charge step and takes note of its claim, in one transaction.
       const claimed = await executeCompensation(db, input.stepKey, async (tx) => {
         const payment = await tx.payment.findUnique({ where: { key: input.stepKey } });
@@ -121,14 +124,7 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
 
       const outcome = await callGateway(() => gateway.charge(input.stepKey, claimed.request));
       if ('declined' in outcome) {
-        await db.payment.update({
-          where: { key: input.stepKey },
-          data: {
-            status: 'DECLINED',
-            declineReason: outcome.declined.declineReason,
-            gatewayChargeId: outcome.declined.id,
-          },
-        });
+        await recordDeclineFoundByRefund(input.stepKey, outcome.declined, correlation);
         return { refunded: false };
       }
       const charge = outcome.charged;
@@ -145,28 +141,101 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
         }
         throw asActivityFailure(error);
       }
-      await db.payment.update({
-        where: { key: input.stepKey },
-        data: { status: 'REFUNDED', refundedAt: new Date(), gatewayChargeId: charge.id, gatewayRefundId: refundId },
-      });
+      await recordRefund(input.stepKey, charge, refundId, correlation);
       return { refunded: true };
     },
   };
 
   /** Stores the gateway's answer as the step's outcome, unless the step was compensated meanwhile. */
-  function recordCharge(key: string, outcome: { charged: Charge } | { declined: Charge }): Promise<RecordedCharge> {
+  function recordCharge(
+    key: string,
+    outcome: { charged: Charge } | { declined: Charge },
+    correlation: Correlation,
+  ): Promise<RecordedCharge> {
     return executeStep(db, key, async (tx) => {
       const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
+      const amount = { amountCents: payment.amountCents, currency: payment.currency };
       if ('declined' in outcome) {
         const reason = outcome.declined.declineReason ?? 'declined';
         await tx.payment.update({
           where: { key },
           data: { status: 'DECLINED', declineReason: reason, gatewayChargeId: outcome.declined.id },
         });
+        await appendEvent(tx, {
+          type: 'PaymentDeclined',
+          aggregateId: payment.id,
+          correlation,
+          payload: { ...amount, reason, gatewayChargeId: outcome.declined.id },
+        });
         return { declined: `Card declined: ${reason}` };
       }
       await tx.payment.update({ where: { key }, data: { status: 'CHARGED', gatewayChargeId: outcome.charged.id } });
+      await appendEvent(tx, {
+        type: 'PaymentCharged',
+        aggregateId: payment.id,
+        correlation,
+        payload: { ...amount, gatewayChargeId: outcome.charged.id },
+      });
       return { paymentId: payment.id };
+    });
+  }
+
+  /**
+   * A refund that asked the gateway about a charge still PENDING here learnt
+   * it was declined. Conditional, so a repeated refund records it once.
+   */
+  async function recordDeclineFoundByRefund(key: string, declined: Charge, correlation: Correlation): Promise<void> {
+    await db.$transaction(async (tx) => {
+      const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
+      const reason = declined.declineReason ?? 'declined';
+      const { count } = await tx.payment.updateMany({
+        where: { key, status: 'PENDING' },
+        data: { status: 'DECLINED', declineReason: declined.declineReason, gatewayChargeId: declined.id },
+      });
+      if (count === 0) return;
+      await appendEvent(tx, {
+        type: 'PaymentDeclined',
+        aggregateId: payment.id,
+        correlation,
+        payload: { amountCents: payment.amountCents, currency: payment.currency, reason, gatewayChargeId: declined.id },
+      });
+    });
+  }
+
+  /**
+   * Records the refund once: a repeated refund (the gateway answers it with
+   * the same refund) finds the payment REFUNDED and changes nothing. A
+   * payment whose charge this service never recorded (the charge step was
+   * compensated before it learnt the gateway's answer, or the refund's own
+   * request made the charge) also gets its PaymentCharged, so the events
+   * account for the money both ways. The update is conditional on the status
+   * read: if the charge step recorded its outcome meanwhile, this attempt
+   * fails and its retry reads again, rather than record the charge twice.
+   */
+  async function recordRefund(key: string, charge: Charge, refundId: string, correlation: Correlation): Promise<void> {
+    await db.$transaction(async (tx) => {
+      const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
+      if (payment.status === 'REFUNDED') return;
+      const { count } = await tx.payment.updateMany({
+        where: { key, status: payment.status },
+        data: { status: 'REFUNDED', refundedAt: new Date(), gatewayChargeId: charge.id, gatewayRefundId: refundId },
+      });
+      if (count === 0) throw new Error(`Payment ${payment.id} changed while its refund was recorded; retry`);
+      const amount = { amountCents: payment.amountCents, currency: payment.currency };
+      if (payment.status !== 'CHARGED') {
+        await appendEvent(tx, {
+          type: 'PaymentCharged',
+          aggregateId: payment.id,
+          correlation,
+          payload: { ...amount, gatewayChargeId: charge.id },
+        });
+      }
+      await appendEvent(tx, {
+        type: 'PaymentRefunded',
+        aggregateId: payment.id,
+        correlation,
+        payload: { ...amount, gatewayRefundId: refundId },
+      });
     });
   }
 }

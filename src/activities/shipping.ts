@@ -5,6 +5,7 @@ import type { ShippingAddress } from '../domain/order';
 import { undeliverablePostalCode } from '../domain/failure-triggers';
 import { rejectionTypes } from '../domain/rejections';
 import type { ShippingRate } from '../domain/shipping-rate';
+import { activityCorrelation, appendEvent } from '../events';
 import { carrierName } from '../partners/contract';
 import { CarrierRefusal, type CarrierClient } from '../partners/carrier-client';
 import { executeCompensation, executeStep, Rejection } from './idempotency';
@@ -52,6 +53,7 @@ export function createShippingActivities(db: ShippingDb, carrier: CarrierClient)
      * shipment is the answer.
      */
     createShipment: async (input: CreateShipmentInput): Promise<Shipment> => {
+      const correlation = activityCorrelation(input.orderId);
       const locallyUndeliverable = input.address.postalCode === undeliverablePostalCode;
       const quoted = locallyUndeliverable ? undefined : await quote(input);
       if (quoted && 'refusal' in quoted && quoted.refusal.problem.status !== 422) {
@@ -90,16 +92,32 @@ export function createShippingActivities(db: ShippingDb, carrier: CarrierClient)
             rateNote: rate.source === 'flat-rate' ? rate.reason : null,
           },
         });
+        await appendEvent(tx, {
+          type: 'ShipmentCreated',
+          aggregateId: shipment.shipmentId,
+          correlation,
+          payload: { carrier: shipment.carrier, trackingNumber: shipment.trackingNumber, rate },
+        });
         return shipment;
       });
     },
 
     cancelShipment: async (input: CancelShipmentInput): Promise<{ cancelled: boolean }> => {
+      const correlation = activityCorrelation(input.orderId);
       return executeCompensation(db, input.stepKey, async (tx) => {
         const { count } = await tx.shipment.updateMany({
           where: { key: input.stepKey, status: 'CREATED' },
           data: { status: 'CANCELLED' },
         });
+        if (count > 0) {
+          const shipment = await tx.shipment.findUniqueOrThrow({ where: { key: input.stepKey } });
+          await appendEvent(tx, {
+            type: 'ShipmentCancelled',
+            aggregateId: shipment.id,
+            correlation,
+            payload: { trackingNumber: shipment.trackingNumber },
+          });
+        }
         return { cancelled: count > 0 };
       });
     },

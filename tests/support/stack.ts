@@ -55,6 +55,8 @@ export interface Stack {
   /** The carrier process, and the shipping worker's client of it (its fallback to the flat rate included). */
   carrier: CarrierProcess;
   carrierClient: CarrierClient;
+  /** The dev server's Web UI, when started with `webUi: true`. */
+  webUiUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,8 @@ export interface StackOptions {
   paymentsActivitySlots?: number;
   /** API keys and rate limit of the API (default: none, as tests of other concerns want). */
   protection?: Protection;
+  /** Serve the dev server's Web UI on a free port (default: headless, as tests of other concerns want). */
+  webUi?: boolean;
 }
 
 export async function startStack(provider: Provider, options: StackOptions = {}): Promise<Stack> {
@@ -89,7 +93,11 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   const db: ServiceDatabases = openServiceDatabases(databases.urls);
   await seedCatalogue(db.inventory);
 
-  const temporal = await startDevServer({ searchAttributes: orderSearchAttributes });
+  const uiPort = options.webUi ? await freePort() : undefined;
+  const temporal = await startDevServer({
+    searchAttributes: orderSearchAttributes,
+    ...(uiPort === undefined ? {} : { ui: true, uiPort }),
+  });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const namespace = temporal.namespace ?? 'default';
   const workers: Worker[] = await Promise.all(
@@ -131,6 +139,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     gatewayClient,
     carrier,
     carrierClient,
+    ...(uiPort === undefined ? {} : { webUiUrl: `http://127.0.0.1:${uiPort}` }),
     async stop() {
       await new Promise((resolve) => server.close(resolve));
       for (const worker of workers) worker.shutdown();

@@ -1,0 +1,26 @@
+/**
+ * Domain events and each service's transactional outbox: the envelope
+ * (envelope.ts), the catalogue of event types and payload schemas
+ * (catalogue.ts), upcasting of older payloads (upcast.ts), and writing and
+ * reading outbox rows (outbox.ts).
+ */
+export { activityCorrelation } from './correlation';
+export {
+  eventCatalogue,
+  eventTypes,
+  isEventType,
+  type DomainEvent,
+  type EventType,
+  type PayloadInputOf,
+  type PayloadOf,
+} from './catalogue';
+export { aggregateTypes, type AggregateType, type Correlation, type EventEnvelope } from './envelope';
+export {
+  appendEvent,
+  readOutboxEvent,
+  type EventOf,
+  type NewEvent,
+  type OutboxEventRow,
+  type OutboxWriter,
+} from './outbox';
+export { UnreadableEvent, upcastPayload } from './upcast';
