@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { createApp } from '../src/api/app';
+import { hashApiKey } from '../src/api/auth';
 import { defaultUiUrl } from '../src/cli/options';
 import { projectRoot } from '../src/project-root';
 import { rejectionTypes } from '../src/domain/rejections';
 import { orderWorkflowId } from '../src/temporal/names';
 import { freePort } from '../src/temporal/servers';
 import { orderSteps, type OrderSagaState } from '../src/workflows/definitions';
-import { startStack, type Stack } from './support/stack';
+import { approvalThresholdCents, startStack, type Stack } from './support/stack';
 
 /**
  * The terminal client (`npm run order`) as a person runs it: a child process
@@ -23,10 +28,10 @@ interface CliRun {
   stderr: string[];
 }
 
-function runCli(args: string[], timeoutMs = 45_000): Promise<CliRun> {
+function runCli(args: string[], timeoutMs = 45_000, env: Record<string, string> = {}): Promise<CliRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
     cwd: projectRoot,
-    env: { ...process.env, NO_COLOR: '1', ORDER_API_URL: undefined },
+    env: { ...process.env, NO_COLOR: '1', ORDER_API_URL: undefined, ORDER_API_KEY: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -174,6 +179,39 @@ describe('npm run order: the terminal client', () => {
     assert.deepEqual(run.stdout, []);
     assert.equal(run.stderr.length, 1, run.stderr.join('\n'));
     assert.match(run.stderr[0]!, /^order: unknown scenario 'no-such-scenario'; choose one of: happy, declined-card, /);
+  });
+
+  test('an API that wants keys: --api-key or ORDER_API_KEY gets the order through, none gets exit 1', async () => {
+    const customerKey = 'cli-customer-secret';
+    const app = createApp({
+      client: stack.temporal.client,
+      logger: pino({ level: 'silent' }),
+      approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
+      readinessChecks: [],
+      protection: {
+        // The happy scenario orders for cus_ada; a customer key acts for its own customer only.
+        auth: { mode: 'required', keys: [{ name: 'cus_ada', role: 'customer', sha256: hashApiKey(customerKey) }] },
+        rateLimitPerMinute: 10_000,
+      },
+    });
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    try {
+      const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const withFlag = await runCli(['happy', '--api', api, '--api-key', customerKey]);
+      assert.equal(withFlag.code, 0, [...withFlag.stdout, ...withFlag.stderr].join('\n'));
+      assert.equal((await stateOf(placedOrderId(withFlag))).status, 'confirmed');
+      const fromEnv = await runCli(['happy', '--api', api], 45_000, { ORDER_API_KEY: customerKey });
+      assert.equal(fromEnv.code, 0, [...fromEnv.stdout, ...fromEnv.stderr].join('\n'));
+      const without = await runCli(['happy', '--api', api]);
+      assert.equal(without.code, 1);
+      assert.equal(without.stderr.length, 1, without.stderr.join('\n'));
+      assert.match(without.stderr[0]!, /401/);
+      assert.ok(!without.stdout.some((line) => liveLine.test(line)), 'nothing was placed');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('an unreachable API: exit 1 with one clear line', async () => {

@@ -424,7 +424,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
             await delay(index * arrivalSpacingMs);
             const response = await fetch(`${stack.baseUrl}/orders`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+              // A burst of 200: each answered once its run started, not after its acceptance.
+              headers: {
+                'content-type': 'application/json',
+                'idempotency-key': randomUUID(),
+                prefer: 'respond-async',
+              },
               body: JSON.stringify({
                 customerId: `cus_oversell_${index}`,
                 items: order.items,

@@ -51,7 +51,8 @@ const address = {
 async function placeOrder(stack: Stack): Promise<string> {
   const response = await fetch(`${stack.baseUrl}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    // Placed as a burst: answered once each run started, the saturation is measured afterwards.
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), prefer: 'respond-async' },
     body: JSON.stringify({
       customerId: 'cus_resilience',
       items: [{ sku: 'SKU-MUG', quantity: 1 }],

@@ -217,7 +217,15 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
             body: JSON.stringify(body),
             signal: AbortSignal.timeout(15_000),
           });
-          if (response.status === 202) return ((await response.json()) as { orderId: string }).orderId;
+          // The default answer: 201 accepted, 202 still being accepted (a fault is slowing it down), or the
+          // saga's own refusal (422 rejected, 409 cancelled), which names the order in its `state`.
+          if (response.status === 201 || response.status === 202) {
+            return ((await response.json()) as { orderId: string }).orderId;
+          }
+          if (response.status === 409 || response.status === 422) {
+            const problem = (await response.clone().json()) as { state?: { orderId: string } };
+            if (problem.state) return problem.state.orderId;
+          }
           if (response.status < 500)
             throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
         } catch (error) {
