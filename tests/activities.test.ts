@@ -74,6 +74,31 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.equal((await db.orders.order.findUniqueOrThrow({ where: { id: orderId } })).status, 'CANCELLED');
     });
 
+    test('createOrder for an order placed with another body (a run after retention) is refused; the same body replays', async () => {
+      const orders = createOrdersActivities(db.orders);
+      const key = newKey('create-order');
+      const orderId = `ord_${key}`;
+      const input = {
+        key,
+        orderId,
+        workflowId: `wf-${orderId}`,
+        customerId: 'cus_1',
+        items: [{ sku: 'SKU-MUG', quantity: 1 }],
+        requestFingerprint: 'sha256:first-body',
+      };
+      assert.deepEqual(await runActivity(orders.createOrder, input), { orderId });
+      const otherBody = { ...input, items: [{ sku: 'SKU-MUG', quantity: 5 }], requestFingerprint: 'sha256:other' };
+      assert.equal(await rejectionOf(runActivity(orders.createOrder, otherBody)), rejectionTypes.idempotencyKeyReused);
+      assert.deepEqual(await runActivity(orders.createOrder, input), { orderId }, 'the same body: the stored answer');
+      const row = await db.orders.order.findUniqueOrThrow({ where: { id: orderId }, include: { items: true } });
+      assert.equal(row.requestFingerprint, 'sha256:first-body');
+      assert.deepEqual(
+        row.items.map(({ quantity }) => quantity),
+        [1],
+        'the first order is untouched',
+      );
+    });
+
     test('reserveStock twice takes stock once; releaseStock twice returns it once', async () => {
       const inventory = createInventoryActivities(db.inventory);
       const before = await stock('SKU-TEE');

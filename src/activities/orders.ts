@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { OrdersDb } from '../db';
 import type { OrderItem } from '../domain/order';
 import { blockedCustomerId } from '../domain/failure-triggers';
@@ -12,6 +13,8 @@ export interface CreateOrderInput {
   workflowId: string;
   customerId: string;
   items: OrderItem[];
+  /** The fingerprint of the request body that placed the order (absent for runs started before it was passed). */
+  requestFingerprint?: string;
 }
 
 export interface CancelOrderInput {
@@ -34,6 +37,21 @@ export function createOrdersActivities(db: OrdersDb) {
   return {
     createOrder: async (input: CreateOrderInput): Promise<{ orderId: string }> => {
       const correlation = activityCorrelation(input.orderId);
+      // Once Temporal has deleted a closed run (its retention), the same Idempotency-Key can start a new run for
+      // this order id, and the steps would answer with what they stored for the first order. The row remembers
+      // which body placed the order: another body is refused before anything is replayed.
+      if (input.requestFingerprint) {
+        const placed = await db.order.findUnique({
+          where: { id: input.orderId },
+          select: { requestFingerprint: true },
+        });
+        if (placed?.requestFingerprint && placed.requestFingerprint !== input.requestFingerprint) {
+          throw ApplicationFailure.nonRetryable(
+            `Order ${input.orderId} was placed with another request body under the same Idempotency-Key`,
+            rejectionTypes.idempotencyKeyReused,
+          );
+        }
+      }
       return executeStep(db, input.key, async (tx) => {
         if (input.customerId === blockedCustomerId) {
           throw new Rejection(rejectionTypes.customerBlocked, `Customer ${input.customerId} may not place orders`);
@@ -45,6 +63,7 @@ export function createOrdersActivities(db: OrdersDb) {
             workflowId: input.workflowId,
             customerId: input.customerId,
             status: 'PENDING',
+            requestFingerprint: input.requestFingerprint ?? null,
             items: { create: items },
           },
         });

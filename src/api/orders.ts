@@ -209,6 +209,8 @@ export function ordersRouter({ client, approval, answerWaitMs = defaultAnswerWai
       return;
     }
     const failure = state.failure;
+    // After the first run's retention, the orders service is what remembers the body that placed the order.
+    if (failure?.type === idempotencyKeyReusedType) throw keyReused(accepted.orderId);
     const detail = failure
       ? `Order ${accepted.orderId} was not accepted: ${failure.message} (${failure.type} at ${failure.step}). ` +
         (state.status === 'needs-attention'

@@ -12,6 +12,12 @@ export const rejectionTypes = {
   refundRejected: 'RefundRejected',
   /** A step's late retry arrived after the step was already compensated. */
   stepAlreadyCompensated: 'StepAlreadyCompensated',
+  /**
+   * The Idempotency-Key that names the order was first used with another
+   * request body: refused by the workflow while its run is retained, and by
+   * the orders service after that (the order row keeps the fingerprint).
+   */
+  idempotencyKeyReused: 'IdempotencyKeyReused',
 } as const;
 
 export type RejectionType = (typeof rejectionTypes)[keyof typeof rejectionTypes];

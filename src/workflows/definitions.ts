@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { rejectionTypes } from '../domain/rejections';
 import type { OrderItem, ShippingAddress } from '../domain/order';
 import type { ShippingRate } from '../domain/shipping-rate';
 
@@ -171,4 +172,4 @@ export const orderFailureTypes = {
 } as const;
 
 /** Why the workflow refuses a placeOrder update: the same Idempotency-Key with another body. */
-export const idempotencyKeyReusedType = 'IdempotencyKeyReused';
+export const idempotencyKeyReusedType = rejectionTypes.idempotencyKeyReused;

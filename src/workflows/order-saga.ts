@@ -392,6 +392,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
           workflowId,
           customerId: input.customerId,
           items: input.items,
+          ...(typeof memo[orderMemoFields.requestFingerprint] === 'string'
+            ? { requestFingerprint: memo[orderMemoFields.requestFingerprint] as string }
+            : {}),
         }),
       {
         compensation: 'cancel-order',
