@@ -1,9 +1,9 @@
 /**
- * The Prisma CLI's configuration. One config serves eight schemas (four
- * services x SQLite/PostgreSQL): scripts/prisma.ts (and applyMigrations in
- * src/db) pick one by setting
+ * The Prisma CLI's configuration. One config serves ten schemas (four
+ * services and the read model x SQLite/PostgreSQL): scripts/prisma.ts (and
+ * applyMigrations in src/db) pick one by setting
  *
- *   PRISMA_SERVICE       orders | inventory | payments | shipping
+ *   PRISMA_SERVICE       orders | inventory | payments | shipping | views
  *   PRISMA_PROVIDER      sqlite | postgres
  *   PRISMA_DATABASE_URL  the database (also the schemas' datasource url;
  *                        generate, which opens none, gets a placeholder)
@@ -23,8 +23,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';
-import { migrationsDir, providers, schemaPath, serviceNames } from './src/db/layout';
-import type { DatabaseProvider, ServiceName } from './src/db/layout';
+import { databaseNames, migrationsDir, providers, schemaPath } from './src/db/layout';
+import type { DatabaseName, DatabaseProvider } from './src/db/layout';
 import { sqliteAdapter } from './src/db/adapters';
 import { assertSupportedPostgresUrl, databaseProvider } from './src/db/url';
 
@@ -39,7 +39,7 @@ function pick<T extends string>(variable: string, allowed: readonly T[]): T {
   return value as T;
 }
 
-const service: ServiceName = pick('PRISMA_SERVICE', serviceNames);
+const service: DatabaseName = pick('PRISMA_SERVICE', databaseNames);
 const provider: DatabaseProvider = pick('PRISMA_PROVIDER', providers);
 
 /**

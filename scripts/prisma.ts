@@ -1,16 +1,17 @@
 /**
- * Prisma for four services x two providers, offline (Prisma 6.19, JS schema
- * engine, driver adapters; see prisma.config.ts).
+ * Prisma for five databases (the four services' and the read model's,
+ * `views`) x two providers, offline (Prisma 6.19, JS schema engine, driver
+ * adapters; see prisma.config.ts).
  *
  *   npx tsx scripts/prisma.ts generate
- *       Composes prisma/<service>/<provider>/schema.prisma from the service's
- *       models.prisma and generates all 8 clients into generated/. Runs on
+ *       Composes prisma/<database>/<provider>/schema.prisma from the database's
+ *       models.prisma and generates all 10 clients into generated/. Runs on
  *       npm install (postinstall), so it works on a fresh clone.
  *
- *   npx tsx scripts/prisma.ts migrate [service...]
- *       `prisma migrate deploy` for each service, to ORDERS_DATABASE_URL,
- *       INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL
- *       (default file:<project>/data/<service>.db). file: = SQLite,
+ *   npx tsx scripts/prisma.ts migrate [database...]
+ *       `prisma migrate deploy` for each database, to ORDERS_DATABASE_URL,
+ *       INVENTORY_DATABASE_URL, PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL,
+ *       VIEWS_DATABASE_URL (default file:<project>/data/<database>.db). file: = SQLite,
  *       postgresql:// or postgres:// = PostgreSQL.
  *
  *   npx tsx scripts/prisma.ts check
@@ -22,10 +23,10 @@
  *       role may CREATE DATABASE (a temporary shadow database is created and
  *       dropped); without it that part is reported as skipped.
  *
- *   npx tsx scripts/prisma.ts new-migration <name> [service...]
- *       After editing prisma/<service>/models.prisma: authors the next
- *       migration of every provider of each service whose models changed,
- *       prisma/<service>/<provider>/migrations/<UTC timestamp>_<name>/migration.sql,
+ *   npx tsx scripts/prisma.ts new-migration <name> [database...]
+ *       After editing prisma/<database>/models.prisma: authors the next
+ *       migration of every provider of each database whose models changed,
+ *       prisma/<database>/<provider>/migrations/<UTC timestamp>_<name>/migration.sql,
  *       with the same folder name for both providers. Offline replacement for
  *       `prisma migrate dev` (which needs the native engine): it runs
  *       `prisma migrate diff --from-migrations <dir> --to-schema-datamodel
@@ -39,15 +40,16 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   composeSchema,
+  databaseNames,
   generatedClientDir,
+  isDatabaseName,
   migrationsDir,
   projectRoot,
   providers,
   schemaPath,
-  serviceNames,
   writeAllComposedSchemas,
+  type DatabaseName,
   type DatabaseProvider,
-  type ServiceName,
 } from '../src/db/layout';
 import { applyAllMigrations, applyMigrations } from '../src/db/migrate';
 import { PrismaCliError, runPrisma } from '../src/db/prisma-cli';
@@ -80,16 +82,15 @@ async function inParallel<T, R>(items: readonly T[], limit: number, task: (item:
   return results;
 }
 
-const targets = serviceNames.flatMap((service) => providers.map((provider) => ({ service, provider })));
+const targets = databaseNames.flatMap((service) => providers.map((provider) => ({ service, provider })));
 
-function parseServices(args: string[]): ServiceName[] {
-  if (args.length === 0) return [...serviceNames];
-  for (const arg of args) {
-    if (!(serviceNames as readonly string[]).includes(arg)) {
-      throw new UsageError(`Unknown service ${JSON.stringify(arg)}; expected ${serviceNames.join(', ')}`);
-    }
+function parseDatabases(args: string[]): DatabaseName[] {
+  if (args.length === 0) return [...databaseNames];
+  const unknown = args.find((arg) => !isDatabaseName(arg));
+  if (unknown !== undefined) {
+    throw new UsageError(`Unknown database ${JSON.stringify(unknown)}; expected ${databaseNames.join(', ')}`);
   }
-  return args as ServiceName[];
+  return args as DatabaseName[];
 }
 
 class UsageError extends Error {}
@@ -114,20 +115,20 @@ async function generate(): Promise<void> {
 
 async function migrate(args: string[]): Promise<void> {
   const started = performance.now();
-  const services = parseServices(args);
-  const urls = Object.fromEntries(serviceNames.map((s) => [s, databaseUrlFromEnv(s)])) as Record<ServiceName, string>;
+  const services = parseDatabases(args);
+  const urls = Object.fromEntries(databaseNames.map((s) => [s, databaseUrlFromEnv(s)])) as Record<DatabaseName, string>;
   for (const service of services) {
     console.log(`${service}: ${databaseProvider(urls[service])} ${redactUrl(urls[service])}`);
   }
   const outcomes =
-    services.length === serviceNames.length
+    services.length === databaseNames.length
       ? await applyAllMigrations(urls)
       : await Promise.all(services.map((service) => applyMigrations(service, urls[service])));
   for (const outcome of outcomes) {
     const what = outcome.applied.length > 0 ? `applied ${outcome.applied.join(', ')}` : 'up to date';
     console.log(`  ${outcome.service} (${outcome.provider}): ${what} (${seconds(outcome.durationMs)})`);
   }
-  console.log(`Migrated ${outcomes.length} service database(s) in ${seconds(performance.now() - started)}`);
+  console.log(`Migrated ${outcomes.length} database(s) in ${seconds(performance.now() - started)}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -156,7 +157,7 @@ function diffUrl(provider: DatabaseProvider, tempDir: string): { url: string } |
 }
 
 /** Migration folder names of one service/provider, oldest first. */
-function migrationNames(service: ServiceName, provider: DatabaseProvider): string[] {
+function migrationNames(service: DatabaseName, provider: DatabaseProvider): string[] {
   const dir = migrationsDir(service, provider);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
@@ -169,7 +170,7 @@ function migrationNames(service: ServiceName, provider: DatabaseProvider): strin
  * `migrate diff` from the committed migrations to the models: the SQL still
  * missing from the migrations, or null when they match.
  */
-async function pendingSql(service: ServiceName, provider: DatabaseProvider, url: string): Promise<string | null> {
+async function pendingSql(service: DatabaseName, provider: DatabaseProvider, url: string): Promise<string | null> {
   const result = await runPrisma(
     [
       'migrate',
@@ -202,7 +203,7 @@ function squash(schema: string): string {
 }
 
 /** The schema text a generated client was built from (inlined in its class file). */
-function generatedInlineSchema(service: ServiceName, provider: DatabaseProvider): string | null {
+function generatedInlineSchema(service: DatabaseName, provider: DatabaseProvider): string | null {
   const file = path.join(generatedClientDir(service, provider), 'internal', 'class.ts');
   if (!existsSync(file)) return null;
   const match = /"inlineSchema":\s*("(?:[^"\\]|\\.)*")/.exec(readFileSync(file, 'utf8'));
@@ -218,7 +219,7 @@ async function check(): Promise<boolean> {
   const rewritten = writeAllComposedSchemas();
   if (rewritten.length > 0) console.log(`Composed schemas were stale and were rewritten: ${rewritten.join(', ')}`);
 
-  for (const service of serviceNames) {
+  for (const service of databaseNames) {
     // 2. Both providers have the same migration history (new-migration writes both).
     const sqliteNames = migrationNames(service, 'sqlite');
     const postgresNames = migrationNames(service, 'postgres');
@@ -306,14 +307,14 @@ function utcTimestamp(date = new Date()): string {
 
 async function newMigration(args: string[]): Promise<void> {
   const [rawName, ...serviceArgs] = args;
-  if (!rawName) throw new UsageError('new-migration needs a name, e.g. new-migration add_order_notes [service...]');
+  if (!rawName) throw new UsageError('new-migration needs a name, e.g. new-migration add_order_notes [database...]');
   const name = rawName
     .trim()
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
   if (!name) throw new UsageError(`Not a usable migration name: ${JSON.stringify(rawName)}`);
-  const services = parseServices(serviceArgs);
+  const services = parseDatabases(serviceArgs);
   writeAllComposedSchemas();
 
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'prisma-new-migration-'));
@@ -359,9 +360,10 @@ async function newMigration(args: string[]): Promise<void> {
 
 const usage = `Usage: npx tsx scripts/prisma.ts <command>
   generate                         compose schemas and generate all ${targets.length} clients
-  migrate [service...]             apply migrations (URLs from <SERVICE>_DATABASE_URL)
+  migrate [database...]            apply migrations (URLs from <DATABASE>_DATABASE_URL)
   check                            fail if migrations or generated clients are out of date
-  new-migration <name> [service...]  author the next migration for every provider`;
+  new-migration <name> [database...] author the next migration for every provider
+databases: ${databaseNames.join(', ')}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

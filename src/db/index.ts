@@ -1,6 +1,7 @@
 /**
  * Database per service: each service opens only its own database, SQLite
- * (`file:` URL, the default) or PostgreSQL (`postgresql://`).
+ * (`file:` URL, the default) or PostgreSQL (`postgresql://`). The read model
+ * (src/read-model) has a fifth, `views`, of the same kind.
  *
  *   const db = createOrdersDb(config.databaseUrls.orders);   // OrdersDb
  *   await applyMigrations('orders', config.databaseUrls.orders);
@@ -9,20 +10,22 @@
  *
  * Open one client per database per process and share it (see adapters.ts).
  */
-import type { ServiceName } from './layout';
+import type { DatabaseName, ServiceName } from './layout';
 import { createInventoryDb, type InventoryDb } from './inventory';
 import { createOrdersDb, type OrdersDb } from './orders';
 import { createPaymentsDb, type PaymentsDb } from './payments';
 import type { ServiceDbOptions } from './service-db';
 import { createShippingDb, type ShippingDb } from './shipping';
+import { createViewsDb, type ViewsDb } from './views';
 
-export { createInventoryDb, createOrdersDb, createPaymentsDb, createShippingDb };
-export type { InventoryDb, OrdersDb, PaymentsDb, ShippingDb, ServiceDbOptions };
-export { applyAllMigrations, applyMigrations, type MigrationOutcome } from './migrate';
+export { createInventoryDb, createOrdersDb, createPaymentsDb, createShippingDb, createViewsDb };
+export type { InventoryDb, OrdersDb, PaymentsDb, ShippingDb, ViewsDb, ServiceDbOptions };
+export { applyAllMigrations, applyMigrations, type DatabaseUrls, type MigrationOutcome } from './migrate';
 export { catalogue, seedCatalogue, type CatalogueProduct } from './inventory-catalogue';
 export { PrismaCliError } from './prisma-cli';
 export { databaseProvider, databaseUrlFromEnv, defaultDatabaseUrl, redactUrl, DatabaseUrlError } from './url';
-export type { DatabaseProvider } from './layout';
+export { databaseNames, readModelDatabase, serviceNames } from './layout';
+export type { DatabaseName, DatabaseProvider, ServiceName } from './layout';
 
 /** Each service's client type. */
 export interface ServiceDatabases {
@@ -34,20 +37,29 @@ export interface ServiceDatabases {
 
 export type AnyServiceDb = ServiceDatabases[ServiceName];
 
-const factories: { [S in ServiceName]: (url: string, options?: ServiceDbOptions) => ServiceDatabases[S] } = {
+/** Every database's client type: the services' and the read model's. */
+export interface Databases extends ServiceDatabases {
+  views: ViewsDb;
+}
+
+const factories: { [D in DatabaseName]: (url: string, options?: ServiceDbOptions) => Databases[D] } = {
   orders: createOrdersDb,
   inventory: createInventoryDb,
   payments: createPaymentsDb,
   shipping: createShippingDb,
+  views: createViewsDb,
 };
 
-/** Opens a service's database by name, e.g. `createServiceDb('inventory', url)`: InventoryDb. */
-export function createServiceDb<S extends ServiceName>(
-  service: S,
+/**
+ * Opens a database by name, e.g. `createServiceDb('inventory', url)`: InventoryDb,
+ * `createServiceDb('views', url)`: ViewsDb.
+ */
+export function createServiceDb<D extends DatabaseName>(
+  database: D,
   url: string,
   options?: ServiceDbOptions,
-): ServiceDatabases[S] {
-  return factories[service](url, options);
+): Databases[D] {
+  return factories[database](url, options);
 }
 
 /** What pingDatabase needs: any service's client has it. */

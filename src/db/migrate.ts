@@ -1,9 +1,16 @@
 /**
- * Applies a service's committed migrations to its database with
+ * Applies a database's committed migrations (a service's, or the read
+ * model's) with
  * `prisma migrate deploy` (the same command production uses), choosing the
  * SQLite or PostgreSQL migrations from the URL's scheme.
  */
-import { writeComposedSchema, serviceNames, type DatabaseProvider, type ServiceName } from './layout';
+import {
+  databaseNames,
+  writeComposedSchema,
+  type DatabaseName,
+  type DatabaseProvider,
+  type ServiceName,
+} from './layout';
 import { PrismaCliError, runPrisma, type PrismaCliResult } from './prisma-cli';
 import {
   assertSupportedPostgresUrl,
@@ -15,7 +22,8 @@ import {
 } from './url';
 
 export interface MigrationOutcome {
-  service: ServiceName;
+  /** The database migrated: a service's, or the read model's (`views`). */
+  service: DatabaseName;
   provider: DatabaseProvider;
   /** Names of the migrations this call applied; empty when the database was up to date. */
   applied: string[];
@@ -29,12 +37,12 @@ export interface ApplyMigrationsOptions {
 }
 
 /**
- * Brings one service's database up to date. Resolves once `prisma migrate
+ * Brings one database up to date. Resolves once `prisma migrate
  * deploy` has exited successfully; rejects with a PrismaCliError whose message
  * includes Prisma's output otherwise. A SQLite database's folder is created.
  */
 export async function applyMigrations(
-  service: ServiceName,
+  service: DatabaseName,
   url: string,
   options: ApplyMigrationsOptions = {},
 ): Promise<MigrationOutcome> {
@@ -67,39 +75,49 @@ export async function applyMigrations(
   };
 }
 
+/** URLs by database: every service's, and optionally the read model's. */
+export type DatabaseUrls = Record<ServiceName, string> & Partial<Record<DatabaseName, string>>;
+
+/** The databases `urls` names, in databaseNames order. */
+function namedDatabases(urls: Partial<Record<DatabaseName, string>>): DatabaseName[] {
+  return databaseNames.filter((database) => urls[database] !== undefined);
+}
+
 /**
- * Migrates every service, in parallel (they are different databases). Refuses
- * URLs where two services share a database: each service's migrations own
- * theirs (all four have an IdempotencyRecord table and a _prisma_migrations
- * history). If any service fails, the others still finish and the error
- * lists every failure.
+ * Migrates every database given a URL (the four services', and the read
+ * model's when `urls.views` is set), in parallel. Refuses URLs where two
+ * share a database: each one's migrations own theirs (the services all have
+ * an IdempotencyRecord table, and every one a _prisma_migrations history).
+ * If any fails, the others still finish and the error lists every failure.
  */
 export async function applyAllMigrations(
-  urls: Record<ServiceName, string>,
+  urls: DatabaseUrls,
   options: ApplyMigrationsOptions = {},
 ): Promise<MigrationOutcome[]> {
   assertDistinctDatabases(urls);
+  const databases = namedDatabases(urls);
   const results = await Promise.allSettled(
-    serviceNames.map((service) => applyMigrations(service, urls[service], options)),
+    databases.map((database) => applyMigrations(database, urls[database] ?? '', options)),
   );
   const failures = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${serviceNames[index]}: ${errorMessage(result.reason)}`] : [],
+    result.status === 'rejected' ? [`${databases[index]}: ${errorMessage(result.reason)}`] : [],
   );
   if (failures.length > 0) {
-    throw new Error(`Migrations failed for ${failures.length} service(s):\n${failures.join('\n')}`);
+    throw new Error(`Migrations failed for ${failures.length} database(s):\n${failures.join('\n')}`);
   }
   return results.map((result) => (result as PromiseFulfilledResult<MigrationOutcome>).value);
 }
 
-export function assertDistinctDatabases(urls: Record<ServiceName, string>): void {
-  const owners = new Map<string, ServiceName>();
-  for (const service of serviceNames) {
-    const identity = databaseIdentity(urls[service]);
+export function assertDistinctDatabases(urls: Partial<Record<DatabaseName, string>>): void {
+  const owners = new Map<string, DatabaseName>();
+  for (const service of namedDatabases(urls)) {
+    const url = urls[service] ?? '';
+    const identity = databaseIdentity(url);
     const other = owners.get(identity);
     if (other) {
       throw new Error(
-        `${service} and ${other} point at the same database (${redactUrl(urls[service])}); ` +
-          'each service needs its own database',
+        `${service} and ${other} point at the same database (${redactUrl(url)}); ` +
+          'each service, and the read model, needs its own database',
       );
     }
     owners.set(identity, service);

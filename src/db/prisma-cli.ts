@@ -1,5 +1,5 @@
 /**
- * Runs the Prisma CLI (node_modules/prisma) for one service and provider, with
+ * Runs the Prisma CLI (node_modules/prisma) for one database and provider, with
  * the environment prisma.config.ts reads. Used by scripts/prisma.ts and by
  * applyMigrations.
  */
@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot, type DatabaseProvider, type ServiceName } from './layout';
+import { projectRoot, type DatabaseName, type DatabaseProvider } from './layout';
 import { redactUrl } from './url';
 
 export interface PrismaTarget {
-  service: ServiceName;
+  /** A service's database or the read model's (prisma.config.ts reads it as PRISMA_SERVICE). */
+  service: DatabaseName;
   provider: DatabaseProvider;
   /** The database URL; commands that need no database (generate) may omit it. */
   url?: string;

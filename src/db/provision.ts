@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { serviceNames, type ServiceName } from '../temporal/names';
+import { databaseNames, type DatabaseName } from './layout';
 
 export interface ProvisionedDatabases {
-  urls: Record<ServiceName, string>;
+  /** One per database: the four services' and the read model's (`views`). */
+  urls: Record<DatabaseName, string>;
   /** Deletes them (the SQLite folder, or drops the PostgreSQL databases). */
   drop: () => Promise<void>;
 }
@@ -19,19 +20,19 @@ export async function provisionDatabases(
   provider: 'sqlite' | 'postgres',
   adminUrl = process.env.TEST_POSTGRES_URL,
 ): Promise<ProvisionedDatabases> {
-  const byService = (urlOf: (service: ServiceName) => string) =>
-    Object.fromEntries(serviceNames.map((service) => [service, urlOf(service)])) as Record<ServiceName, string>;
+  const byDatabase = (urlOf: (database: DatabaseName) => string) =>
+    Object.fromEntries(databaseNames.map((database) => [database, urlOf(database)])) as Record<DatabaseName, string>;
 
   if (provider === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'order-saga-'));
     return {
-      urls: byService((service) => `file:${path.join(dir, `${service}.db`)}`),
+      urls: byDatabase((database) => `file:${path.join(dir, `${database}.db`)}`),
       drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     };
   }
   if (!adminUrl) throw new Error('PostgreSQL databases need TEST_POSTGRES_URL (a role that may create databases)');
   const suffix = `${process.pid}_${Date.now()}`;
-  const names = byService((service) => `saga_${service}_${suffix}`);
+  const names = byDatabase((database) => `saga_${database}_${suffix}`);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -40,9 +41,9 @@ export async function provisionDatabases(
     await admin.end();
   }
   return {
-    urls: byService((service) => {
+    urls: byDatabase((database) => {
       const url = new URL(adminUrl);
-      url.pathname = `/${names[service]}`;
+      url.pathname = `/${names[database]}`;
       return url.toString();
     }),
     drop: async () => {

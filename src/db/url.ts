@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot, type DatabaseProvider, type ServiceName } from './layout';
+import { projectRoot, type DatabaseName, type DatabaseProvider } from './layout';
 
 export class DatabaseUrlError extends Error {
   override name = 'DatabaseUrlError';
@@ -64,19 +64,19 @@ export function ensureSqliteDir(url: string): void {
   mkdirSync(path.dirname(sqliteFilePath(url)), { recursive: true });
 }
 
-/** The default URL of a service: file:<project>/data/<service>.db. */
-export function defaultDatabaseUrl(service: ServiceName): string {
-  return `file:${path.join(projectRoot, 'data', `${service}.db`)}`;
+/** The default URL of a database: file:<project>/data/<database>.db. */
+export function defaultDatabaseUrl(database: DatabaseName): string {
+  return `file:${path.join(projectRoot, 'data', `${database}.db`)}`;
 }
 
-/** The environment variable holding a service's database URL, e.g. ORDERS_DATABASE_URL. */
-export function databaseUrlVariable(service: ServiceName): string {
-  return `${service.toUpperCase()}_DATABASE_URL`;
+/** The environment variable holding a database's URL, e.g. ORDERS_DATABASE_URL, VIEWS_DATABASE_URL. */
+export function databaseUrlVariable(database: DatabaseName): string {
+  return `${database.toUpperCase()}_DATABASE_URL`;
 }
 
-export function databaseUrlFromEnv(service: ServiceName, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[databaseUrlVariable(service)]?.trim();
-  return value ? value : defaultDatabaseUrl(service);
+export function databaseUrlFromEnv(database: DatabaseName, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[databaseUrlVariable(database)]?.trim();
+  return value ? value : defaultDatabaseUrl(database);
 }
 
 /** The URL without its password, for messages and logs. */
@@ -85,9 +85,9 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A key identifying the database a URL points at, to refuse two services
- * sharing one (each service's migrations own their database: they all have an
- * IdempotencyRecord table and a _prisma_migrations history).
+ * A key identifying the database a URL points at, to refuse two databases of
+ * this project sharing one (each one's migrations own it: the services all have
+ * an IdempotencyRecord table, and every one has a _prisma_migrations history).
  */
 export function databaseIdentity(url: string): string {
   if (databaseProvider(url) === 'sqlite') return `sqlite:${sqliteFilePath(url)}`;
@@ -106,7 +106,7 @@ export function assertSupportedPostgresUrl(url: string): void {
   const parsed = new URL(url.trim());
   if (parsed.searchParams.has('schema')) {
     throw new DatabaseUrlError(
-      `?schema= is not supported in ${redactUrl(url)}: give each service its own database instead`,
+      `?schema= is not supported in ${redactUrl(url)}: give each service (and the read model) its own database instead`,
     );
   }
 }

@@ -2,7 +2,8 @@
  * Domain events and each service's transactional outbox: the envelope
  * (envelope.ts), the catalogue of event types and payload schemas
  * (catalogue.ts), upcasting of older payloads (upcast.ts), and writing and
- * reading outbox rows (outbox.ts).
+ * reading outbox rows (outbox.ts), and the relay that delivers them
+ * (relay.ts, relay-claim.ts) with its operator commands (relay-admin.ts).
  */
 export { activityCorrelation } from './correlation';
 export {
@@ -24,3 +25,24 @@ export {
   type OutboxWriter,
 } from './outbox';
 export { UnreadableEvent, upcastPayload } from './upcast';
+export {
+  defaultRelaySettings,
+  OutboxRelay,
+  retryDelayMs,
+  systemClock,
+  type DeliverEvents,
+  type OutboxRelayOptions,
+  type RelayClock,
+  type RelayLogger,
+  type RelayPass,
+  type RetryBackoff,
+} from './relay';
+export {
+  listParked,
+  outboxStatus,
+  redrive,
+  type OutboxStatusReport,
+  type ParkedEvent,
+  type RedriveResult,
+} from './relay-admin';
+export { outboxStatuses, type OutboxStatus, type OutboxTable, type StoredOutboxRow } from './relay-store';
