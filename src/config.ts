@@ -101,6 +101,8 @@ const environmentSchema = z.object({
   INVENTORY_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('inventory')),
   PAYMENTS_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('payments')),
   SHIPPING_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('shipping')),
+  /** The read model's database: written by the outbox relays of the four workers, read by the API. */
+  VIEWS_DATABASE_URL: databaseUrl.default(defaultDatabaseUrl('views')),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** Orders whose total exceeds this wait for an operator's approval before payment. */
@@ -162,6 +164,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       dbFile: env.TEMPORAL_DB_FILE,
     },
     databaseUrls,
+    viewsDatabaseUrl: env.VIEWS_DATABASE_URL,
     api: {
       host: env.API_HOST,
       port: env.API_PORT,

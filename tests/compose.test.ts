@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { databaseNames, readModelDatabase } from '../src/db/layout';
+import { databaseUrlVariable } from '../src/db/url';
 import { interpolate, parseCompose } from '../scripts/compose-check/compose-file';
 import { loadContext, type CheckContext } from '../scripts/compose-check/context';
 import { parseDockerfile } from '../scripts/compose-check/dockerfile';
@@ -14,6 +16,7 @@ import { checkCommands } from '../scripts/compose-check/rules/commands';
 import { checkDatabaseUrls } from '../scripts/compose-check/rules/database-urls';
 import { checkDependsOn } from '../scripts/compose-check/rules/depends-on';
 import { checkDockerfile } from '../scripts/compose-check/rules/dockerfile';
+import { checkMigrations } from '../scripts/compose-check/rules/migrations';
 import { checkProcessNeeds, checkProjectEnvironment } from '../scripts/compose-check/rules/environment';
 import { checkBindMounts, checkPorts, parsePorts } from '../scripts/compose-check/rules/ports-and-mounts';
 import { checkSearchAttributes } from '../scripts/compose-check/rules/search-attributes';
@@ -21,6 +24,10 @@ import { checkImagesAndBuilds, checkStructure } from '../scripts/compose-check/r
 import { report, rules, runChecks } from '../scripts/compose-check/runner';
 
 type Json = Record<string, unknown>;
+
+/** The read model's URL variable, as src/config.ts names it. */
+const viewsVariable = databaseUrlVariable(readModelDatabase);
+const workerServices = ['worker-orders', 'worker-inventory', 'worker-payments', 'worker-shipping'];
 
 function realContext(files: ProjectFiles = diskFiles()): CheckContext {
   const { context, problems } = loadContext(files);
@@ -198,7 +205,7 @@ describe('check:compose rules fail on broken copies', () => {
     assertProblem(problems, /^worker-shipping: SHIPPING_DATABASE_URL: a file: \(SQLite\) database would be lost/);
     assertProblem(problems, /^api: INVENTORY_DATABASE_URL: the password of "inventory" differs/);
     assertProblem(problems, /^api: SHIPPING_DATABASE_URL: host "postgres" is not a service/);
-    assertProblem(problems, /^ORDERS_DATABASE_URL differs between services \(api vs worker-orders\)/);
+    assertProblem(problems, /^ORDERS_DATABASE_URL differs between services \(migrate, api vs worker-orders\)/);
   });
 
   test('two services on one database', () => {
@@ -207,6 +214,82 @@ describe('check:compose rules fail on broken copies', () => {
       api.PAYMENTS_DATABASE_URL = api.ORDERS_DATABASE_URL;
     });
     assertProblem(checkDatabaseUrls(context), /^api: PAYMENTS_DATABASE_URL: the same database as ORDERS_DATABASE_URL/);
+  });
+
+  test("the read model's URL missing on the workers and the API, and on the migration job", () => {
+    const context = brokenCompose((services) => {
+      for (const name of [...workerServices, 'api', 'migrate']) delete environment(services[name])[viewsVariable];
+    });
+    const problems = checkProcessNeeds(context);
+    for (const worker of workerServices) {
+      assertProblem(problems, new RegExp(`^${worker}: ${viewsVariable} is not set; the worker's outbox relay writes`));
+    }
+    assertProblem(problems, new RegExp(`^api: ${viewsVariable} is not set; the API reads the order list`));
+    assertProblem(
+      problems,
+      new RegExp(`^migrate: ${viewsVariable} is not set; the migration would go to a SQLite file`),
+    );
+    assert.equal(problems.length, workerServices.length + 2, problems.join('\n'));
+  });
+
+  test("the read model's URL pointing at the wrong database", () => {
+    const context = brokenCompose((services) => {
+      // Another service's database, under the read model's role: no clash inside worker-inventory itself.
+      environment(services['worker-inventory'])[viewsVariable] =
+        'postgresql://views:views@services-postgresql:5432/orders';
+      // A database the init script does not create.
+      environment(services['worker-payments'])[viewsVariable] =
+        'postgresql://views:views@services-postgresql:5432/view';
+      // The right database under another service's role.
+      environment(services.api)[viewsVariable] = 'postgresql://orders:orders@services-postgresql:5432/views';
+    });
+    const problems = checkDatabaseUrls(context);
+    assertProblem(
+      problems,
+      new RegExp(`^worker-inventory: ${viewsVariable}: role "views" does not own database "orders" \\(orders does\\)`),
+    );
+    assertProblem(
+      problems,
+      new RegExp(`^worker-inventory: ${viewsVariable}: the database another service here uses as ORDERS_DATABASE_URL`),
+    );
+    assertProblem(
+      problems,
+      new RegExp(`^worker-payments: ${viewsVariable}: database "view" is not created by docker/postgres`),
+    );
+    assertProblem(problems, new RegExp(`^api: ${viewsVariable}: role "orders" does not own database "views"`));
+    assertProblem(problems, new RegExp(`^${viewsVariable} differs between services`));
+  });
+
+  test('a process using the read model before its migrations', () => {
+    const context = brokenCompose((services) => {
+      const api = services.api;
+      const worker = services['worker-payments'];
+      assert.ok(api && worker);
+      delete (api.depends_on as Json).migrate;
+      (worker.depends_on as Json).migrate = { condition: 'service_started' };
+    });
+    const problems = checkMigrations(context);
+    assert.deepEqual(problems, [
+      `api: uses the ${readModelDatabase} database, which no worker migrates at start, without waiting for migrate (depends_on with condition service_completed_successfully)`,
+      `worker-payments: uses the ${readModelDatabase} database, which no worker migrates at start, without waiting for migrate (depends_on with condition service_completed_successfully)`,
+    ]);
+
+    // A job that migrates only the services' databases does not count, nor does no job at all.
+    const servicesOnly = brokenCompose((services) => {
+      const job = services.migrate;
+      assert.ok(job);
+      job.command = ['npm', 'run', 'db:migrate', '--', 'orders', 'inventory', 'payments', 'shipping'];
+    });
+    const notMigrated = checkMigrations(servicesOnly);
+    assert.equal(notMigrated.length, workerServices.length + 1, notMigrated.join('\n'));
+    assertProblem(
+      notMigrated,
+      /^worker-orders: uses the .* database, which no worker migrates at start, and no one-shot/,
+    );
+    const noJob = brokenCompose((services) => {
+      delete services.migrate;
+    });
+    assert.equal(checkMigrations(noJob).length, workerServices.length + 1);
   });
 
   test('a worker missing, a worker twice, an unknown service and a missing file', () => {
@@ -338,6 +421,21 @@ describe('check:compose parsing', () => {
     assert.match(problem(['node', 'src/api/server.ts']), /cannot run TypeScript/);
     assert.match(problem(['sh', '-c', 'npm run api']), /not a command this check understands/);
     assert.match(problem(['npm', 'start']), /^npm start → tsx src\/start\.ts: /);
+    // The migration job: every database without arguments, or those named.
+    const migrate = resolveProcess(['npm', 'run', 'db:migrate'], context);
+    assert.deepEqual(typeof migrate === 'string' ? migrate : migrate.role, {
+      kind: 'migrate',
+      databases: [...databaseNames],
+    });
+    const readModelOnly = resolveProcess(
+      ['node', '--import', 'tsx', 'scripts/prisma.ts', 'migrate', readModelDatabase],
+      context,
+    );
+    assert.deepEqual(typeof readModelOnly === 'string' ? readModelOnly : readModelOnly.role, {
+      kind: 'migrate',
+      databases: [readModelDatabase],
+    });
+    assert.match(problem(['npm', 'run', 'db:migrate', '--', 'billing']), /migrates an unknown database "billing"/);
   });
 
   test('ports: short and long syntax', () => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -9,7 +12,9 @@ import request from 'supertest';
 import { createApp } from '../src/api/app';
 import { docsPath, httpMethods, openApiDocument, openApiPath, type HttpMethod } from '../src/api/openapi';
 import { requestIdHeader } from '../src/api/request-id';
+import { createServiceDb, openServiceDatabases, readModelDatabase } from '../src/db';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
+import { serviceNames, type ServiceName } from '../src/temporal/names';
 import { finalStatuses, type OrderStatus } from '../src/workflows/definitions';
 import { startStack, type Stack } from './support/stack';
 
@@ -25,8 +30,20 @@ const doc = openApiDocument;
 const unreachable = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' });
 after(() => unreachable.close());
 
+// Clients open their database on first use; these never are (the routes are listed, Temporal is unreachable).
+const unusedDir = mkdtempSync(path.join(tmpdir(), 'order-saga-openapi-'));
+after(() => rmSync(unusedDir, { recursive: true, force: true }));
+const unusedUrl = (name: string) => `file:${path.join(unusedDir, `${name}.db`)}`;
+const unusedReadModel = {
+  views: createServiceDb(readModelDatabase, unusedUrl(readModelDatabase)),
+  serviceDbs: openServiceDatabases(
+    Object.fromEntries(serviceNames.map((service) => [service, unusedUrl(service)])) as Record<ServiceName, string>,
+  ),
+};
+
 function appWithout(dependency: string): Express {
   return createApp({
+    readModel: unusedReadModel,
     client: new Client({ connection: unreachable }),
     logger: pino({ level: 'silent' }),
     approval: { thresholdCents: 100_000, timeout: '24h' },
@@ -272,6 +289,31 @@ describe('every answer of the real system matches the document', () => {
     const unknown = await call('get', '/orders/{orderId}', { path: orderPath('ord_000000000000000000000000') });
     assert.equal(unknown.status, 404);
     assert.equal((await call('get', '/orders/{orderId}', { path: orderPath('not-an-order') })).status, 404);
+  });
+
+  test('the read side: the list, its refusals, an order history and the projection lag', async () => {
+    const orderId = await place(order());
+    await waitFor(orderId, finalStatuses);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const history = await call('get', '/orders/{orderId}/events', { path: orderPath(orderId, 'events') });
+      if (history.status === 200 && (history.body as { events: unknown[] }).events.length >= 6) break;
+      assert.ok(Date.now() < deadline, `the history of ${orderId} stayed incomplete: ${history.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const unknown = await call('get', '/orders/{orderId}/events', { path: orderPath('ord_000000000000000000000000') });
+    assert.equal(unknown.status, 404);
+    const list = await call('get', '/orders', { path: '/orders?customerId=cus_openapi&limit=2' });
+    assert.equal(list.status, 200);
+    const { nextCursor } = list.body as { nextCursor: string | null };
+    if (nextCursor) {
+      const next = await call('get', '/orders', {
+        path: `/orders?customerId=cus_openapi&limit=2&cursor=${nextCursor}`,
+      });
+      assert.equal(next.status, 200);
+    }
+    assert.equal((await call('get', '/orders', { path: '/orders?cursor=forged' })).status, 400);
+    assert.equal((await call('get', '/health/projection')).status, 200);
   });
 
   test('decisions: 202 when the order can take them, 400, 404, 409 and 415 otherwise', async () => {

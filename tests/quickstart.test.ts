@@ -28,6 +28,7 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
     INVENTORY_DATABASE_URL: `file:${path.join(dataDir, 'inventory.db')}`,
     PAYMENTS_DATABASE_URL: `file:${path.join(dataDir, 'payments.db')}`,
     SHIPPING_DATABASE_URL: `file:${path.join(dataDir, 'shipping.db')}`,
+    VIEWS_DATABASE_URL: `file:${path.join(dataDir, 'views.db')}`,
   };
   const start = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/start.ts')], {
     cwd: projectRoot,
@@ -76,6 +77,15 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
       state = (await (await fetch(`${apiUrl}/orders/${orderId}`)).json()) as OrderSagaState;
     }
     assert.equal(state?.status, 'confirmed');
+
+    // The workers' outbox relays carried the four services' events to the read model behind GET /orders.
+    let listed: { orderId: string; status: string }[] = [];
+    for (let tries = 0; tries < 100 && listed[0]?.status !== 'confirmed'; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const page = (await (await fetch(`${apiUrl}/orders?customerId=cus_demo`)).json()) as { orders: typeof listed };
+      listed = page.orders.filter((order) => order.orderId === orderId);
+    }
+    assert.equal(listed[0]?.status, 'confirmed');
 
     const uiPage = await fetch(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
     assert.equal(uiPage.status, 200);

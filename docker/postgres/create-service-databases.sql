@@ -1,6 +1,8 @@
 -- Database per service: each service gets its own database, owned by its own
 -- role, and no other role may connect to it. A service that reached into
--- another's tables would fail here instead of quietly coupling the two.
+-- another's tables would fail here instead of quietly coupling the two. The
+-- read model (src/read-model) gets one the same way: the workers' outbox
+-- relays write it through the projection, and the API reads it.
 --
 -- The postgres image runs this once, when the services-postgresql volume is
 -- first initialised (files in /docker-entrypoint-initdb.d, with
@@ -26,3 +28,7 @@ REVOKE ALL ON DATABASE payments FROM PUBLIC;
 CREATE ROLE shipping LOGIN PASSWORD 'shipping';
 CREATE DATABASE shipping OWNER shipping;
 REVOKE ALL ON DATABASE shipping FROM PUBLIC;
+
+CREATE ROLE views LOGIN PASSWORD 'views';
+CREATE DATABASE views OWNER views;
+REVOKE ALL ON DATABASE views FROM PUBLIC;

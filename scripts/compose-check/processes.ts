@@ -1,5 +1,6 @@
 /** What a project service runs: its command, followed through npm scripts to the file and its role. */
 import path from 'node:path';
+import { databaseNames, isDatabaseName, readModelDatabase, type DatabaseName } from '../../src/db/layout';
 import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import type { Json } from './compose-file';
 import type { CheckContext } from './context';
@@ -12,6 +13,8 @@ export type ProcessRole =
   | { kind: 'api' }
   | { kind: 'worker'; service: ServiceName }
   | { kind: 'partner'; partner: PartnerName }
+  /** `scripts/prisma.ts migrate [database...]` (npm run db:migrate): a one-shot that migrates these databases. */
+  | { kind: 'migrate'; databases: DatabaseName[] }
   | { kind: 'other'; file: string };
 
 export interface ResolvedProcess {
@@ -22,6 +25,7 @@ export interface ResolvedProcess {
 
 export const apiFile = 'src/api/server.ts';
 export const workerFile = 'src/workers/main.ts';
+export const prismaScriptFile = 'scripts/prisma.ts';
 export const partnerFiles: Record<PartnerName, string> = {
   gateway: 'src/partners/gateway/main.ts',
   carrier: 'src/partners/carrier/main.ts',
@@ -95,10 +99,43 @@ export function resolveProcess(argv: string[], context: CheckContext, depth = 0)
     }
     return { file: normalized, args, role: { kind: 'worker', service: service as ServiceName } };
   }
+  if (normalized === prismaScriptFile && args[0] === 'migrate') {
+    const named = args.slice(1);
+    const unknown = named.find((database) => !isDatabaseName(database));
+    if (unknown !== undefined) {
+      return `${shown}: migrates an unknown database "${unknown}" (one of ${databaseNames.join(', ')})`;
+    }
+    const databases = named.length === 0 ? [...databaseNames] : (named as DatabaseName[]);
+    return { file: normalized, args, role: { kind: 'migrate', databases } };
+  }
   if (normalized === 'src/start.ts') {
     return `${shown}: src/start.ts runs every process (and a dev server) in one container; give each its own service`;
   }
   return { file: normalized, args, role: { kind: 'other', file: normalized } };
+}
+
+/**
+ * The databases a process opens, so needs the URL of: a worker its own
+ * service's and the read model's (its outbox relay writes events there), the
+ * API every one (its readiness check pings them; the order list and event
+ * routes read the read model), a migration job those it migrates.
+ */
+export function databasesUsedBy(role: ProcessRole): DatabaseName[] {
+  switch (role.kind) {
+    case 'worker':
+      return [role.service, readModelDatabase];
+    case 'api':
+      return [...databaseNames];
+    case 'migrate':
+      return role.databases;
+    default:
+      return [];
+  }
+}
+
+/** Whether a process migrates a database itself before using it: a worker its own service's (src/workers/main.ts). */
+export function migratesAtStart(role: ProcessRole, database: DatabaseName): boolean {
+  return role.kind === 'worker' && role.service === database;
 }
 
 /** A nested resolution's problem, prefixed with the command that led there (npm start → tsx src/start.ts: ...). */

@@ -6,6 +6,7 @@ import { checkCommands } from './rules/commands';
 import { checkDatabaseUrls } from './rules/database-urls';
 import { checkDependsOn } from './rules/depends-on';
 import { checkDockerfile } from './rules/dockerfile';
+import { checkMigrations } from './rules/migrations';
 import { checkProcessNeeds, checkProjectEnvironment } from './rules/environment';
 import { checkBindMounts, checkPorts } from './rules/ports-and-mounts';
 import { checkSearchAttributes } from './rules/search-attributes';
@@ -44,6 +45,11 @@ export const rules: Rule[] = [
     name: 'process-needs',
     description: 'each process gets the variables and healthcheck it needs',
     check: checkProcessNeeds,
+  },
+  {
+    name: 'migrations',
+    description: 'no process uses a database before its migrations are applied',
+    check: checkMigrations,
   },
   {
     name: 'search-attributes',

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { identifyCaller, rateLimitPerCaller, requireCaller, unprotected, type Protection } from './auth';
 import { healthRouter, type ReadinessCheck } from './health';
 import { openApiRouter } from './openapi';
+import { orderViewsRouter, type ReadModel } from './order-views';
 import { ordersRouter } from './orders';
 import { notFoundRoute, problemHandler } from './problem';
 import { requestContext } from './request-id';
@@ -21,6 +22,8 @@ export interface AppDependencies {
   protection?: Protection;
   /** How long placements and cancellations wait for the saga before answering 202 (default 5 s). */
   answerWaitMs?: number;
+  /** The read model behind GET /orders and GET /orders/{id}/events; without it those routes do not exist. */
+  readModel?: ReadModel;
 }
 
 /** Builds the HTTP app; src/api/server.ts makes it listen. */
@@ -31,6 +34,7 @@ export function createApp({
   approval,
   protection = unprotected,
   answerWaitMs,
+  readModel,
 }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -45,6 +49,7 @@ export function createApp({
   // Only JSON bodies are parsed; a route that needs one answers 415 to any other type.
   app.use(express.json({ limit: requestBodyLimit, strict: true }));
   app.use(healthRouter(readinessChecks));
+  if (readModel) app.use(orderViewsRouter(readModel));
   app.use(ordersRouter({ client, approval, ...(answerWaitMs === undefined ? {} : { answerWaitMs }) }));
   app.use(openApiRouter());
   app.use(notFoundRoute);

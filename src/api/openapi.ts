@@ -17,8 +17,14 @@ import {
   orderAcceptedSchema,
   orderCreatedSchema,
   orderFailureSchema,
+  orderEventSchema,
+  orderHistorySchema,
   orderIdSchema,
+  orderListQuerySchema,
+  orderListSchema,
   orderRequestSchema,
+  orderViewSchema,
+  projectionLagSchema,
   orderStateSchema,
   problemSchema,
   readinessSchema,
@@ -53,7 +59,7 @@ export interface OpenApiResponse {
 
 export interface OpenApiParameter {
   name: string;
-  in: 'path' | 'header';
+  in: 'path' | 'header' | 'query';
   description: string;
   required: boolean;
   schema: JsonSchema;
@@ -104,6 +110,11 @@ answers.add(orderStateSchema, { id: 'OrderState' });
 answers.add(compensationRecordSchema, { id: 'CompensationRecord' });
 answers.add(orderFailureSchema, { id: 'OrderFailure' });
 answers.add(shippingRateSchema, { id: 'ShippingRate' });
+answers.add(orderViewSchema, { id: 'OrderView' });
+answers.add(orderListSchema, { id: 'OrderList' });
+answers.add(orderEventSchema, { id: 'OrderEvent' });
+answers.add(orderHistorySchema, { id: 'OrderHistory' });
+answers.add(projectionLagSchema, { id: 'ProjectionLag' });
 answers.add(livenessSchema, { id: 'Liveness' });
 answers.add(readinessSchema, { id: 'Readiness' });
 answers.add(problemSchema, { id: 'Problem' });
@@ -153,6 +164,18 @@ const requestIdParameter: OpenApiParameter = {
   required: false,
   schema: { type: 'string' },
 };
+
+/** GET /orders' query parameters, one per field of the schema that validates them. */
+function listQueryParameters(): OpenApiParameter[] {
+  const { properties = {} } = inlineSchema(orderListQuerySchema) as { properties?: Record<string, JsonSchema> };
+  return Object.entries(properties).map(([name, schema]) => ({
+    name,
+    in: 'query' as const,
+    description: typeof schema.description === 'string' ? schema.description : name,
+    required: false,
+    schema,
+  }));
+}
 
 const orderIdParameter: OpenApiParameter = {
   name: 'orderId',
@@ -322,6 +345,24 @@ function buildDocument(): OpenApiDocument {
     ],
     paths: {
       '/orders': {
+        get: {
+          operationId: 'listOrders',
+          summary: 'List orders (from the read model)',
+          description:
+            "Orders as the services' events describe them, newest first by default, a page at a time: pass the " +
+            "answer's `nextCursor` as `cursor`, with the same filters, for the next page. The list follows the " +
+            'services within a moment (GET /health/projection says how far behind it is): a just-placed order is ' +
+            'read from GET /orders/{orderId} until it appears here. A customer key must filter by its own customerId.',
+          tags: ['Orders'],
+          parameters: [...listQueryParameters(), requestIdParameter],
+          security: keyRequired,
+          responses: {
+            '200': answer('A page of orders.', 'OrderList'),
+            '400': problem('An unknown or invalid parameter, or a cursor that is malformed or from another query.'),
+            ...callerProblems("A customer's key without its own customerId as filter."),
+            default: otherProblems,
+          },
+        },
         post: {
           operationId: 'placeOrder',
           summary: 'Place an order',
@@ -410,6 +451,24 @@ function buildDocument(): OpenApiDocument {
           },
         },
       },
+      '/orders/{orderId}/events': {
+        get: {
+          operationId: 'getOrderEvents',
+          summary: "The order's history across the four services (from the read model)",
+          description:
+            'Every domain event of the order, from every service, in order: each aggregate by its version, ' +
+            'aggregates merged by time. Older event versions are upcast to the current schema.',
+          tags: ['Orders'],
+          parameters: [orderIdParameter, requestIdParameter],
+          security: keyRequired,
+          responses: {
+            '200': answer('The events.', 'OrderHistory'),
+            ...callerProblems("A customer's key reading another customer's order."),
+            '404': problem('No events of this order (unknown, or not yet projected).'),
+            default: otherProblems,
+          },
+        },
+      },
       '/orders/{orderId}/cancel': {
         post: {
           operationId: 'cancelOrder',
@@ -493,6 +552,18 @@ function buildDocument(): OpenApiDocument {
           responses: {
             '200': answer('Every dependency answers.', 'Readiness'),
             '503': answer('A dependency does not answer; `checks` names it and why.', 'Readiness'),
+            default: otherProblems,
+          },
+        },
+      },
+      '/health/projection': {
+        get: {
+          operationId: 'projectionLag',
+          summary: 'How far the read model is behind the services',
+          tags: ['Health'],
+          parameters: [requestIdParameter],
+          responses: {
+            '200': answer('The lag, and per service the events waiting or parked.', 'ProjectionLag'),
             default: otherProblems,
           },
         },

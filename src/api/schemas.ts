@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { orderRequestSchema } from '../domain/order';
 import { compensationNames, orderSteps, type OrderSagaState } from '../workflows/definitions';
+import { orderViewStatuses, paymentStatuses, reservationStatuses, shipmentStatuses } from '../read-model/fold';
+import { orderListPageSize, orderListSorts, type OrderView } from '../read-model/queries';
 
 /**
  * The API's contract as zod schemas: the requests it validates and the
@@ -137,6 +139,93 @@ type Assert<T extends true> = T;
  * (the workflow cannot import zod, so the schema mirrors its interface).
  */
 export type OrderStateSchemaMirrorsWorkflow = Assert<Identical<z.infer<typeof orderStateSchema>, OrderSagaState>>;
+
+// ---- The read model (GET /orders, GET /orders/{id}/events) ----
+
+/** GET /orders' query string: filters, sort and page. Unknown parameters are refused (400). */
+export const orderListQuerySchema = z.strictObject({
+  status: z.enum(orderViewStatuses).optional(),
+  customerId: z.string().min(1).max(100).optional().meta({
+    description: "Only this customer's orders. A customer's key must give its own customerId.",
+  }),
+  createdFrom: z.iso.datetime({ offset: true }).optional().meta({ description: 'Created at or after (ISO 8601).' }),
+  createdTo: z.iso.datetime({ offset: true }).optional().meta({ description: 'Created before (ISO 8601).' }),
+  sort: z.enum(orderListSorts).default('createdAt:desc'),
+  limit: z.coerce.number().int().min(1).max(orderListPageSize.max).default(orderListPageSize.default),
+  cursor: z.string().min(1).max(1000).optional().meta({
+    description: "The previous page's nextCursor; the same filters and sort must be sent with it.",
+  }),
+});
+
+export const orderViewSchema = z.object({
+  orderId: z.string(),
+  workflowId: z.string(),
+  status: z.enum(orderViewStatuses).meta({
+    description:
+      "From the services' events: pending (not confirmed or cancelled yet), compensating (something was undone), " +
+      'confirmed or cancelled. The saga-only states (awaiting approval, needs attention) are in GET /orders/{id}.',
+  }),
+  customerId: z.string().nullable(),
+  currency: z.string().nullable(),
+  items: z.array(z.object({ sku: z.string(), quantity: z.int(), unitPriceCents: z.int().nullable() })),
+  itemCount: z.int(),
+  totalCents: z.int().nullable(),
+  reservationId: z.string().nullable(),
+  reservationStatus: z.enum(reservationStatuses).nullable(),
+  paymentId: z.string().nullable(),
+  paymentStatus: z.enum(paymentStatuses).nullable(),
+  paymentAmountCents: z.int().nullable(),
+  declineReason: z.string().nullable(),
+  shipmentId: z.string().nullable(),
+  shipmentStatus: z.enum(shipmentStatuses).nullable(),
+  carrier: z.string().nullable(),
+  trackingNumber: z.string().nullable(),
+  shippingCents: z.int().nullable(),
+  shippingRateSource: z.string().nullable(),
+  stockReleased: z.boolean(),
+  paymentRefunded: z.boolean(),
+  shipmentCancelled: z.boolean(),
+  cancelReason: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastEventId: z.string(),
+  lastEventType: z.string(),
+  lastAggregateVersion: z.int(),
+  eventCount: z.int(),
+});
+
+/** Fails to compile if the answer's schema and the read model's OrderView drift apart. */
+export type OrderViewSchemaMirrorsReadModel = Assert<Identical<z.infer<typeof orderViewSchema>, OrderView>>;
+
+export const orderListSchema = z.object({
+  orders: z.array(orderViewSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Null on the last page.' }),
+});
+
+export const orderEventSchema = z.object({
+  id: z.string().meta({ description: 'A ULID.' }),
+  type: z.string(),
+  schemaVersion: z.int().meta({ description: "Always the catalogue's current version: older events are upcast." }),
+  aggregateType: z.string(),
+  aggregateId: z.string(),
+  aggregateVersion: z.int(),
+  correlation: z.object({ orderId: z.string(), workflowId: z.string() }),
+  occurredAt: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+export const orderHistorySchema = z.object({
+  orderId: z.string(),
+  events: z.array(orderEventSchema),
+});
+
+export const projectionLagSchema = z.object({
+  lagMs: z.int().meta({ description: 'Age of the oldest event not yet delivered to the read model; 0 when none.' }),
+  byService: z.record(
+    z.string(),
+    z.object({ pendingEvents: z.int(), parkedEvents: z.int(), oldestPendingAt: z.string().nullable() }),
+  ),
+});
 
 export const livenessSchema = z.object({ status: z.literal('ok') });
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { createServiceDb, pingDatabase } from '../db';
+import { applyMigrations, createServiceDb, openServiceDatabases, pingDatabase, readModelDatabase } from '../db';
 import { createLogger } from '../logger';
 import { stopWhenParentGoes } from '../parent-process';
 import { serviceNames } from '../temporal/names';
@@ -31,10 +31,11 @@ async function main(): Promise<void> {
   // instead of crash-looping.
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const databases = serviceNames.map((service) => ({
-    service,
-    db: createServiceDb(service, config.databaseUrls[service]),
-  }));
+  const serviceDbs = openServiceDatabases(config.databaseUrls);
+  const databases = serviceNames.map((service) => ({ service, db: serviceDbs[service] }));
+  // The API reads the read model, so it brings that database to the latest migration (each worker does its own).
+  await applyMigrations(readModelDatabase, config.viewsDatabaseUrl);
+  const views = createServiceDb(readModelDatabase, config.viewsDatabaseUrl);
 
   const readinessChecks: ReadinessCheck[] = [
     {
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       },
     },
     ...databases.map(({ service, db }) => ({ name: `${service}-database`, check: () => pingDatabase(db) })),
+    { name: `${readModelDatabase}-database`, check: () => pingDatabase(views) },
   ];
 
   const app = createApp({
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     readinessChecks,
     approval: config.approval,
     protection: { auth, rateLimitPerMinute },
+    readModel: { views, serviceDbs },
   });
   const server = app.listen(config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
@@ -72,7 +75,11 @@ async function main(): Promise<void> {
     }, shutdownGraceMs);
     forced.unref();
     server.close(() => {
-      void Promise.all([connection.close(), ...databases.map(({ db }) => db.$disconnect())]).finally(() => {
+      void Promise.all([
+        connection.close(),
+        views.$disconnect(),
+        ...databases.map(({ db }) => db.$disconnect()),
+      ]).finally(() => {
         logger.info('api stopped');
         process.exit(0);
       });

@@ -147,6 +147,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     INVENTORY_DATABASE_URL: databases.urls.inventory,
     PAYMENTS_DATABASE_URL: databases.urls.payments,
     SHIPPING_DATABASE_URL: databases.urls.shipping,
+    VIEWS_DATABASE_URL: databases.urls.views,
     PAYMENT_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
     CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
     ...Object.fromEntries(serviceNames.map((service) => [`${service.toUpperCase()}_WORKER_STATUS_PORT`, '0'])),

@@ -1,6 +1,8 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { applyMigrations, createServiceDb, seedCatalogue } from '../db';
+import { OutboxRelay } from '../events';
+import { applyEvents } from '../read-model';
 import { createLogger } from '../logger';
 import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
 import { serviceNames, type ServiceName } from '../temporal/names';
@@ -25,6 +27,16 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
 
   await prepareDatabase(service, url);
   const db = createServiceDb(service, url);
+  // The relay delivers this service's outbox to the read model's projection (the API migrates its database; until
+  // then deliveries fail and are retried).
+  const views = createServiceDb('views', config.viewsDatabaseUrl);
+  const relay = new OutboxRelay(db, {
+    service,
+    deliver: async (events, { signal }) => {
+      await applyEvents(views, events, { signal });
+    },
+    logger: logger.child({ component: 'outbox-relay' }),
+  });
 
   const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((error: unknown) => {
     throw new Error(
@@ -51,15 +63,18 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
       { taskQueue: worker.options.taskQueue, activitySlots: config.activitySlots[service], status: status.url },
       'worker polling',
     );
+    relay.start();
     reportReadyToParent();
     stopWhenParentGoes(logger, () => process.kill(process.pid, 'SIGTERM'));
     // Resolves once SIGINT/SIGTERM has drained in-flight tasks (the SDK installs those handlers).
     await worker.run();
+    // After the worker: the last activities' events are in the outbox, and the relay's batch in flight ends.
+    await relay.stop();
     logger.info('worker stopped');
     await status.close();
   } finally {
     await connection.close();
-    await db.$disconnect();
+    await Promise.all([db.$disconnect(), views.$disconnect()]);
   }
 }
 

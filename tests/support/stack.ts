@@ -8,8 +8,13 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@tempor
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import type { Protection } from '../../src/api/auth';
+import { OutboxRelay } from '../../src/events';
+import { applyEvents } from '../../src/read-model';
 import {
   applyMigrations,
+  createServiceDb,
+  readModelDatabase,
+  type ViewsDb,
   pingDatabase,
   seedCatalogue,
   type ServiceDatabases,
@@ -48,6 +53,8 @@ export type Provider = 'sqlite' | 'postgres';
 export interface Stack {
   baseUrl: string;
   db: ServiceDatabases;
+  /** The read model's database, kept current by a relay per service (as in the worker processes). */
+  views: ViewsDb;
   temporal: TestWorkflowEnvironment;
   /** The payment gateway process, and the payments worker's client of it (its breaker included). */
   gateway: GatewayProcess;
@@ -90,7 +97,9 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   const carrier = await launchCarrier({ port: await freePort() });
   const carrierClient = createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url });
   await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
+  await applyMigrations(readModelDatabase, databases.urls.views);
   const db: ServiceDatabases = openServiceDatabases(databases.urls);
+  const views = createServiceDb(readModelDatabase, databases.urls.views);
   await seedCatalogue(db.inventory);
 
   const uiPort = options.webUi ? await freePort() : undefined;
@@ -115,12 +124,24 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     ),
   );
   const workersRunning = Promise.all(workers.map((worker) => worker.run()));
+  // As in each worker process: a relay per service delivers its outbox to the read model.
+  const relays = serviceNames.map(
+    (service) =>
+      new OutboxRelay(db[service], {
+        service,
+        deliver: async (events, { signal }) => {
+          await applyEvents(views, events, { signal });
+        },
+      }),
+  );
+  for (const relay of relays) relay.start();
 
   const app = createApp({
     client: temporal.client,
     logger: pino({ level: 'silent' }),
     approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
     ...(options.protection ? { protection: options.protection } : {}),
+    readModel: { views, serviceDbs: db },
     readinessChecks: [
       { name: 'temporal', check: async () => void (await temporal.connection.workflowService.getSystemInfo({})) },
       ...serviceNames.map((service) => ({ name: `${service}-database`, check: () => pingDatabase(db[service]) })),
@@ -134,6 +155,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     db,
+    views,
     temporal,
     gateway,
     gatewayClient,
@@ -144,6 +166,8 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       await new Promise((resolve) => server.close(resolve));
       for (const worker of workers) worker.shutdown();
       await workersRunning;
+      await Promise.all(relays.map((relay) => relay.stop()));
+      await views.$disconnect();
       await temporal.teardown();
       await closeServiceDatabases(db);
       await databases.drop();

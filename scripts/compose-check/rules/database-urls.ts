@@ -1,37 +1,42 @@
 import path from 'node:path';
+import { databaseNames, type DatabaseName } from '../../../src/db/layout';
 import {
   assertSupportedPostgresUrl,
   databaseIdentity,
   databaseProvider,
   databaseUrlVariable,
 } from '../../../src/db/url';
-import { serviceNames, type ServiceName } from '../../../src/temporal/names';
 import { composeFileName, type Json } from '../compose-file';
 import type { CheckContext } from '../context';
 import { bindMounts, environmentOf, imageOf, projectServices, services } from '../services';
 
 /**
- * Database URLs: accepted by the app (provider from the scheme, no ?schema=),
+ * Database URLs (every database of src/db/layout.ts: the services' and the
+ * read model's): accepted by the app (provider from the scheme, no ?schema=),
  * PostgreSQL in compose (a file: database would live and die with its
  * container), pointing at a postgres service of this file, at a database and
- * a login role (with that password) its init script creates; one database per
- * service, and the same URL wherever a service's database is named.
+ * a login role (with that password) its init script creates, that role owning
+ * the database (the script revokes everyone else's access); one database per
+ * service and for the read model, and the same URL wherever a database is
+ * named.
  */
 export function checkDatabaseUrls(context: CheckContext): string[] {
   const problems: string[] = [];
   const all = new Map(services(context));
-  const urlsByService = new Map<ServiceName, Map<string, string[]>>();
+  const urlsByDatabase = new Map<DatabaseName, Map<string, string[]>>();
+  /** Which database each PostgreSQL target is used as, across every service here. */
+  const ownersByIdentity = new Map<string, DatabaseName>();
   for (const [name, service] of projectServices(context)) {
     const environment = environmentOf(service);
-    const identities = new Map<string, ServiceName>();
-    for (const owner of serviceNames) {
+    const identities = new Map<string, DatabaseName>();
+    for (const owner of databaseNames) {
       const variable = databaseUrlVariable(owner);
       const url = environment[variable];
       if (url === undefined) continue;
       const where = `${name}: ${variable}`;
-      const users = urlsByService.get(owner) ?? new Map<string, string[]>();
+      const users = urlsByDatabase.get(owner) ?? new Map<string, string[]>();
       users.set(url, [...(users.get(url) ?? []), name]);
-      urlsByService.set(owner, users);
+      urlsByDatabase.set(owner, users);
       let provider;
       try {
         provider = databaseProvider(url);
@@ -49,13 +54,24 @@ export function checkDatabaseUrls(context: CheckContext): string[] {
       const identity = databaseIdentity(url);
       const other = identities.get(identity);
       if (other) {
-        problems.push(`${where}: the same database as ${databaseUrlVariable(other)}; each service needs its own`);
+        problems.push(
+          `${where}: the same database as ${databaseUrlVariable(other)}; each service, and the read model, needs its own`,
+        );
       }
       identities.set(identity, owner);
+      // Across services too: one process with either URL does not see the clash.
+      const elsewhere = ownersByIdentity.get(identity);
+      if (elsewhere && elsewhere !== owner && !other) {
+        problems.push(
+          `${where}: the database another service here uses as ${databaseUrlVariable(elsewhere)}; ` +
+            'each service, and the read model, needs its own',
+        );
+      }
+      if (!elsewhere) ownersByIdentity.set(identity, owner);
       problems.push(...checkPostgresTarget(context, all, where, new URL(url)));
     }
   }
-  for (const [owner, users] of urlsByService) {
+  for (const [owner, users] of urlsByDatabase) {
     if (users.size > 1) {
       const list = [...users.values()].map((names) => names.join(', ')).join(' vs ');
       problems.push(
@@ -86,6 +102,13 @@ function checkPostgresTarget(context: CheckContext, all: Map<string, Json>, wher
   else if (init.roles.get(user) !== undefined && init.roles.get(user) !== decodeURIComponent(url.password)) {
     problems.push(`${where}: the password of "${user}" differs from the one ${scripts} sets`);
   }
+  const owner = init.owners.get(database);
+  if (user && owner !== undefined && user !== owner && user !== init.superuser) {
+    problems.push(
+      `${where}: role "${user}" does not own database "${database}" (${owner} does): ` +
+        'it could not create the tables, nor connect where the init script revokes PUBLIC',
+    );
+  }
   return problems;
 }
 
@@ -95,6 +118,9 @@ function isPostgresImage(service: Json): boolean {
 
 interface PostgresInit {
   databases: Set<string>;
+  /** Owners of the databases created with OWNER. */
+  owners: Map<string, string>;
+  superuser: string;
   /** Login roles and their passwords (undefined: none set). */
   roles: Map<string, string | undefined>;
   sources: string[];
@@ -106,6 +132,8 @@ function postgresInit(context: CheckContext, service: Json): PostgresInit {
   const superuser = environment.POSTGRES_USER ?? 'postgres';
   const init: PostgresInit = {
     databases: new Set([environment.POSTGRES_DB ?? superuser]),
+    owners: new Map(),
+    superuser,
     roles: new Map([[superuser, environment.POSTGRES_PASSWORD]]),
     sources: [],
   };
@@ -122,8 +150,11 @@ function postgresInit(context: CheckContext, service: Json): PostgresInit {
       if (sql === undefined) continue;
       init.sources.push(file);
       const statements = sql.replace(/--[^\n]*/g, '');
-      for (const match of statements.matchAll(/\bCREATE\s+DATABASE\s+("?)([A-Za-z0-9_]+)\1/gi)) {
-        init.databases.add(identifier(match[2] ?? '', match[1] === '"'));
+      for (const match of statements.matchAll(/\bCREATE\s+DATABASE\s+("?)([A-Za-z0-9_]+)\1([^;]*)/gi)) {
+        const database = identifier(match[2] ?? '', match[1] === '"');
+        init.databases.add(database);
+        const owner = /\bOWNER\s*=?\s*("?)([A-Za-z0-9_]+)\1/i.exec(match[3] ?? '');
+        if (owner) init.owners.set(database, identifier(owner[2] ?? '', owner[1] === '"'));
       }
       for (const match of statements.matchAll(/\bCREATE\s+(ROLE|USER)\s+("?)([A-Za-z0-9_]+)\2([^;]*)/gi)) {
         const options = match[4] ?? '';

@@ -1,4 +1,5 @@
 import { ConfigError, configVariableNames, loadConfig } from '../../../src/config';
+import { databaseNames, readModelDatabase, type DatabaseName } from '../../../src/db/layout';
 import { databaseUrlVariable } from '../../../src/db/url';
 import {
   loadCarrierConfig,
@@ -6,10 +7,10 @@ import {
   PartnerConfigError,
   partnerConfigVariableNames,
 } from '../../../src/partners/config';
-import { serviceNames, type ServiceName } from '../../../src/temporal/names';
+import type { ServiceName } from '../../../src/temporal/names';
 import { isRecord } from '../compose-file';
 import type { CheckContext } from '../context';
-import { projectProcesses, type PartnerName } from '../processes';
+import { databasesUsedBy, projectProcesses, type PartnerName, type ProcessRole } from '../processes';
 import {
   dockerfileEnvOf,
   effectiveEnvironment,
@@ -69,12 +70,27 @@ const partnerUrlVariables: Partial<Record<ServiceName, string>> = {
   shipping: 'CARRIER_URL',
 };
 
+/** Why a process needs a database's URL, for the message when it is missing. */
+function whyNeeded(role: ProcessRole, database: DatabaseName): string {
+  if (role.kind === 'migrate') return 'the migration would go to a SQLite file in the container';
+  if (database === readModelDatabase) {
+    return role.kind === 'api'
+      ? 'the API reads the order list and order events from the read model'
+      : "the worker's outbox relay writes the service's events into the read model";
+  }
+  return role.kind === 'api'
+    ? "the API's readiness check pings every service's database"
+    : 'the default is a SQLite file in the container';
+}
+
 /**
- * What each process needs: a worker its own database URL and no other
- * service's (database per service), the API all four (its readiness check
- * pings them) and to listen on 0.0.0.0 on the port it publishes; everyone a
- * TEMPORAL_ADDRESS that names a service here; workers must not inherit the
- * image's HTTP healthcheck, which only the API can answer.
+ * What each process needs: a worker its own database URL and the read
+ * model's, and no other service's (database per service), the API every
+ * database's (its readiness check pings them, its order list reads the read
+ * model) and to listen on 0.0.0.0 on the port it publishes, a migration job
+ * the URL of every database it migrates; every process but the migration
+ * job a TEMPORAL_ADDRESS that names a service here; workers must not inherit
+ * the image's HTTP healthcheck, which only the API can answer.
  */
 export function checkProcessNeeds(context: CheckContext): string[] {
   const problems: string[] = [];
@@ -95,6 +111,12 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       }
       continue;
     }
+    const urlVariables = databaseNames.filter((database) => environment[databaseUrlVariable(database)] !== undefined);
+    const needed = databasesUsedBy(role);
+    for (const database of needed.filter((database) => !urlVariables.includes(database))) {
+      problems.push(`${name}: ${databaseUrlVariable(database)} is not set; ${whyNeeded(role, database)}`);
+    }
+    if (role.kind === 'migrate') continue;
     const address = environment.TEMPORAL_ADDRESS;
     if (address === undefined) {
       problems.push(`${name}: TEMPORAL_ADDRESS is not set (its default, 127.0.0.1:7233, is the container itself)`);
@@ -102,14 +124,8 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       const host = address.replace(/:\d+$/, '');
       if (!all.has(host)) problems.push(`${name}: TEMPORAL_ADDRESS ${address}: "${host}" is not a service here`);
     }
-    const urlVariables = serviceNames.filter((owner) => environment[databaseUrlVariable(owner)] !== undefined);
     if (role.kind === 'worker') {
-      if (!urlVariables.includes(role.service)) {
-        problems.push(
-          `${name}: ${databaseUrlVariable(role.service)} is not set (the default is a SQLite file in the container)`,
-        );
-      }
-      for (const owner of urlVariables.filter((owner) => owner !== role.service)) {
+      for (const owner of urlVariables.filter((database) => !needed.includes(database))) {
         problems.push(
           `${name}: the ${role.service} worker is given ${databaseUrlVariable(owner)}; a service opens only its own database`,
         );
@@ -132,11 +148,6 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       }
     }
     if (role.kind === 'api') {
-      for (const owner of serviceNames.filter((owner) => !urlVariables.includes(owner))) {
-        problems.push(
-          `${name}: ${databaseUrlVariable(owner)} is not set; the API's readiness check pings every service's database`,
-        );
-      }
       const host = environment.API_HOST;
       if (host !== '0.0.0.0' && host !== '::') {
         problems.push(`${name}: API_HOST is ${host ?? 'unset (127.0.0.1)'}; in a container it must be 0.0.0.0`);
