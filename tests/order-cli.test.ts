@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { rejectionTypes } from '../src/domain/rejections';
 import { orderWorkflowId } from '../src/temporal/names';
 import { freePort } from '../src/temporal/servers';
 import { orderSteps, type OrderSagaState } from '../src/workflows/definitions';
+import { runScript } from './support/run-script';
 import { approvalThresholdCents, startStack, type Stack } from './support/stack';
 
 /**
@@ -28,27 +28,13 @@ interface CliRun {
   stderr: string[];
 }
 
-function runCli(args: string[], timeoutMs = 45_000, env: Record<string, string> = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, NO_COLOR: '1', ORDER_API_URL: undefined, ORDER_API_KEY: undefined, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function runCli(args: string[], timeoutMs = 45_000, env: Record<string, string> = {}): Promise<CliRun> {
+  const run = await runScript(cli, args, {
+    env: { NO_COLOR: '1', ORDER_API_URL: undefined, ORDER_API_KEY: undefined, ...env },
+    timeoutMs,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`order ${args.join(' ')} did not exit within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      const lines = (text: string) => text.split('\n').filter((line) => line !== '');
-      resolve({ code, stdout: lines(stdout), stderr: lines(stderr) });
-    });
-  });
+  const lines = (text: string) => text.split('\n').filter((line) => line !== '');
+  return { code: run.code, stdout: lines(run.stdout), stderr: lines(run.stderr) };
 }
 
 /** The live lines: elapsed time, a label, what happened. */

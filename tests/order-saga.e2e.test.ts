@@ -155,6 +155,28 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       );
       assert.equal(await stockOf('SKU-MUG'), before - 2);
 
+      // The read side on this database too: the four services' events, relayed, in the history and the list.
+      const deadline = Date.now() + 30_000;
+      let events: string[] = [];
+      while (events.length < 6 && Date.now() < deadline) {
+        const history = await fetch(`${stack.baseUrl}/orders/${orderId}/events`);
+        if (history.status === 200) {
+          events = ((await history.json()) as { events: { type: string }[] }).events.map(({ type }) => type);
+        }
+        if (events.length < 6) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(events, [
+        'OrderCreated',
+        'StockReserved',
+        'PaymentCharged',
+        'ShipmentCreated',
+        'StockCommitted',
+        'OrderConfirmed',
+      ]);
+      const listed = await fetch(`${stack.baseUrl}/orders?customerId=cus_e2e&status=confirmed&limit=100`);
+      const { orders } = (await listed.json()) as { orders: { orderId: string; totalCents: number }[] };
+      assert.equal(orders.find((order) => order.orderId === orderId)?.totalCents, 2_400);
+
       const description = await stack.temporal.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
       assert.equal(description.typedSearchAttributes.get(orderStatusAttribute), 'confirmed');
       assert.equal(description.typedSearchAttributes.get(needsAttentionAttribute), false);
