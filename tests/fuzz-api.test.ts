@@ -563,7 +563,8 @@ function orderMessage(route: 'cancel' | 'approve' | 'reject' | 'compensation'): 
 }
 
 const getOrder: fc.Arbitrary<FuzzCase> = fc.tuple(rawOrderId, query).map(([rawId, search]) => {
-  const problems = orderIdProblems(rawId);
+  // GET /orders/ is the list (a trailing slash names the same route): 200, or 400 for its query.
+  const problems = rawId === '' ? [200, 400] : orderIdProblems(rawId);
   return {
     kind: 'GET /orders/:id',
     method: 'GET',
@@ -573,11 +574,56 @@ const getOrder: fc.Arbitrary<FuzzCase> = fc.tuple(rawOrderId, query).map(([rawId
   };
 });
 
+/**
+ * GET /orders with any query string: 200 when every parameter is one the list takes with a value it accepts,
+ * else 400 (the schema decides which; both are a client's answer, never a 5xx).
+ */
+const listOrders: fc.Arbitrary<FuzzCase> = fc
+  .array(
+    fc.tuple(
+      fc.constantFrom(
+        'status',
+        'customerId',
+        'createdFrom',
+        'createdTo',
+        'sort',
+        'limit',
+        'cursor',
+        'color',
+        '__proto__',
+      ),
+      fc.oneof(
+        fc.constantFrom(
+          'confirmed',
+          'cancelled',
+          'createdAt:asc',
+          '2026-01-01T00:00:00Z',
+          '0',
+          '20',
+          '101',
+          'cus_fuzz',
+        ),
+        text,
+      ),
+    ),
+    { maxLength: 4 },
+  )
+  .map((pairs): FuzzCase => {
+    const search = new URLSearchParams(pairs).toString();
+    return {
+      kind: 'GET /orders',
+      method: 'GET',
+      path: `/orders${search ? `?${search}` : ''}`,
+      headers: {},
+      expected: [200, 400],
+    };
+  });
+
 /** Routes and methods the API does not have: 404, or 400/413 for a malformed/oversized JSON body (parsed first). */
 const unknownRoute: fc.Arbitrary<FuzzCase> = fc
   .tuple(
     fc.constantFrom<[Method, string]>(
-      ['GET', '/orders'],
+      ['PUT', `/orders/${orderIdForIdempotencyKey(keyPool[0]!)}/events`],
       ['PUT', '/orders'],
       ['DELETE', '/orders'],
       ['PATCH', `/orders/${orderIdForIdempotencyKey(keyPool[0]!)}`],
@@ -637,6 +683,7 @@ const fuzzCase: fc.Arbitrary<FuzzCase> = fc
     },
     { weight: 8, arbitrary: placeOrder('odd Idempotency-Key', validOrder.map(json), jsonContentType, oddKey) },
     { weight: 8, arbitrary: getOrder },
+    { weight: 4, arbitrary: listOrders },
     { weight: 4, arbitrary: orderMessage('cancel') },
     { weight: 2, arbitrary: orderMessage('approve') },
     { weight: 1, arbitrary: orderMessage('reject') },
@@ -718,7 +765,7 @@ test('the generated mix: mostly invalid, a small share of valid orders, every ki
       .join(', ')})`,
   );
   assert.ok(valid / sample.length >= 0.01 && valid / sample.length <= 0.06, `${valid} valid of ${sample.length}`);
-  assert.equal(kinds.size, 14, [...kinds].join(', '));
+  assert.equal(kinds.size, 15, [...kinds].join(', '));
 });
 
 describe('fuzzing the HTTP API', () => {
