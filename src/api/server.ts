@@ -1,7 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { applyMigrations, createServiceDb, openServiceDatabases, pingDatabase, readModelDatabase } from '../db';
+import {
+  applyMigrations,
+  createServiceDb,
+  disconnectWithin,
+  openServiceDatabases,
+  pingDatabase,
+  readModelDatabase,
+} from '../db';
 import { createLogger } from '../logger';
 import { stopWhenParentGoes } from '../parent-process';
 import { serviceNames } from '../temporal/names';
@@ -77,7 +84,7 @@ async function main(): Promise<void> {
     server.close(() => {
       void Promise.all([
         connection.close(),
-        views.$disconnect(),
+        disconnectWithin(views, 5_000),
         ...databases.map(({ db }) => db.$disconnect()),
       ]).finally(() => {
         logger.info('api stopped');

@@ -98,6 +98,25 @@ export function openServiceDatabases(urls: Record<ServiceName, string>): Service
   };
 }
 
+/**
+ * Disconnects, but waits at most `ms`: returns false if the client did not
+ * close in time. On PostgreSQL, adapter-pg's pool can keep a client checked
+ * out after an interactive transaction's timeout raced its COMMIT
+ * (prisma/orm#29952), and then `$disconnect()` waits for ever; a process
+ * that is stopping must not wait with it.
+ */
+export async function disconnectWithin(db: { $disconnect(): Promise<void> }, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([db.$disconnect().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function closeServiceDatabases(databases: ServiceDatabases): Promise<void> {
   await Promise.all(Object.values(databases).map((db: AnyServiceDb) => db.$disconnect()));
 }

@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
-import { applyMigrations, createServiceDb, seedCatalogue } from '../db';
+import { applyMigrations, createServiceDb, disconnectWithin, seedCatalogue } from '../db';
 import { OutboxRelay } from '../events';
 import { applyEvents } from '../read-model';
 import { createLogger } from '../logger';
@@ -74,7 +74,8 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
     await status.close();
   } finally {
     await connection.close();
-    await Promise.all([db.$disconnect(), views.$disconnect()]);
+    const [, viewsClosed] = await Promise.all([db.$disconnect(), disconnectWithin(views, 5_000)]);
+    if (!viewsClosed) logger.warn('the read model database did not disconnect within 5 s; exiting anyway');
   }
 }
 

@@ -13,6 +13,7 @@ import { applyEvents } from '../../src/read-model';
 import {
   applyMigrations,
   createServiceDb,
+  disconnectWithin,
   readModelDatabase,
   type ViewsDb,
   pingDatabase,
@@ -167,7 +168,8 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       for (const worker of workers) worker.shutdown();
       await workersRunning;
       await Promise.all(relays.map((relay) => relay.stop()));
-      await views.$disconnect();
+      // Bounded: see disconnectWithin (the projection's transactions on PostgreSQL).
+      if (!(await disconnectWithin(views, 5_000))) console.warn('stack: the views client did not close within 5 s');
       await temporal.teardown();
       await closeServiceDatabases(db);
       await databases.drop();
