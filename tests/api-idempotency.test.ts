@@ -6,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
-import { orderIdForIdempotencyKey, orderMemoFields } from '../src/api/orders';
+import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { requestIdHeader } from '../src/api/request-id';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { orderWorkflowId } from '../src/temporal/names';
-import { finalStatuses, type OrderSagaState } from '../src/workflows/definitions';
+import { finalStatuses, orderMemoFields, type OrderSagaState } from '../src/workflows/definitions';
 import { approvalThresholdCents, startStack, type Stack } from './support/stack';
 
 /**

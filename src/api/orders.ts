@@ -60,8 +60,6 @@ export interface OrdersRouterOptions {
 /** Long enough for the first two steps or a cancellation's unwinding on a healthy system, short for an HTTP call. */
 export const defaultAnswerWaitMs = 5_000;
 
-export { orderMemoFields };
-
 /**
  * The order id is derived from the idempotency key, and the workflow id from
  * the order id, so a repeated request cannot start a second order: Temporal
