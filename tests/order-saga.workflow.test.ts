@@ -6,11 +6,11 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { rejectionTypes } from '../src/domain/rejections';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
-import { needsAttentionAttribute } from '../src/temporal/search-attributes';
+import { needsAttentionAttribute, orderTotalAttribute } from '../src/temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
@@ -118,6 +118,34 @@ describe('order saga (time-skipping server)', () => {
     assert.equal(state.totalCents, 2_400);
     assert.equal(state.paymentId, `pay_${input.orderId}`);
     assert.equal(state.shipmentId, `shp_${input.orderId}`);
+  });
+
+  test('the Web UI reads the run: each activity has a summary, and the total is searchable', async () => {
+    // The shipment is refused after the charge, so the refund names the payment it returns.
+    const input = newOrder({
+      items: [{ sku: 'SKU-MUG', quantity: 2 }],
+      shippingAddress: { ...newOrder().shippingAddress, country: 'GB' },
+    });
+    services.script(input.orderId, { createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable } });
+    const handle = await start(input);
+    await outcome(handle);
+    const { events } = await handle.fetchHistory();
+    const summaries = (events ?? []).flatMap(({ activityTaskScheduledEventAttributes: scheduled, userMetadata }) =>
+      scheduled?.activityType?.name && userMetadata?.summary
+        ? [[scheduled.activityType.name, defaultPayloadConverter.fromPayload<string>(userMetadata.summary)]]
+        : [],
+    );
+    assert.deepEqual(summaries, [
+      ['createOrder', `Create order ${input.orderId}: 2 item(s) for customer cus_42`],
+      ['reserveStock', 'Reserve 2 × SKU-MUG'],
+      ['chargePayment', 'Charge $24.00'],
+      ['createShipment', 'Ship 2 item(s) to GB'],
+      ['refundPayment', `Refund $24.00 (payment pay_${input.orderId})`],
+      ['releaseStock', 'Release the stock of 2 × SKU-MUG'],
+      ['cancelOrder', `Cancel order ${input.orderId}: createShipment rejected by script`],
+    ]);
+    const { typedSearchAttributes } = await handle.describe();
+    assert.equal(typedSearchAttributes.get(orderTotalAttribute), 24);
   });
 
   const failures: {

@@ -125,6 +125,23 @@ describe('recorded order histories replay against the current workflow code', ()
    */
   const patches = [
     {
+      id: 'order-total-search-attribute',
+      since: 4,
+      // Every path that gets past the stock reservation.
+      scenarios: [
+        'approval-then-confirmed',
+        'approval-timed-out',
+        'cancelled-awaiting-approval',
+        'confirm-out-of-retries',
+        'happy-path',
+        'payment-declined',
+        'refund-stuck-then-resolved',
+        'refund-stuck-then-retried',
+        'shipment-undeliverable-refunded',
+      ],
+      unguardedOnOlder: /UpsertWorkflowSearchAttributes/,
+    },
+    {
       id: 'commit-reservation-on-confirm',
       since: 2,
       scenarios: ['approval-then-confirmed', 'confirm-out-of-retries', 'happy-path'],
@@ -139,42 +156,44 @@ describe('recorded order histories replay against the current workflow code', ()
     },
   ];
 
-  test('each change made without patched() breaks runs recorded before it; dropping patched() breaks later ones', async () => {
-    const unguardedPatches = fileURLToPath(new URL('support/unguarded-patches.ts', import.meta.url));
-    const unguarded = await bundleWorkflowCode({
-      workflowsPath,
-      logger: quietLogger,
-      webpackConfigHook: (config) => {
-        const alias = config.resolve?.alias;
-        assert.ok(alias && !Array.isArray(alias), 'the SDK bundler configures aliases as an object');
-        return {
-          ...config,
-          resolve: { ...config.resolve, alias: { ...alias, '@temporalio/workflow$': unguardedPatches } },
-        };
-      },
-    });
-    const failed = [...(await replay(unguarded, recorded))].filter(([, error]) => error !== undefined);
-    // Only runs that reached a patched point are affected, in either direction: those recorded before the
-    // patch lack its new commands, the later ones carry its marker.
-    const patchOf = (name: string) => patches.find(({ scenarios }) => scenarios.some((s) => name.endsWith(`/${s}`)));
-    assert.deepEqual(
-      failed.map(([name]) => name).sort(),
-      recorded
-        .map(({ name }) => name)
-        .filter((name) => patchOf(name) !== undefined)
-        .sort(),
-    );
-    for (const [name, error] of failed) {
-      const patch = patchOf(name)!;
-      const version = Number(name.slice(1, name.indexOf('/')));
-      assert.ok(error instanceof DeterminismViolationError, name);
-      assert.match(
-        error.message,
-        version < patch.since
-          ? patch.unguardedOnOlder
-          : new RegExp(`Non-deprecated patch marker encountered for change ${patch.id}`),
-        name,
+  for (const patch of patches) {
+    test(`${patch.id}: made without patched(), it breaks the runs recorded before it; dropping patched() breaks the later ones`, async () => {
+      const unguardedPatches = fileURLToPath(new URL('support/unguarded-patches.ts', import.meta.url));
+      const unguarded = await bundleWorkflowCode({
+        workflowsPath,
+        logger: quietLogger,
+        webpackConfigHook: (config) => {
+          const alias = config.resolve?.alias;
+          assert.ok(alias && !Array.isArray(alias), 'the SDK bundler configures aliases as an object');
+          const workflowApi = `${unguardedPatches}?patch=${encodeURIComponent(patch.id)}`;
+          return {
+            ...config,
+            resolve: { ...config.resolve, alias: { ...alias, '@temporalio/workflow$': workflowApi } },
+          };
+        },
+      });
+      const failed = [...(await replay(unguarded, recorded))].filter(([, error]) => error !== undefined);
+      // Only runs that reached the patched point are affected, in either direction: those recorded before the
+      // patch lack its new commands, the later ones carry its marker.
+      const reaches = (name: string) => patch.scenarios.some((scenario) => name.endsWith(`/${scenario}`));
+      assert.deepEqual(
+        failed.map(([name]) => name).sort(),
+        recorded
+          .map(({ name }) => name)
+          .filter(reaches)
+          .sort(),
       );
-    }
-  });
+      for (const [name, error] of failed) {
+        const version = Number(name.slice(1, name.indexOf('/')));
+        assert.ok(error instanceof DeterminismViolationError, name);
+        assert.match(
+          error.message,
+          version < patch.since
+            ? patch.unguardedOnOlder
+            : new RegExp(`Non-deprecated patch marker encountered for change ${patch.id}`),
+          name,
+        );
+      }
+    });
+  }
 });

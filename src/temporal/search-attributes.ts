@@ -10,6 +10,11 @@ export const orderIdAttribute = defineSearchAttributeKey('OrderId', SearchAttrib
 export const customerIdAttribute = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const orderStatusAttribute = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const needsAttentionAttribute = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL);
+/**
+ * The order's total in currency units (42.5 = $42.50), known once the stock is reserved: a Double so the Web UI can
+ * ask `OrderTotal > 1000`. Money is kept in cents everywhere else; this is for finding orders, not for sums.
+ */
+export const orderTotalAttribute = defineSearchAttributeKey('OrderTotal', SearchAttributeType.DOUBLE);
 /** The X-Request-Id of the request that placed the order, set by the API when it starts the run. */
 export const requestIdAttribute = defineSearchAttributeKey('RequestId', SearchAttributeType.KEYWORD);
 
@@ -18,5 +23,6 @@ export const orderSearchAttributes = [
   customerIdAttribute,
   orderStatusAttribute,
   needsAttentionAttribute,
+  orderTotalAttribute,
   requestIdAttribute,
 ];

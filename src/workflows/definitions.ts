@@ -42,6 +42,18 @@ export type OrderStatus =
 
 export const finalStatuses: readonly OrderStatus[] = ['confirmed', 'cancelled', 'failed'];
 
+/**
+ * Counters the saga emits through the workflow metric meter (not counted again on replay); the orders worker's
+ * runtime exports them to Prometheus.
+ * - outcomes: one per finished order, attribute `outcome` = confirmed | failed | cancelled.
+ * - compensations: one per compensation run that ended, attributes `step`, `compensation` and
+ *   `outcome` = completed | failed | resolved-manually.
+ */
+export const sagaMetricNames = {
+  outcomes: 'order_saga_outcomes',
+  compensations: 'order_saga_compensations',
+} as const;
+
 export type CompensationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'resolved-manually';
 
 export interface CompensationRecord {

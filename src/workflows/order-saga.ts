@@ -5,6 +5,8 @@ import {
   CancellationScope,
   condition,
   currentUpdateInfo,
+  log,
+  metricMeter,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -26,6 +28,7 @@ import {
   needsAttentionAttribute,
   orderIdAttribute,
   orderStatusAttribute,
+  orderTotalAttribute,
 } from '../temporal/search-attributes';
 import {
   cancelOrder,
@@ -38,6 +41,7 @@ import {
   orderMemoFields,
   placeOrder,
   resolveCompensation,
+  sagaMetricNames,
   type ApprovalDecision,
   type CancelOrderRequest,
   type CompensationName,
@@ -96,6 +100,21 @@ const commitReservationPatch = 'commit-reservation-on-confirm';
  * recorded the old way replay the old way.
  */
 const cancelAnswersWhenSettledPatch = 'cancel-answers-when-settled';
+
+/**
+ * Since this patch the run publishes the `OrderTotal` search attribute as soon
+ * as the stock is reserved (one more upsert command, so older runs replay
+ * without it).
+ */
+const orderTotalPatch = 'order-total-search-attribute';
+
+/** Replay-safe counters: the SDK does not emit them again when a run is replayed. */
+const orderOutcomes = metricMeter.createCounter(sagaMetricNames.outcomes, 'orders', 'Orders finished, by outcome');
+const compensationRuns = metricMeter.createCounter(
+  sagaMetricNames.compensations,
+  'runs',
+  'Compensation runs that ended, by step, compensation and outcome',
+);
 
 /** Ends the saga's forward path with a known reason; caught by the saga itself. */
 class SagaStop extends Error {
@@ -345,6 +364,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     publish('compensating');
     for (const [index, { run }] of pending.entries()) {
       const record = records[index]!;
+      const ended = (outcome: 'completed' | 'failed' | 'resolved-manually') =>
+        compensationRuns.add(1, { step: record.step, compensation: record.compensation, outcome });
       for (;;) {
         record.status = 'running';
         record.runs += 1;
@@ -352,20 +373,30 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
         try {
           await run();
           record.status = 'completed';
+          ended('completed');
+          log.info('Compensation completed', { compensation: record.compensation, runs: record.runs });
           describeProgress();
           break;
         } catch (error) {
           if (!(error instanceof ActivityFailure)) throw error;
           record.status = 'failed';
           record.lastError = error.cause?.message ?? error.message;
+          ended('failed');
+          log.error('Compensation failed after its retries; waiting for an operator', {
+            compensation: record.compensation,
+            runs: record.runs,
+            error: record.lastError,
+          });
           publish('needs-attention');
           await condition(() => resolution !== undefined);
           const { action, note } = resolution!;
           resolution = undefined;
           record.operatorNote = note;
+          log.info('Operator resolution received', { compensation: record.compensation, action });
           publish('compensating');
           if (action === 'mark-resolved') {
             record.status = 'resolved-manually';
+            ended('resolved-manually');
             describeProgress();
             break;
           }
@@ -379,6 +410,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     { key: customerIdAttribute, value: input.customerId },
   ]);
   publish('running');
+  log.info('Order saga started', { customerId: input.customerId, items: input.items.length });
+
+  const itemCount = input.items.reduce((count, item) => count + item.quantity, 0);
+  const itemList = input.items.map(({ sku, quantity }) => `${quantity} × ${sku}`).join(', ');
+  const totalText = () => (state.totalCents === null ? 'the order total' : formatCents(state.totalCents));
 
   const reasonForCompensation = () => state.failure?.message ?? 'Order compensated';
 
@@ -386,36 +422,49 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     await runStep(
       'create-order',
       () =>
-        steps.orders.createOrder({
-          key: keyOf('create-order'),
-          orderId,
-          workflowId,
-          customerId: input.customerId,
-          items: input.items,
-          ...(typeof memo[orderMemoFields.requestFingerprint] === 'string'
-            ? { requestFingerprint: memo[orderMemoFields.requestFingerprint] as string }
-            : {}),
-        }),
+        steps.orders.createOrder.executeWithOptions(
+          { summary: `Create order ${orderId}: ${itemCount} item(s) for customer ${input.customerId}` },
+          [
+            {
+              key: keyOf('create-order'),
+              orderId,
+              workflowId,
+              customerId: input.customerId,
+              items: input.items,
+              ...(typeof memo[orderMemoFields.requestFingerprint] === 'string'
+                ? { requestFingerprint: memo[orderMemoFields.requestFingerprint] as string }
+                : {}),
+            },
+          ],
+        ),
       {
         compensation: 'cancel-order',
         run: () =>
-          compensations.orders.cancelOrder({
-            stepKey: keyOf('create-order'),
-            orderId,
-            reason: reasonForCompensation(),
-          }),
+          compensations.orders.cancelOrder.executeWithOptions(
+            { summary: `Cancel order ${orderId}: ${reasonForCompensation()}` },
+            [{ stepKey: keyOf('create-order'), orderId, reason: reasonForCompensation() }],
+          ),
       },
     );
 
     const reservation = await runStep(
       'reserve-stock',
-      () => steps.inventory.reserveStock({ key: keyOf('reserve-stock'), orderId, items: input.items }),
+      () =>
+        steps.inventory.reserveStock.executeWithOptions({ summary: `Reserve ${itemList}` }, [
+          { key: keyOf('reserve-stock'), orderId, items: input.items },
+        ]),
       {
         compensation: 'release-stock',
-        run: () => compensations.inventory.releaseStock({ stepKey: keyOf('reserve-stock'), orderId }),
+        run: () =>
+          compensations.inventory.releaseStock.executeWithOptions({ summary: `Release the stock of ${itemList}` }, [
+            { stepKey: keyOf('reserve-stock'), orderId },
+          ]),
       },
     );
     state.totalCents = reservation.totalCents;
+    if (patched(orderTotalPatch)) {
+      upsertSearchAttributes([{ key: orderTotalAttribute, value: reservation.totalCents / 100 }]);
+    }
 
     if (reservation.totalCents > input.approvalThresholdCents) {
       await awaitApproval(input.approvalThresholdCents);
@@ -426,15 +475,26 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     const payment = await runStep(
       'charge-payment',
       () =>
-        steps.payments.chargePayment({
-          key: keyOf('charge-payment'),
-          orderId,
-          amountCents: reservation.totalCents,
-          paymentToken: input.paymentToken,
-        }),
+        steps.payments.chargePayment.executeWithOptions({ summary: `Charge ${formatCents(reservation.totalCents)}` }, [
+          {
+            key: keyOf('charge-payment'),
+            orderId,
+            amountCents: reservation.totalCents,
+            paymentToken: input.paymentToken,
+          },
+        ]),
       {
         compensation: 'refund-payment',
-        run: () => compensations.payments.refundPayment({ stepKey: keyOf('charge-payment'), orderId }),
+        run: () =>
+          compensations.payments.refundPayment.executeWithOptions(
+            {
+              // A charge whose retries ran out has no payment id here: the refund finds it, or finds nothing.
+              summary: state.paymentId
+                ? `Refund ${totalText()} (payment ${state.paymentId})`
+                : `Refund any charge of ${totalText()} for order ${orderId}`,
+            },
+            [{ stepKey: keyOf('charge-payment'), orderId }],
+          ),
       },
     );
     state.paymentId = payment.paymentId;
@@ -442,15 +502,18 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     const shipment = await runStep(
       'create-shipment',
       () =>
-        steps.shipping.createShipment({
-          key: keyOf('create-shipment'),
-          orderId,
-          address: input.shippingAddress,
-          itemCount: input.items.reduce((count, item) => count + item.quantity, 0),
-        }),
+        // The summary names the country only: summaries are shown to anyone who can open the run.
+        steps.shipping.createShipment.executeWithOptions(
+          { summary: `Ship ${itemCount} item(s) to ${input.shippingAddress.country}` },
+          [{ key: keyOf('create-shipment'), orderId, address: input.shippingAddress, itemCount }],
+        ),
       {
         compensation: 'cancel-shipment',
-        run: () => compensations.shipping.cancelShipment({ stepKey: keyOf('create-shipment'), orderId }),
+        run: () =>
+          compensations.shipping.cancelShipment.executeWithOptions(
+            { summary: state.shipmentId ? `Cancel shipment ${state.shipmentId}` : `Cancel any shipment of ${orderId}` },
+            [{ stepKey: keyOf('create-shipment'), orderId }],
+          ),
       },
     );
     state.shipmentId = shipment.shipmentId;
@@ -463,30 +526,40 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       // releasing stock also returns a committed reservation), whereas a
       // confirmed order has nothing left to unwind.
       if (patched(commitReservationPatch)) {
-        await steps.inventory.commitReservation({
-          key: `${keyOf('confirm-order')}:commit-reservation`,
-          stepKey: keyOf('reserve-stock'),
-          orderId,
-        });
+        await steps.inventory.commitReservation.executeWithOptions({ summary: `Commit the stock of ${itemList}` }, [
+          { key: `${keyOf('confirm-order')}:commit-reservation`, stepKey: keyOf('reserve-stock'), orderId },
+        ]);
       }
-      return steps.orders.confirmOrder({
-        key: keyOf('confirm-order'),
-        orderId,
-        totalCents: reservation.totalCents,
-        paymentId: payment.paymentId,
-        shipmentId: shipment.shipmentId,
-        shippingRate: shipment.rate,
-      });
+      return steps.orders.confirmOrder.executeWithOptions(
+        {
+          summary: `Confirm order ${orderId}: ${formatCents(reservation.totalCents)}, shipment ${shipment.shipmentId}`,
+        },
+        [
+          {
+            key: keyOf('confirm-order'),
+            orderId,
+            totalCents: reservation.totalCents,
+            paymentId: payment.paymentId,
+            shipmentId: shipment.shipmentId,
+            shippingRate: shipment.rate,
+          },
+        ],
+      );
     });
     publish('confirmed');
+    orderOutcomes.add(1, { outcome: 'confirmed' });
+    log.info('Order confirmed', { totalCents: reservation.totalCents });
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     return state;
   } catch (error) {
     if (!(error instanceof SagaStop)) throw error;
     state.failure = error.failure;
+    log.warn('Order saga stopped; compensating', { ...error.failure, compensations: stack.length });
     await CancellationScope.nonCancellable(compensate);
     const cancelled = error.failure.type === orderFailureTypes.cancelled;
     publish(cancelled ? 'cancelled' : 'failed');
+    orderOutcomes.add(1, { outcome: cancelled ? 'cancelled' : 'failed' });
+    log.info(cancelled ? 'Order cancelled' : 'Order failed', { step: error.failure.step });
     decideAcceptance('rejected');
     // Placements and cancellations waiting for this moment answer before the run closes.
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));

@@ -1,11 +1,20 @@
 /**
- * The workflow API with `patched()` always taking the new path and recording
- * nothing: the order workflow bundled against it behaves as if its change had
- * been made without a patch. tests/replay.test.ts uses it to show that the
- * histories recorded before the change would then fail to replay.
+ * The workflow API with one patch unguarded: `patched(id)` for the patch named
+ * in this module's resource query (`unguarded-patches.ts?patch=<id>`) always
+ * takes the new path and records nothing, as if that change had been made
+ * without a patch; every other patch behaves as usual. tests/replay.test.ts
+ * bundles the order workflow against it, one patch at a time, to show which
+ * recorded histories would then fail to replay.
  */
+import { patched as recordedPatched } from '@temporalio/workflow/lib/index.js';
+
 export * from '@temporalio/workflow/lib/index.js';
 
-export function patched(_patchId: string): boolean {
-  return true;
+/** Webpack's query string of the importing request, e.g. `?patch=commit-reservation-on-confirm`. */
+declare const __resourceQuery: string;
+
+const unguardedPatch = new URLSearchParams(__resourceQuery).get('patch');
+
+export function patched(patchId: string): boolean {
+  return patchId === unguardedPatch ? true : recordedPatched(patchId);
 }
