@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { ConfigError, loadConfig, type AppConfig } from '../src/config';
 import {
   databaseProvider,
@@ -24,6 +25,7 @@ import { sqliteFilePath } from '../src/db/url';
 import { formatCents } from '../src/domain/order';
 import { createGatewayClient } from '../src/partners/gateway-client';
 import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
+import { createDataConverter } from '../src/temporal/data-converter';
 import { serviceNames } from '../src/temporal/names';
 
 const usage = `Usage: npx tsx scripts/check-invariants.ts [--no-temporal] [--no-gateway]
@@ -199,6 +201,15 @@ function formatReport(report: InvariantReport, temporal: string): string[] {
   return lines;
 }
 
+function dataConverterOf(config: AppConfig): DataConverter {
+  try {
+    return createDataConverter(config.payloadEncryption);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new SetupError(error.message);
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
@@ -216,7 +227,10 @@ async function main(argv: string[]): Promise<number> {
   let connection: Connection | undefined;
   try {
     connection = options.temporal ? await connectTemporal(config) : undefined;
-    const client = connection ? new Client({ connection, namespace: config.temporal.namespace }) : undefined;
+    // Pending orders' states come back encrypted, as the workers wrote them: the same keys as theirs.
+    const client = connection
+      ? new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterOf(config) })
+      : undefined;
     const gateway = options.gateway ? createGatewayClient(config.gateway) : undefined;
     const report = await checkInvariants({ db, client, gateway });
     const temporal = connection

@@ -5,6 +5,8 @@ import { defaultCarrierClientOptions } from './partners/carrier-client';
 import { defaultGatewayClientOptions } from './partners/gateway-client';
 import { defaultCarrierPort, defaultGatewayPort } from './partners/config';
 import { projectRoot } from './project-root';
+import { tracesExporters, tracingConfig } from './telemetry/tracing-config';
+import { payloadEncryptionKeys } from './temporal/encryption-keys';
 import type { ServiceName } from './temporal/names';
 import { stepTimeoutMs } from './workflows/definitions';
 
@@ -144,6 +146,35 @@ const environmentSchema = z.object({
   INVENTORY_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.inventory),
   PAYMENTS_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.payments),
   SHIPPING_WORKER_STATUS_PORT: port.default(defaultWorkerStatusPorts.shipping),
+  /** Where the status pages (`GET /health`, `GET /metrics`) listen: loopback, unless Prometheus scrapes from elsewhere. */
+  WORKER_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Tracing, by OpenTelemetry's own variables: `none` (default), `otlp` (OTLP over HTTP) or `console` (stdout). */
+  OTEL_TRACES_EXPORTER: z.enum(tracesExporters).default('none'),
+  /** The OTLP collector's base URL; `/v1/traces` is appended (default http://localhost:4318). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  /** The full URL traces are sent to; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  /** `on`: payloads to Temporal are encrypted (src/temporal/payload-codec.ts); `off`: plain text, still decrypted. */
+  PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+  /** Comma-separated `<keyId>:<base64 32-byte key>`; the first encrypts, all decrypt (`npm run keys:new`). */
+  PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
+  /** The codec server the Web UI decodes payloads with (src/codec-server): loopback unless deployed behind auth. */
+  CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_SERVER_PORT: port.default(8888),
+  /** Comma-separated origins of the Web UI allowed to call it; default: the dev server's UI on TEMPORAL_UI_PORT. */
+  CODEC_SERVER_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((text, context) => {
+      const origins = text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins.filter((origin) => !/^https?:\/\/[^/\s]+$/.test(origin))) {
+        context.addIssue({ code: 'custom', message: `${origin} is not an origin (scheme://host[:port])` });
+      }
+      return origins;
+    }),
 });
 
 export type AppConfig = ReturnType<typeof toConfig>;
@@ -173,6 +204,11 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     },
     approval: { thresholdCents: env.APPROVAL_THRESHOLD_CENTS, timeout: env.APPROVAL_TIMEOUT },
     logLevel: env.LOG_LEVEL,
+    tracing: tracingConfig(
+      env.OTEL_TRACES_EXPORTER,
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    ),
     gateway: {
       baseUrl: env.PAYMENT_GATEWAY_URL,
       callTimeoutMs: env.GATEWAY_CALL_TIMEOUT_MS,
@@ -200,6 +236,16 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       payments: env.PAYMENTS_WORKER_STATUS_PORT,
       shipping: env.SHIPPING_WORKER_STATUS_PORT,
     } satisfies Record<ServiceName, number>,
+    workerStatusHost: env.WORKER_STATUS_HOST,
+    payloadEncryption: { mode: env.PAYLOAD_ENCRYPTION, keyring: env.PAYLOAD_ENCRYPTION_KEYS },
+    codecServer: {
+      host: env.CODEC_SERVER_HOST,
+      port: env.CODEC_SERVER_PORT,
+      corsOrigins:
+        env.CODEC_SERVER_CORS_ORIGINS.length > 0
+          ? env.CODEC_SERVER_CORS_ORIGINS
+          : [`http://localhost:${env.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`],
+    },
   };
 }
 

@@ -27,6 +27,7 @@ export interface LaunchOptions {
   script: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Default: printed, JSON log lines as they are (they name their process), others prefixed with the name. */
   onLine?: (line: string) => void;
 }
 
@@ -35,7 +36,7 @@ export function launchServiceProcess({
   script,
   args = [],
   env = process.env,
-  onLine = (line) => console.log(`[${name}] ${line}`),
+  onLine = (line) => console.log(line.startsWith('{') ? line : `[${name}] ${line}`),
 }: LaunchOptions): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, script), ...args], {
     cwd: projectRoot,

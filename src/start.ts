@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, projectRoot } from './config';
 import { launchServiceProcess, portIsFree, waitForApiReady, type ServiceProcess } from './service-process';
+import { developmentKeyEntries } from './temporal/encryption-keys';
 import { serviceNames } from './temporal/names';
 import { orderSearchAttributes } from './temporal/search-attributes';
 import { startDevServer } from './temporal/servers';
@@ -60,6 +61,16 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
   mkdirSync(path.join(projectRoot, 'data'), { recursive: true });
+  // Payloads reach Temporal encrypted: with no PAYLOAD_ENCRYPTION_KEYS, a development key is made once, next to the
+  // history it protects, and every child process gets it.
+  if (config.payloadEncryption.mode === 'on' && config.payloadEncryption.keyring.size === 0) {
+    const keyFile = path.join(path.dirname(config.temporal.dbFile), 'payload-encryption-keys');
+    const { entries, created } = developmentKeyEntries(keyFile);
+    process.env.PAYLOAD_ENCRYPTION_KEYS = entries;
+    say(`payloads are encrypted with the development key ${created ? 'just created in' : 'in'} ${keyFile}`);
+  }
+  const codecHost = config.codecServer.host === '0.0.0.0' ? 'localhost' : config.codecServer.host;
+  const codecUrl = `http://${codecHost}:${config.codecServer.port}`;
 
   const uiUrl = `http://localhost:${config.temporal.uiPort}`;
   if (config.temporal.startDevServer) {
@@ -87,12 +98,16 @@ async function main(): Promise<void> {
       dbFilename: config.temporal.dbFile,
       namespace: config.temporal.namespace,
       searchAttributes: orderSearchAttributes,
+      // The Web UI shows payloads decrypted by the codec server (the browser calls it).
+      extraArgs: ['--ui-codec-endpoint', codecUrl],
     });
     say(`Temporal Web UI: ${uiUrl}`);
   } else {
     say(`using the Temporal server at ${config.temporal.address} (START_TEMPORAL_DEV_SERVER=false)`);
   }
 
+  say(`starting the codec server (${codecUrl}), which decrypts payloads for the Web UI`);
+  await launch('codec-server', 'src/codec-server/main.ts');
   say(`starting the payment gateway (${config.gateway.baseUrl}), a process of its own like a real card processor`);
   await launch('gateway', 'src/partners/gateway/main.ts');
   say(`starting the carrier (${config.carrier.baseUrl}); shipping falls back to a flat rate when it cannot quote`);

@@ -363,6 +363,7 @@ describe('every answer of the real system matches the document', () => {
   test('health and the documentation itself', async () => {
     assert.equal((await call('get', '/health/live')).status, 200);
     assert.equal((await call('get', '/health/ready')).status, 200);
+    assert.equal((await call('get', '/metrics')).status, 200);
     const document = await call('get', openApiPath);
     assert.equal(document.status, 200);
     assert.deepEqual(document.body, JSON.parse(JSON.stringify(doc)));

@@ -17,13 +17,19 @@ import type { OrderSagaState } from '../src/workflows/definitions';
  */
 test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, and Ctrl-C stops cleanly', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-quickstart-'));
-  const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [temporalPort, uiPort, apiPort, codecPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TEMPORAL_UI_PORT: String(uiPort),
     TEMPORAL_DB_FILE: path.join(dataDir, 'temporal.db'),
     API_PORT: String(apiPort),
+    CODEC_SERVER_PORT: String(codecPort),
     ORDERS_DATABASE_URL: `file:${path.join(dataDir, 'orders.db')}`,
     INVENTORY_DATABASE_URL: `file:${path.join(dataDir, 'inventory.db')}`,
     PAYMENTS_DATABASE_URL: `file:${path.join(dataDir, 'payments.db')}`,

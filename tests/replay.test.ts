@@ -17,7 +17,8 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { projectRoot } from '../src/project-root';
 import { orderWorkflowId } from '../src/temporal/names';
-import { workflowsPath } from '../src/workers/service-worker';
+import { orderWorkflowInterceptorModules } from '../src/interceptors/workflow-modules';
+import { bundleOrderWorkflow, workflowsPath } from '../src/workers/service-worker';
 import type { OrderSagaInput } from '../src/workflows/definitions';
 import { quietLogger } from './support/quiet-logger';
 
@@ -79,7 +80,8 @@ describe('recorded order histories replay against the current workflow code', ()
   let current: WorkflowBundle;
 
   before(async () => {
-    current = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    // As the orders worker bundles it, interceptor modules included: those are workflow code too.
+    current = await bundleOrderWorkflow(quietLogger);
   });
 
   test('each version was recorded for at least the paths of the one before', () => {
@@ -161,6 +163,7 @@ describe('recorded order histories replay against the current workflow code', ()
       const unguardedPatches = fileURLToPath(new URL('support/unguarded-patches.ts', import.meta.url));
       const unguarded = await bundleWorkflowCode({
         workflowsPath,
+        workflowInterceptorModules: [...orderWorkflowInterceptorModules],
         logger: quietLogger,
         webpackConfigHook: (config) => {
           const alias = config.resolve?.alias;

@@ -151,9 +151,14 @@ test(
       const main = page.getByRole('main');
       await main.getByRole('heading', { level: 1, name: workflowId }).waitFor();
       await main.getByText('Failed', { exact: true }).first().waitFor();
+      // The run's input is stored encrypted; the Web UI shows it through the stack's codec server.
+      await main.getByText(declinedOrder.shippingAddress.line1).first().waitFor();
       for (const activity of expectedActivities) {
-        // The history's timeline draws one bar per activity, labelled with its type.
-        await main.getByRole('button', { name: activity, exact: true }).waitFor();
+        // The history's timeline draws one bar per activity, labelled with its type and its (decrypted) summary.
+        await main
+          .getByRole('button', { name: new RegExp(`^${activity}( •|$)`) })
+          .first()
+          .waitFor();
       }
       screenshots.push(await saveScreenshot(page, 'order-run'));
 
@@ -169,12 +174,22 @@ test(
         'the Compact history lists the steps, then the compensations in reverse',
       );
       const rowOf = (activity: SagaActivity) => rows.find((row) => row.activityType === activity)!;
-      assert.match(rowOf('chargePayment').text, /Failure Message\s+Card declined/);
+      // A row shows the activity's summary (stored encrypted like every payload, shown decrypted), not its outcome.
+      assert.match(rowOf('chargePayment').text, /Summary\s+Charge \$24\.00/);
       for (const compensation of compensationActivities) {
-        assert.match(rowOf(compensation).text, /Result/, `${compensation} completed`);
         assert.doesNotMatch(rowOf(compensation).text, /Failure/, `${compensation} did not fail`);
       }
       screenshots.push(await saveScreenshot(page, 'order-run-compact'));
+
+      // The full history: the charge's failure, and each completed activity's result decrypted (JSON, not a blob).
+      await main.getByRole('button', { name: 'All', exact: true }).click();
+      const failedCharge = main.getByRole('row').filter({ hasText: 'Activity Task Failed' });
+      await failedCharge.first().waitFor();
+      assert.match(await failedCharge.first().innerText(), /Failure Message\s+Card declined/);
+      const completed = await main.getByRole('row').filter({ hasText: 'Activity Task Completed' }).allInnerTexts();
+      const completedActivities = expectedActivities.filter((activity) => activity !== 'chargePayment');
+      assert.equal(completed.length, completedActivities.length, completed.join('\n'));
+      for (const row of completed) assert.match(row, /Result\s+\{"/);
     } catch (error) {
       screenshots.push(await saveScreenshot(page, 'failure').catch(() => 'none (the screenshot failed too)'));
       throw error;

@@ -13,6 +13,8 @@ export type ProcessRole =
   | { kind: 'api' }
   | { kind: 'worker'; service: ServiceName }
   | { kind: 'partner'; partner: PartnerName }
+  /** src/codec-server/main.ts: decrypts payloads for the Web UI; talks to no Temporal server. */
+  | { kind: 'codec-server' }
   /** `scripts/prisma.ts migrate [database...]` (npm run db:migrate): a one-shot that migrates these databases. */
   | { kind: 'migrate'; databases: DatabaseName[] }
   | { kind: 'other'; file: string };
@@ -26,6 +28,7 @@ export interface ResolvedProcess {
 export const apiFile = 'src/api/server.ts';
 export const workerFile = 'src/workers/main.ts';
 export const prismaScriptFile = 'scripts/prisma.ts';
+export const codecServerFile = 'src/codec-server/main.ts';
 export const partnerFiles: Record<PartnerName, string> = {
   gateway: 'src/partners/gateway/main.ts',
   carrier: 'src/partners/carrier/main.ts',
@@ -90,6 +93,7 @@ export function resolveProcess(argv: string[], context: CheckContext, depth = 0)
   const normalized = path.posix.normalize(file.replace(/^\.\//, ''));
   if (!context.files.exists(normalized)) return `${shown}: ${normalized} does not exist`;
   if (normalized === apiFile) return { file: normalized, args, role: { kind: 'api' } };
+  if (normalized === codecServerFile) return { file: normalized, args, role: { kind: 'codec-server' } };
   const partner = (Object.keys(partnerFiles) as PartnerName[]).find((name) => partnerFiles[name] === normalized);
   if (partner) return { file: normalized, args, role: { kind: 'partner', partner } };
   if (normalized === workerFile) {

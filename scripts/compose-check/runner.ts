@@ -7,6 +7,7 @@ import { checkDatabaseUrls } from './rules/database-urls';
 import { checkDependsOn } from './rules/depends-on';
 import { checkDockerfile } from './rules/dockerfile';
 import { checkMigrations } from './rules/migrations';
+import { checkPayloadEncryption } from './rules/payload-encryption';
 import { checkProcessNeeds, checkProjectEnvironment } from './rules/environment';
 import { checkBindMounts, checkPorts } from './rules/ports-and-mounts';
 import { checkSearchAttributes } from './rules/search-attributes';
@@ -50,6 +51,11 @@ export const rules: Rule[] = [
     name: 'migrations',
     description: 'no process uses a database before its migrations are applied',
     check: checkMigrations,
+  },
+  {
+    name: 'payload-encryption',
+    description: 'the same payload keys everywhere; the Web UI reaches the codec server',
+    check: checkPayloadEncryption,
   },
   {
     name: 'search-attributes',

@@ -1,14 +1,18 @@
+import type { Tracer } from '@opentelemetry/api';
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createApiMetrics } from '../metrics/api';
 import { identifyCaller, rateLimitPerCaller, requireCaller, unprotected, type Protection } from './auth';
 import { healthRouter, type ReadinessCheck } from './health';
 import { openApiRouter } from './openapi';
 import { orderViewsRouter, type ReadModel } from './order-views';
-import { ordersRouter } from './orders';
+import { orderIdForIdempotencyKey, ordersRouter } from './orders';
 import { notFoundRoute, problemHandler } from './problem';
-import { requestContext } from './request-id';
+import { orderLogContext, requestContext } from './request-id';
 import { requestBodyLimit } from './schemas';
+import { httpServerSpans } from '../telemetry/http-spans';
 
 export interface AppDependencies {
   client: Client;
@@ -24,6 +28,10 @@ export interface AppDependencies {
   answerWaitMs?: number;
   /** The read model behind GET /orders and GET /orders/{id}/events; without it those routes do not exist. */
   readModel?: ReadModel;
+  /** A server span per request (src/telemetry/http-spans.ts); none without. */
+  tracer?: Tracer;
+  /** What GET /metrics serves besides the app's own series: src/api/server.ts passes the process's; default none. */
+  metricsRegistry?: Registry;
 }
 
 /** Builds the HTTP app; src/api/server.ts makes it listen. */
@@ -35,12 +43,22 @@ export function createApp({
   protection = unprotected,
   answerWaitMs,
   readModel,
+  tracer,
+  metricsRegistry,
 }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Before everything else: the span covers the whole request, and its context is active for what the routes call.
+  if (tracer) app.use(httpServerSpans(tracer));
   // First of all, so every answer (the body parser's refusals included) carries X-Request-Id.
   app.use(requestContext(logger));
+  // The order's ids on the request's lines, 401s and refused bodies included.
+  app.use(orderLogContext(orderIdForIdempotencyKey));
+  const metrics = createApiMetrics({ client, ...(readModel && { outboxes: readModel.serviceDbs }) }, metricsRegistry);
+  app.use(metrics.timeRequests);
+  // Before the callers are identified: Prometheus scrapes without an API key and is not rate-limited.
+  app.use(metrics.router);
   // Before the body is read: an unknown caller costs a hash, a counted request and a 401, no parsing.
   // The limit comes before the 401, so guessing keys is limited too (per IP).
   app.use(identifyCaller(protection.auth));

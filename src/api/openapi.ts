@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
+import { metricsPath } from '../metrics/api';
 import { apiKeyHeader } from './auth';
 import { requestIdHeader } from './request-id';
 import {
@@ -335,12 +336,13 @@ function buildDocument(): OpenApiDocument {
         'operators. Every error is RFC 9457 `application/problem+json`; every answer carries `X-Request-Id`. ' +
         "A path not listed here answers 404 (problem+json). The order routes need an API key (a customer's acts " +
         "on that customer's orders only; an operator's on all, and takes the decisions) unless the API runs with " +
-        'API_AUTH=off, as under `npm start`; health probes and this documentation are open.',
+        'API_AUTH=off, as under `npm start`; health probes, metrics and this documentation are open.',
     },
     tags: [
       { name: 'Orders', description: 'Placing, watching and cancelling orders.' },
       { name: 'Operators', description: 'Decisions an operator takes on an order.' },
       { name: 'Health', description: 'Probes for orchestrators and load balancers.' },
+      { name: 'Monitoring', description: 'Metrics for Prometheus.' },
       { name: 'Documentation', description: 'This document and its interactive page.' },
     ],
     paths: {
@@ -564,6 +566,26 @@ function buildDocument(): OpenApiDocument {
           parameters: [requestIdParameter],
           responses: {
             '200': answer('The lag, and per service the events waiting or parked.', 'ProjectionLag'),
+            default: otherProblems,
+          },
+        },
+      },
+      [metricsPath]: {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics of the API process',
+          description:
+            'Prometheus text format 0.0.4: request durations by route, orders that need attention, the projection ' +
+            "lag and the process's own figures. Open like the health probes (a scraper carries no API key) and not " +
+            'rate-limited: expose the API only where that is acceptable (API_HOST).',
+          tags: ['Monitoring'],
+          parameters: [requestIdParameter],
+          responses: {
+            '200': {
+              description: 'The current values of every series.',
+              headers: requestIdResponseHeader,
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
             default: otherProblems,
           },
         },

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { addToLogContext, withLogContext, type LogContext } from '../logger';
+import { orderWorkflowId } from '../temporal/names';
+import { idempotencyKeyHeader, idempotencyKeySchema, orderIdPattern } from './schemas';
 
 /**
  * One id per HTTP request, so the request, the order's run in the Web UI (its
@@ -22,8 +25,13 @@ export function requestIdFrom(header: string | undefined): string {
 
 export interface RequestContext {
   requestId: string;
-  /** The API's logger with this request's id on every line. */
+  /**
+   * The API's logger with this request's id on every line. Any pino logger of the process also gets the id (and the
+   * order's, once known) on lines written while the request is handled: src/logger.ts's context.
+   */
   log: Logger;
+  /** What the request's lines are about; the order is added once known (orderLogContext). */
+  logContext: LogContext;
 }
 
 const contexts = new WeakMap<Request, RequestContext>();
@@ -39,7 +47,8 @@ export function requestContext(logger: Logger): RequestHandler {
   return (request, response, next) => {
     const requestId = requestIdFrom(request.get(requestIdHeader));
     const log = logger.child({ requestId });
-    contexts.set(request, { requestId, log });
+    const logContext: LogContext = { requestId };
+    contexts.set(request, { requestId, log, logContext });
     response.setHeader(requestIdHeader, requestId);
     const started = performance.now();
     response.once('close', () => {
@@ -50,11 +59,41 @@ export function requestContext(logger: Logger): RequestHandler {
         durationMs: Math.round(performance.now() - started),
         ...(response.writableFinished ? {} : { aborted: true }),
       };
-      if (quietPaths.test(request.path)) log.debug(line, 'request');
-      else log.info(line, 'request');
+      // The socket's event, outside the request's context: back in it, for the order's ids.
+      withLogContext(logContext, () => {
+        if (quietPaths.test(request.path)) log.debug(line, 'request');
+        else log.info(line, 'request');
+      });
     });
+    withLogContext(logContext, next);
+  };
+}
+
+const orderPath = /^\/orders\/([^/]+)/;
+
+/**
+ * Puts the order a request is about on the rest of its lines: the one its path names, or for a placement the one its
+ * Idempotency-Key names (`orderIdForKey`, the orders routes' own derivation). Installed after requestContext.
+ */
+export function orderLogContext(orderIdForKey: (idempotencyKey: string) => string): RequestHandler {
+  return (request, _response, next) => {
+    const orderId = orderIdOfRequest(request, orderIdForKey);
+    if (orderId !== undefined) {
+      const order = { orderId, workflowId: orderWorkflowId(orderId) };
+      addToLogContext(order);
+      // Also for the request's last line, written from the socket's event (requestContext).
+      Object.assign(contexts.get(request)?.logContext ?? {}, order);
+    }
     next();
   };
+}
+
+function orderIdOfRequest(request: Request, orderIdForKey: (idempotencyKey: string) => string): string | undefined {
+  const inPath = orderPath.exec(request.path)?.[1];
+  if (inPath !== undefined) return orderIdPattern.test(inPath) ? inPath : undefined;
+  if (request.method !== 'POST' || request.path !== '/orders') return undefined;
+  const key = idempotencyKeySchema.safeParse(request.get(idempotencyKeyHeader));
+  return key.success ? orderIdForKey(key.data) : undefined;
 }
 
 /** The request's id and logger; set by requestContext, which createApp installs before any route. */

@@ -10,7 +10,11 @@ import {
   readModelDatabase,
 } from '../db';
 import { createLogger } from '../logger';
+import { processRegistry } from '../metrics/process';
 import { stopWhenParentGoes } from '../parent-process';
+import { clientTracingInterceptors } from '../telemetry/temporal-tracing';
+import { startTracing } from '../telemetry/tracing';
+import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames } from '../temporal/names';
 import { createApp } from './app';
 import type { ReadinessCheck } from './health';
@@ -20,6 +24,8 @@ const shutdownGraceMs = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // First: without a key (and encryption not turned off) the API refuses to start, saying how to make one.
+  const dataConverter = createDataConverter(config.payloadEncryption);
   const logger = createLogger('api', config.logLevel);
   const { auth, rateLimitPerMinute } = config.api;
   if (auth.mode === 'off') {
@@ -37,12 +43,19 @@ async function main(): Promise<void> {
   // Lazy, so the API starts while Temporal is down and reports it in /health/ready (503)
   // instead of crash-looping.
   const connection = Connection.lazy({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const tracing = startTracing('api', config.tracing);
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter,
+    // The workflow start, updates and queries: spans under the request's, their context sent to the workflow.
+    interceptors: { workflow: [...(tracing ? clientTracingInterceptors(tracing) : [])] },
+  });
   const serviceDbs = openServiceDatabases(config.databaseUrls);
   const databases = serviceNames.map((service) => ({ service, db: serviceDbs[service] }));
   // The API reads the read model, so it brings that database to the latest migration (each worker does its own).
   await applyMigrations(readModelDatabase, config.viewsDatabaseUrl);
-  const views = createServiceDb(readModelDatabase, config.viewsDatabaseUrl);
+  const views = createServiceDb(readModelDatabase, config.viewsDatabaseUrl, tracing && { tracer: tracing.tracer });
 
   const readinessChecks: ReadinessCheck[] = [
     {
@@ -62,6 +75,8 @@ async function main(): Promise<void> {
     approval: config.approval,
     protection: { auth, rateLimitPerMinute },
     readModel: { views, serviceDbs },
+    ...(tracing && { tracer: tracing.tracer }),
+    metricsRegistry: processRegistry(),
   });
   const server = app.listen(config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
@@ -86,6 +101,7 @@ async function main(): Promise<void> {
         connection.close(),
         disconnectWithin(views, 5_000),
         ...databases.map(({ db }) => db.$disconnect()),
+        tracing?.forceFlush(),
       ]).finally(() => {
         logger.info('api stopped');
         process.exit(0);

@@ -10,7 +10,9 @@
  * `createMany({ skipDuplicates })`, more isolation levels). Typing service
  * code against the SQLite client keeps it to what both databases support.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
+import { withQuerySpans } from '../telemetry/database-spans';
 import { postgresAdapter, sqliteAdapter, transactionOptions, type SqliteOptions } from './adapters';
 import { databaseProvider } from './url';
 
@@ -61,6 +63,8 @@ interface ClientOptions {
 
 export interface ServiceDbOptions {
   sqlite?: SqliteOptions;
+  /** A span per query, by this tracer, under the span in progress (src/telemetry/database-spans.ts); none without. */
+  tracer?: Tracer;
 }
 
 type ClientClass<Client> = new (options: ClientOptions) => Client;
@@ -85,6 +89,11 @@ export function serviceDbFactory<Db extends object, PostgresClass extends Client
   PostgresClient: PostgresClass & StandsIn<Db, PostgresClass>,
 ): (url: string, options?: ServiceDbOptions) => Db {
   return (url, options = {}) => {
+    const client = openClient(url, options);
+    return options.tracer ? withQuerySpans(client, options.tracer, databaseProvider(url)) : client;
+  };
+
+  function openClient(url: string, options: ServiceDbOptions): Db {
     if (databaseProvider(url) === 'sqlite') {
       return new SqliteClient({
         adapter: sqliteAdapter(url, options.sqlite),
@@ -106,5 +115,5 @@ export function serviceDbFactory<Db extends object, PostgresClass extends Client
     //   generator settings, so at run time they build the same queries and
     //   return the same shapes; only the SQL dialect and adapter differ.
     return client as unknown as Db;
-  };
+  }
 }

@@ -9,6 +9,9 @@ import { sqliteFilePath } from '../db/url';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../domain/failure-triggers';
 import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../service-process';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../temporal/names';
+import { loadConfig } from '../config';
+import { createDataConverter } from '../temporal/data-converter';
+import { newKeyEntry } from '../temporal/encryption-keys';
 import { orderSearchAttributes } from '../temporal/search-attributes';
 import { freePort, startDevServer } from '../temporal/servers';
 import { finalStatuses, type OrderSagaState } from '../workflows/definitions';
@@ -152,7 +155,10 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
     ...Object.fromEntries(serviceNames.map((service) => [`${service.toUpperCase()}_WORKER_STATUS_PORT`, '0'])),
     LOG_LEVEL: 'warn',
+    // Encrypted as everywhere, with a key of the run's own unless one is given.
+    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || newKeyEntry('chaos'),
   };
+  const dataConverter = createDataConverter(loadConfig(env).payloadEncryption);
   const faults = { workerKills: 0, temporalRestarts: 0, databaseOutages: 0 };
   const startServer = () =>
     startDevServer({
@@ -161,6 +167,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       // Persisted, so a restart keeps every run's history, as a real server's database does.
       dbFilename: path.join(tempDir, 'temporal.db'),
       searchAttributes: orderSearchAttributes,
+      client: { dataConverter },
       // Its shutdown during a restart logs every cancelled operation; the run is judged by the invariants instead.
       log: { format: 'pretty', level: 'never' },
       progress: () => undefined,

@@ -4,11 +4,17 @@ import { applyMigrations, createServiceDb, disconnectWithin, seedCatalogue } fro
 import { OutboxRelay } from '../events';
 import { applyEvents } from '../read-model';
 import { createLogger } from '../logger';
+import { runtimeMetricsExporter } from '../metrics/runtime-exporter';
+import { createWorkerMetrics } from '../metrics/worker';
 import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
+import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames, type ServiceName } from '../temporal/names';
 import { createCarrierClient } from '../partners/carrier-client';
 import { createGatewayClient } from '../partners/gateway-client';
+import { workerTracing } from '../telemetry/temporal-tracing';
+import { startTracing } from '../telemetry/tracing';
 import { createServiceWorker, serviceActivities } from './service-worker';
+import { installWorkerRuntime, workerRuntimeMetricsUrl } from './runtime';
 import { serveWorkerStatus } from './status';
 
 /** `tsx src/workers/main.ts <service>`: migrates the service's database, then polls its queue. */
@@ -22,11 +28,18 @@ async function main(): Promise<void> {
 
 async function runServiceWorker(service: ServiceName): Promise<void> {
   const config = loadConfig();
+  // First: without a key (and encryption not turned off) the worker refuses to start, saying how to make one.
+  const dataConverter = createDataConverter(config.payloadEncryption);
   const logger = createLogger(`worker:${service}`, config.logLevel);
+  // Before any connection or worker: the SDK's, workflows' and activities' lines go to the same JSON log.
+  // Core's metrics exporter only when the status page is on: its GET /metrics is where they are served.
+  const statusPort = config.workerStatusPorts[service];
+  installWorkerRuntime({ logger, ...(statusPort !== 0 && { metrics: await runtimeMetricsExporter() }) });
   const url = config.databaseUrls[service];
 
   await prepareDatabase(service, url);
-  const db = createServiceDb(service, url);
+  const tracing = startTracing(`worker:${service}`, config.tracing);
+  const db = createServiceDb(service, url, tracing && { tracer: tracing.tracer });
   // The relay delivers this service's outbox to the read model's projection (the API migrates its database; until
   // then deliveries fail and are retried).
   const views = createServiceDb('views', config.viewsDatabaseUrl);
@@ -51,16 +64,29 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       activitySlots: config.activitySlots[service],
+      dataConverter,
+      ...(tracing && { tracing: workerTracing(tracing) }),
     });
     const partnerStatus: Partial<Record<ServiceName, () => object>> = {
       payments: () => ({ gateway: gateway.status() }),
       shipping: () => ({ carrier: carrier.status() }),
     };
-    const status = await serveWorkerStatus(service, config.workerStatusPorts[service], () => ({
-      ...partnerStatus[service]?.(),
-    }));
+    const metrics = createWorkerMetrics({
+      ...(service === 'payments' && { gateway }),
+      ...(service === 'shipping' && { carrier }),
+      runtimeMetricsUrl: workerRuntimeMetricsUrl(),
+    });
+    const status = await serveWorkerStatus(service, statusPort, () => ({ ...partnerStatus[service]?.() }), {
+      metrics,
+      host: config.workerStatusHost,
+    });
     logger.info(
-      { taskQueue: worker.options.taskQueue, activitySlots: config.activitySlots[service], status: status.url },
+      {
+        taskQueue: worker.options.taskQueue,
+        activitySlots: config.activitySlots[service],
+        status: status.url,
+        metrics: status.metricsUrl,
+      },
       'worker polling',
     );
     relay.start();
@@ -72,6 +98,8 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
     await relay.stop();
     logger.info('worker stopped');
     await status.close();
+    // The last spans (an OTLP batch waits up to 5 s) leave before the process does.
+    await tracing?.forceFlush();
   } finally {
     await connection.close();
     const [, viewsClosed] = await Promise.all([db.$disconnect(), disconnectWithin(views, 5_000)]);

@@ -1,15 +1,37 @@
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  Worker,
+  type Logger,
+  type NativeConnection,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { createInventoryActivities } from '../activities/inventory';
 import { createOrdersActivities } from '../activities/orders';
 import { createPaymentsActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import type { ServiceDatabases } from '../db';
+import { activityLogContext } from '../interceptors/activity-log-context';
+import { orderWorkflowInterceptorModules } from '../interceptors/workflow-modules';
 import type { CarrierClient } from '../partners/carrier-client';
 import type { GatewayClient } from '../partners/gateway-client';
+import type { WorkerTracing } from '../telemetry/temporal-tracing';
 import { taskQueues, type ServiceName } from '../temporal/names';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * The order workflow's code as every worker runs it, with its interceptor modules: the tests and the replay suite
+ * bundle it here too, so what they run and replay is what the orders worker runs.
+ */
+export function bundleOrderWorkflow(logger?: Logger): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [...orderWorkflowInterceptorModules],
+    ...(logger ? { logger } : {}),
+  });
+}
 
 /** The outside partners the services call. */
 export interface ServicePartners {
@@ -36,12 +58,22 @@ export function serviceActivities<S extends ServiceName>(
 export interface ServiceWorkerOptions {
   connection: NativeConnection;
   namespace: string;
-  /** A prebuilt bundle (tests build one once); otherwise the orders worker bundles at start. */
+  /**
+   * A prebuilt bundle (tests build one once, with bundleOrderWorkflow); otherwise the orders worker bundles at
+   * start.
+   */
   workflowBundle?: WorkflowBundle;
   /** Overrides the service's own queue (tests give each test its own). */
   taskQueue?: string;
   /** Activities run at once (default: the SDK's). */
   activitySlots?: number;
+  /** Runs kept in the sticky cache (0: each workflow task replays its run from the start, as tests of replay want). */
+  maxCachedWorkflows?: number;
+  /** Encrypts what the worker sends to Temporal (src/temporal/data-converter.ts); absent in workflow unit tests. */
+  dataConverter?: DataConverter;
+  /** Spans of its activities (src/telemetry), children of the span that started the run; off when absent.
+   */
+  tracing?: WorkerTracing;
 }
 
 /**
@@ -52,7 +84,16 @@ export interface ServiceWorkerOptions {
 export function createServiceWorker(
   service: ServiceName,
   activities: object,
-  { connection, namespace, workflowBundle, taskQueue, activitySlots }: ServiceWorkerOptions,
+  {
+    connection,
+    namespace,
+    workflowBundle,
+    taskQueue,
+    activitySlots,
+    maxCachedWorkflows,
+    tracing,
+    dataConverter,
+  }: ServiceWorkerOptions,
 ): Promise<Worker> {
   const workflows = service === 'orders' ? (workflowBundle ? { workflowBundle } : { workflowsPath }) : {};
   return Worker.create({
@@ -60,7 +101,15 @@ export function createServiceWorker(
     namespace,
     taskQueue: taskQueue ?? taskQueues[service],
     activities,
+    dataConverter,
     ...workflows,
     ...(activitySlots === undefined ? {} : { maxConcurrentActivityTaskExecutions: activitySlots }),
+    ...(maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows }),
+    interceptors: {
+      // The log context first, so the lines of every interceptor after it name the order and the request too.
+      activity: [activityLogContext, ...(tracing?.activity ?? [])],
+      // Only when the worker bundles: a prebuilt bundle already holds its interceptor modules.
+      workflowModules: workflowBundle ? [] : [...orderWorkflowInterceptorModules],
+    },
   });
 }

@@ -1,10 +1,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { startTimeSkippingServer } from '../../src/temporal/servers';
-import { createServiceWorker, workflowsPath } from '../../src/workers/service-worker';
-import { quietLogger } from './quiet-logger';
+import { bundleOrderWorkflow, createServiceWorker } from '../../src/workers/service-worker';
+import { installQuietRuntime, quietLogger } from './quiet-logger';
 import type { ScriptedServices } from './scripted-services';
 
 export interface ScriptedSaga {
@@ -18,9 +17,11 @@ export interface ScriptedSaga {
  * service running the scripted stand-ins for the services' activities.
  */
 export async function startScriptedSaga(services: ScriptedServices): Promise<ScriptedSaga> {
+  // The workflow's log lines and the scripted failures' warnings would drown the test report.
+  installQuietRuntime();
   const env = await startTimeSkippingServer({ searchAttributes: orderSearchAttributes });
   try {
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    const workflowBundle = await bundleOrderWorkflow(quietLogger);
     const activities = services.activities();
     const workers = await Promise.all(
       serviceNames.map((service) =>

@@ -3,9 +3,11 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
-import pino from 'pino';
+import type { Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
 import type { Protection } from '../../src/api/auth';
 import { OutboxRelay } from '../../src/events';
@@ -34,15 +36,19 @@ import {
   type CarrierClient,
 } from '../../src/partners/carrier-client';
 import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../src/partners/launch';
-import { serviceNames } from '../../src/temporal/names';
+import { withQuerySpans } from '../../src/telemetry/database-spans';
+import { clientTracingInterceptors, workerTracing } from '../../src/telemetry/temporal-tracing';
+import { createServiceTracing } from '../../src/telemetry/tracing';
+import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { freePort, startDevServer } from '../../src/temporal/servers';
-import { createServiceWorker, serviceActivities, workflowsPath } from '../../src/workers/service-worker';
-import { quietLogger } from './quiet-logger';
-
-// The workers log every failed activity attempt at WARN; the tests fail those on purpose by the hundred, and read
-// outcomes from the databases and histories instead. Installed once per test process, before any worker exists.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+import { createDataConverter } from '../../src/temporal/data-converter';
+import { createWorkerMetrics } from '../../src/metrics/worker';
+import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../../src/workers/service-worker';
+import { workerRuntimeMetricsUrl } from '../../src/workers/runtime';
+import { serveWorkerStatus, type WorkerStatusServer } from '../../src/workers/status';
+import { installQuietRuntime, quietLogger, testLogger } from './quiet-logger';
+import { startTestCodecServer, testPayloadEncryption } from './codec';
 
 export type Provider = 'sqlite' | 'postgres';
 
@@ -65,6 +71,12 @@ export interface Stack {
   carrierClient: CarrierClient;
   /** The dev server's Web UI, when started with `webUi: true`. */
   webUiUrl?: string;
+  /** Payloads are encrypted as in production, with a key of this stack's own: this converter reads them. */
+  dataConverter: DataConverter;
+  /** The codec server the Web UI decrypts payloads with, when started with `webUi: true`. */
+  codecServerUrl?: string;
+  /** Each worker's status page (`GET /health`, `GET /metrics`), when started with `workerStatusPages: true`. */
+  workerStatus?: Record<ServiceName, WorkerStatusServer>;
   stop(): Promise<void>;
 }
 
@@ -81,9 +93,22 @@ export interface StackOptions {
   protection?: Protection;
   /** Serve the dev server's Web UI on a free port (default: headless, as tests of other concerns want). */
   webUi?: boolean;
+  /**
+   * Serve each worker's status page on a free port, with its metrics as the worker processes do. The Temporal
+   * runtime's metrics are there only if the test installed the runtime with a metrics exporter before the stack.
+   */
+  workerStatusPages?: boolean;
+  /** The API's log (default: the tests' quiet one, see tests/support/quiet-logger.ts). */
+  apiLogger?: Logger;
+  /** Runs the orders worker keeps cached (0: every workflow task replays its run from the start; default: the SDK's). */
+  maxCachedWorkflows?: number;
+  /** Trace as the processes do, each service (api, worker:orders, ...) into this processor (default: no tracing). */
+  spanProcessor?: SpanProcessor;
 }
 
 export async function startStack(provider: Provider, options: StackOptions = {}): Promise<Stack> {
+  // Before any connection or worker; a test that reads the logs installed its own runtime already.
+  installQuietRuntime();
   const databases = await provisionDatabases(provider);
   const gatewayDir = mkdtempSync(path.join(tmpdir(), 'order-saga-gateway-'));
   const gateway = await launchGateway({
@@ -104,25 +129,44 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   await seedCatalogue(db.inventory);
 
   const uiPort = options.webUi ? await freePort() : undefined;
+  const encryption = testPayloadEncryption();
+  const dataConverter = createDataConverter(encryption);
+  const codecServer = uiPort === undefined ? undefined : await startTestCodecServer(encryption, { uiPort });
+  const { spanProcessor } = options;
+  const apiTracing = spanProcessor && createServiceTracing('api', spanProcessor);
   const temporal = await startDevServer({
     searchAttributes: orderSearchAttributes,
     ...(uiPort === undefined ? {} : { ui: true, uiPort }),
+    ...(codecServer && { extraArgs: ['--ui-codec-endpoint', codecServer.url] }),
+    // The API's client: the stack's API uses the environment's.
+    client: {
+      dataConverter,
+      interceptors: { workflow: [...(apiTracing ? clientTracingInterceptors(apiTracing) : [])] },
+    },
   });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const workflowBundle = await bundleOrderWorkflow(quietLogger);
   const namespace = temporal.namespace ?? 'default';
   const workers: Worker[] = await Promise.all(
-    serviceNames.map((service) =>
-      createServiceWorker(
+    serviceNames.map((service) => {
+      const tracing = spanProcessor && createServiceTracing(`worker:${service}`, spanProcessor);
+      // The activities' client traces its queries; the tests read through the untraced one.
+      const serviceDb = tracing ? withQuerySpans(db[service], tracing.tracer, provider) : db[service];
+      return createServiceWorker(
         service,
-        serviceActivities(service, db[service], { gateway: gatewayClient, carrier: carrierClient }),
+        serviceActivities(service, serviceDb, { gateway: gatewayClient, carrier: carrierClient }),
         {
           connection: temporal.nativeConnection,
           namespace,
           workflowBundle,
+          dataConverter,
           activitySlots: service === 'payments' ? options.paymentsActivitySlots : undefined,
+          ...(service === 'orders' && options.maxCachedWorkflows !== undefined
+            ? { maxCachedWorkflows: options.maxCachedWorkflows }
+            : {}),
+          ...(tracing && { tracing: workerTracing(tracing) }),
         },
-      ),
-    ),
+      );
+    }),
   );
   const workersRunning = Promise.all(workers.map((worker) => worker.run()));
   // As in each worker process: a relay per service delivers its outbox to the read model.
@@ -136,13 +180,17 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       }),
   );
   for (const relay of relays) relay.start();
+  const workerStatus = options.workerStatusPages
+    ? await serveWorkerStatusPages({ gateway: gatewayClient, carrier: carrierClient })
+    : undefined;
 
   const app = createApp({
     client: temporal.client,
-    logger: pino({ level: 'silent' }),
+    logger: options.apiLogger ?? testLogger('api', 'silent'),
     approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
     ...(options.protection ? { protection: options.protection } : {}),
     readModel: { views, serviceDbs: db },
+    ...(apiTracing && { tracer: apiTracing.tracer }),
     readinessChecks: [
       { name: 'temporal', check: async () => void (await temporal.connection.workflowService.getSystemInfo({})) },
       ...serviceNames.map((service) => ({ name: `${service}-database`, check: () => pingDatabase(db[service]) })),
@@ -163,14 +211,19 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     carrier,
     carrierClient,
     ...(uiPort === undefined ? {} : { webUiUrl: `http://127.0.0.1:${uiPort}` }),
+    dataConverter,
+    ...(codecServer && { codecServerUrl: codecServer.url }),
+    ...(workerStatus && { workerStatus }),
     async stop() {
       await new Promise((resolve) => server.close(resolve));
+      await Promise.all(Object.values(workerStatus ?? {}).map((page) => page.close()));
       for (const worker of workers) worker.shutdown();
       await workersRunning;
       await Promise.all(relays.map((relay) => relay.stop()));
       // Bounded: see disconnectWithin (the projection's transactions on PostgreSQL).
       if (!(await disconnectWithin(views, 5_000))) console.warn('stack: the views client did not close within 5 s');
       await temporal.teardown();
+      await codecServer?.close();
       await closeServiceDatabases(db);
       await databases.drop();
       await gateway.stop();
@@ -178,4 +231,22 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       rmSync(gatewayDir, { recursive: true, force: true });
     },
   };
+}
+
+/** As src/workers/main.ts serves them: the payments page shows the gateway's breaker, the shipping page the carrier's. */
+async function serveWorkerStatusPages(partners: {
+  gateway: GatewayClient;
+  carrier: CarrierClient;
+}): Promise<Record<ServiceName, WorkerStatusServer>> {
+  const pages = await Promise.all(
+    serviceNames.map(async (service) => {
+      const metrics = createWorkerMetrics({
+        ...(service === 'payments' && { gateway: partners.gateway }),
+        ...(service === 'shipping' && { carrier: partners.carrier }),
+        runtimeMetricsUrl: workerRuntimeMetricsUrl(),
+      });
+      return [service, await serveWorkerStatus(service, await freePort(), () => ({}), { metrics })] as const;
+    }),
+  );
+  return Object.fromEntries(pages) as Record<ServiceName, WorkerStatusServer>;
 }

@@ -111,6 +111,18 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       }
       continue;
     }
+    if (role.kind === 'codec-server') {
+      const host = environment.CODEC_SERVER_HOST;
+      if (host !== '0.0.0.0' && host !== '::') {
+        problems.push(
+          `${name}: CODEC_SERVER_HOST is ${host ?? 'unset (127.0.0.1)'}; in a container it must be 0.0.0.0`,
+        );
+      }
+      if (hasHealthcheck(service, context) && !isRecord(service.healthcheck)) {
+        problems.push(`${name}: inherits the image's healthcheck, which probes the API's port; give it its own`);
+      }
+      continue;
+    }
     const urlVariables = databaseNames.filter((database) => environment[databaseUrlVariable(database)] !== undefined);
     const needed = databasesUsedBy(role);
     for (const database of needed.filter((database) => !urlVariables.includes(database))) {

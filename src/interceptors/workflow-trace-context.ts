@@ -1,0 +1,39 @@
+/**
+ * Runs in the workflow sandbox (registered as a workflow interceptor module): imports only @temporalio/workflow and
+ * pure modules.
+ *
+ * Carries the trace of the request that started the run on to each activity the run schedules, so an activity's
+ * span (made by Temporal's OpenTelemetry activity interceptor on the service's worker) is a child of the client's
+ * start span. Temporal's own workflow tracing interceptors are not used: they wrap the run's calls in promises of
+ * their own, which moves an activity's result a few microtasks later and reorders commands where an update handler
+ * acts in the same activation, so runs recorded without them do not replay with them (tests/tracing.test.ts shows
+ * it). Copying a header is synchronous and leaves the commands as they were, so this module is in every bundle of
+ * the order workflow, tracing on or off.
+ */
+import type { Payload, WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+
+export const interceptors: WorkflowInterceptorsFactory = () => {
+  /** The start's trace context (absent when the client did not trace). */
+  let startTrace: Payload | undefined;
+  return {
+    inbound: [
+      {
+        execute: (input, next) => {
+          startTrace = input.headers[TRACE_HEADER];
+          return next(input);
+        },
+      },
+    ],
+    outbound: [
+      {
+        scheduleActivity: (input, next) =>
+          next(
+            startTrace === undefined || input.headers[TRACE_HEADER] !== undefined
+              ? input
+              : { ...input, headers: { ...input.headers, [TRACE_HEADER]: startTrace } },
+          ),
+      },
+    ],
+  };
+};
