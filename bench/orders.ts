@@ -1,4 +1,5 @@
 import { idempotencyKeyHeader } from '../src/api/schemas';
+import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
 import { catalogue } from '../src/db';
 import { orderWorkflowId } from '../src/temporal/names';
 
@@ -27,18 +28,7 @@ export function createOrderSource(runTag: string, approvalThresholdCents: number
       placed += 1;
       return {
         idempotencyKey: `bench-${runTag}-${placed}`,
-        body: {
-          customerId: 'cus_bench',
-          items: [{ sku: product.sku, quantity: 1 }],
-          payment: { token: 'tok_visa' },
-          shippingAddress: {
-            recipient: 'Ada Lovelace',
-            line1: '12 Analytical Row',
-            city: 'London',
-            postalCode: 'N1 9GU',
-            country: 'GB',
-          },
-        },
+        body: orderRequestOf({ ...defaultDraft, customerId: 'cus_bench', sku: product.sku, quantity: 1 }),
       };
     },
     remaining: () => products.reduce((sum, product) => sum + product.left, 0),

@@ -9,12 +9,11 @@ import { loadConfig } from '../src/config';
 import { databaseNames, type DatabaseName } from '../src/db';
 import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
 import { launchCarrier, launchGateway, type PartnerProcess } from '../src/partners/launch';
-import { waitForApiReady, type ServiceProcess } from '../src/service-process';
+import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../src/service-process';
 import { serviceNames } from '../src/temporal/names';
 import { developmentKeyEntries } from '../src/temporal/encryption-keys';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
 import { freePort, resolveDevServerExecutable, startDevServer } from '../src/temporal/servers';
-import { launchNodeProcess } from './node-process';
 import type { DatabaseProvider, ProcessRole } from './results';
 import { findChildPids, type TrackedProcess } from './usage';
 
@@ -163,7 +162,7 @@ export async function launchSystem({
     for (const [, partner] of partners) cleanups.push(() => partner.stop());
 
     const launch = (name: string, role: ProcessRole, script: string, args: string[], nodeArgs: string[] = []) => {
-      const child = launchNodeProcess({ name, script, args, env, nodeArgs, onLine: remember(name) });
+      const child = launchServiceProcess({ name, script, args, env, nodeArgs, onLine: remember(name) });
       const entry: Launched = { name, role, script, args, child };
       launched.set(name, entry);
       void child.closed.then(({ code, signal }) => {

@@ -27,7 +27,7 @@ import {
   type ServiceName,
 } from '../src/db';
 import { provisionDatabases } from '../src/db/provision';
-import { paymentTokens } from '../src/domain/failure-triggers';
+import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
 import { createCarrierClient, defaultCarrierClientOptions } from '../src/partners/carrier-client';
 import { createGatewayClient, defaultGatewayClientOptions } from '../src/partners/gateway-client';
 import { launchCarrier, launchGateway } from '../src/partners/launch';
@@ -126,18 +126,7 @@ async function main(): Promise<void> {
     const response = await fetch(`http://127.0.0.1:${port}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({
-        customerId: 'cus_ada',
-        items: [{ sku: 'SKU-MUG', quantity: 2 }],
-        payment: { token: paymentTokens.approved },
-        shippingAddress: {
-          recipient: 'Ada Lovelace',
-          line1: '12 Analytical Row',
-          city: 'London',
-          postalCode: 'N1 9GU',
-          country: 'GB',
-        },
-      }),
+      body: JSON.stringify(orderRequestOf(defaultDraft)),
       signal: AbortSignal.timeout(orderTimeoutMs),
     });
     // 202: accepted but not yet decided within the API's wait (a busy machine); the run carries on all the same.

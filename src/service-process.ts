@@ -26,6 +26,8 @@ export interface LaunchOptions {
   /** A TypeScript entry, relative to the project root, e.g. src/workers/main.ts. */
   script: string;
   args?: string[];
+  /** Flags for Node itself, e.g. --cpu-prof (which Node refuses in NODE_OPTIONS). */
+  nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
   /** Default: printed, JSON log lines as they are (they name their process), others prefixed with the name. */
   onLine?: (line: string) => void;
@@ -35,10 +37,11 @@ export function launchServiceProcess({
   name,
   script,
   args = [],
+  nodeArgs = [],
   env = process.env,
   onLine = (line) => console.log(line.startsWith('{') ? line : `[${name}] ${line}`),
 }: LaunchOptions): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, script), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(projectRoot, script), ...args], {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

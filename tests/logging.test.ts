@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import proto from '@temporalio/proto';
 import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { requestIdHeader } from '../src/api/request-id';
-import { paymentTokens } from '../src/domain/failure-triggers';
+import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
 import { createLogger } from '../src/logger';
 import { orderWorkflowId } from '../src/temporal/names';
 import { installWorkerRuntime } from '../src/workers/runtime';
@@ -72,18 +72,7 @@ describe('structured logs of one order', () => {
         // Answered at the start, however busy the machine: the acceptance's wait is not what this test is about.
         prefer: 'respond-async',
       },
-      body: JSON.stringify({
-        customerId: 'cus_logs',
-        items: [{ sku: 'SKU-MUG', quantity: 1 }],
-        payment: { token: paymentTokens.approved },
-        shippingAddress: {
-          recipient: 'Ada Lovelace',
-          line1: '12 Analytical Row',
-          city: 'London',
-          postalCode: 'N1 9GU',
-          country: 'GB',
-        },
-      }),
+      body: JSON.stringify(orderRequestOf({ ...defaultDraft, customerId: 'cus_logs', quantity: 1 })),
     });
     assert.equal(placed.status, 202, await placed.text());
     assert.equal(placed.headers.get(requestIdHeader), requestId);

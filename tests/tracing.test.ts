@@ -12,8 +12,8 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { ConfigError, loadConfig } from '../src/config';
 import { applyMigrations, createServiceDb, type OrdersDb } from '../src/db';
+import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
 import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
-import { paymentTokens } from '../src/domain/failure-triggers';
 import { projectRoot } from '../src/project-root';
 import { formatSpanTree, serviceOf } from '../src/telemetry/span-tree';
 import { createRequire } from 'node:module';
@@ -159,18 +159,7 @@ describe('one order is one trace, from the HTTP request to the database (SQLite)
     const response = await fetch(`${stack.baseUrl}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({
-        customerId: 'cus_tracing',
-        items: [{ sku: 'SKU-MUG', quantity: 1 }],
-        payment: { token: paymentTokens.approved },
-        shippingAddress: {
-          recipient: 'Ada Lovelace',
-          line1: '12 Analytical Row',
-          city: 'London',
-          postalCode: 'N1 9GU',
-          country: 'GB',
-        },
-      }),
+      body: JSON.stringify(orderRequestOf({ ...defaultDraft, customerId: 'cus_tracing', quantity: 1 })),
     });
     // 201 once the saga accepted the order; 202 if that took longer than the API waits (a busy machine).
     assert.ok([201, 202].includes(response.status), `placed: ${response.status}`);
