@@ -64,8 +64,13 @@ async function placeOrder(stack: Stack): Promise<string> {
   return ((await response.json()) as { orderId: string }).orderId;
 }
 
-async function orderState(stack: Stack, orderId: string): Promise<OrderSagaState> {
+/**
+ * The order's state, or undefined when the API answered 503: a query the busy orders worker did not answer within
+ * the API's 5 s is the API's documented "try again shortly", and the poll does just that.
+ */
+async function orderState(stack: Stack, orderId: string): Promise<OrderSagaState | undefined> {
   const response = await fetch(`${stack.baseUrl}/orders/${orderId}`);
+  if (response.status === 503) return undefined;
   assert.equal(response.status, 200);
   return (await response.json()) as OrderSagaState;
 }
@@ -82,7 +87,7 @@ async function waitUntilFinal(
   for (;;) {
     const open = orderIds.filter((orderId) => !states.has(orderId));
     for (const state of await Promise.all(open.map((orderId) => orderState(stack, orderId)))) {
-      if (finalStatuses.includes(state.status)) {
+      if (state && finalStatuses.includes(state.status)) {
         states.set(state.orderId, state);
         lastFinalAt = Date.now();
       }
