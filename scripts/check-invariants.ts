@@ -22,7 +22,7 @@ import {
   closeServiceDatabases,
 } from '../src/db';
 import { sqliteFilePath } from '../src/db/url';
-import { formatCents } from '../src/domain/order';
+import { formatCents } from '../src/domain/money';
 import { createGatewayClient } from '../src/partners/gateway-client';
 import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
 import { createDataConverter } from '../src/temporal/data-converter';

@@ -18,6 +18,8 @@ import { projectRoot } from '../src/project-root';
 import { formatSpanTree, serviceOf } from '../src/telemetry/span-tree';
 import { createRequire } from 'node:module';
 import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import { traceHeader } from '../src/interceptors/workflow-trace-context';
 import { createServiceTracing, startTracing } from '../src/telemetry/tracing';
 import { orderWorkflowId } from '../src/temporal/names';
 import { workflowsPath } from '../src/workers/service-worker';
@@ -39,6 +41,10 @@ describe('tracing configuration', () => {
     const span = trace.getTracer('probe').startSpan('probe');
     assert.equal(span.isRecording(), false, 'no SDK behind the API');
     span.end();
+  });
+
+  test("the workflow passes the trace on in the header Temporal's interceptors read", () => {
+    assert.equal(traceHeader, TRACE_HEADER);
   });
 
   test("OpenTelemetry's variables choose the exporter and the OTLP endpoint", () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentsDb } from '../db';
-import { currency } from '../domain/order';
+import { currency } from '../domain/money';
 import { rejectionTypes } from '../domain/rejections';
 import { activityCorrelation, appendEvent, type Correlation } from '../events';
 import type { Charge, ChargeRequest } from '../partners/contract';

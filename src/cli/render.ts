@@ -1,5 +1,5 @@
 import * as util from 'node:util';
-import { formatCents } from '../domain/order';
+import { formatCents } from '../domain/money';
 import { describeShippingRate } from '../domain/shipping-rate';
 import type { CompensationStatus, OrderSagaState, OrderStatus } from '../workflows/definitions';
 import type { SagaEvent } from './saga-events';

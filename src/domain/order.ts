@@ -38,9 +38,3 @@ export const orderRequestSchema = z
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 export type OrderItem = OrderRequest['items'][number];
 export type ShippingAddress = OrderRequest['shippingAddress'];
-
-export const currency = 'USD';
-
-export function formatCents(cents: number): string {
-  return `$${(cents / 100).toFixed(2)}`;
-}

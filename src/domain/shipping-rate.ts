@@ -1,4 +1,4 @@
-import { formatCents } from './order';
+import { formatCents } from './money';
 
 /**
  * What the shop pays the carrier for an order's parcel. The carrier quotes

@@ -11,7 +11,13 @@
  * the order workflow, tracing on or off.
  */
 import type { Payload, WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+
+/**
+ * The header Temporal's OpenTelemetry interceptors carry a span context in (their `TRACE_HEADER`). Spelled here
+ * rather than imported: importing it would bundle OpenTelemetry into the workflow code, which is loaded again for
+ * every run; tests/tracing.test.ts checks that the two agree.
+ */
+export const traceHeader = '_tracer-data';
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
   /** The start's trace context (absent when the client did not trace). */
@@ -20,7 +26,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     inbound: [
       {
         execute: (input, next) => {
-          startTrace = input.headers[TRACE_HEADER];
+          startTrace = input.headers[traceHeader];
           return next(input);
         },
       },
@@ -29,9 +35,9 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
       {
         scheduleActivity: (input, next) =>
           next(
-            startTrace === undefined || input.headers[TRACE_HEADER] !== undefined
+            startTrace === undefined || input.headers[traceHeader] !== undefined
               ? input
-              : { ...input, headers: { ...input.headers, [TRACE_HEADER]: startTrace } },
+              : { ...input, headers: { ...input.headers, [traceHeader]: startTrace } },
           ),
       },
     ],

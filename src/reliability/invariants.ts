@@ -29,7 +29,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { catalogue, type ServiceDatabases } from '../db';
-import { formatCents } from '../domain/order';
+import { formatCents } from '../domain/money';
 import type { Charge } from '../partners/contract';
 import { orderWorkflowId } from '../temporal/names';
 import { getOrderState, orderWorkflowType, type OrderSagaState } from '../workflows/definitions';

@@ -19,7 +19,7 @@ import type { InventoryActivities } from '../activities/inventory';
 import type { OrdersActivities } from '../activities/orders';
 import type { PaymentsActivities } from '../activities/payments';
 import type { ShippingActivities } from '../activities/shipping';
-import { formatCents } from '../domain/order';
+import { formatCents } from '../domain/money';
 import { describeShippingRate } from '../domain/shipping-rate';
 import { isRejectionType } from '../domain/rejections';
 import { taskQueues } from '../temporal/names';
