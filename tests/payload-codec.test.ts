@@ -22,14 +22,15 @@ import { ConfigError, loadConfig, projectRoot } from '../src/config';
 import { createDataConverter, payloadCodecFromConfig } from '../src/temporal/data-converter';
 import { developmentKeyEntries, newKeyEntry } from '../src/temporal/encryption-keys';
 import { orderWorkflowId } from '../src/temporal/names';
+import { resolveDevServerExecutable, setupCommand } from '../src/temporal/servers';
 import {
   EncryptionCodec,
   PayloadDecryptionError,
   encryptedEncoding,
   keyIdMetadataKey,
 } from '../src/temporal/payload-codec';
-import { finalStatuses, type OrderSagaState } from '../src/workflows/definitions';
-import { testPayloadEncryption } from './support/codec';
+import { finalStatuses, getOrderState, type OrderSagaState } from '../src/workflows/definitions';
+import { startTestCodecServer, testPayloadEncryption } from './support/codec';
 import { startStack, type Stack } from './support/stack';
 
 /**
@@ -328,6 +329,33 @@ describe('the codec server', () => {
     await assertProblem(foreign, 403, /evil\.example is not in CODEC_SERVER_CORS_ORIGINS/);
   });
 
+  test('an empty X-Namespace, as the Temporal CLI sends without --namespace, means the default namespace', async () => {
+    const decoded = await post('/decode', { payloads: [] }, { 'x-namespace': '' });
+    assert.equal(decoded.status, 200, await decoded.clone().text());
+    assert.deepEqual(await decoded.json(), { payloads: [] });
+
+    // A server for another namespace: empty is not a wildcard, it names `default`, whose keys it does not hold.
+    const shop = await startTestCodecServer(testPayloadEncryption(key), { uiPort: 8233, namespace: 'shop' });
+    try {
+      const refused = await fetch(`${shop.url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': '' },
+        body: JSON.stringify({ payloads: [] }),
+      });
+      await assertProblem(refused, 403, /namespace shop only; an empty X-Namespace .* means namespace default/);
+    } finally {
+      await shop.close();
+    }
+  });
+
+  test('`{}` is no payloads, as protobuf JSON writes an empty list (the CLI encodes a query without arguments so)', async () => {
+    for (const operation of ['/encode', '/decode']) {
+      const response = await post(operation, {});
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.deepEqual(await response.json(), { payloads: [] });
+    }
+  });
+
   test('bad requests get a 4xx problem, never a stack trace', async () => {
     await assertProblem(await post('/decode', { payloads: 'nope' }), 400, /"payloads"/);
     await assertProblem(await post('/decode', '{"payloads": ['), 400, /not valid JSON/);
@@ -391,24 +419,39 @@ describe('on the running system (SQLite)', () => {
     return found;
   }
 
+  /**
+   * The CLI's JSON output with each payload's data (base64) shown as text, as its text output would: what a person
+   * reading the history sees.
+   */
+  const withPayloadData = (cliJson: string) =>
+    cliJson.replace(/"(data|encoding)": "([A-Za-z0-9+/=]*)"/g, (_, field: string, value: string) =>
+      JSON.stringify({ [field]: Buffer.from(value, 'base64').toString() }),
+    );
+
+  /** Places `order` and waits until its saga has confirmed it; the order's id. */
+  async function placeConfirmedOrder(): Promise<string> {
+    const placed = await fetch(`${stack.baseUrl}/orders`, {
+      method: 'POST',
+      // Without waiting for the acceptance, which a loaded machine can push past the API's 5 s.
+      headers: { 'content-type': 'application/json', [idempotencyKeyHeader]: randomUUID(), prefer: 'respond-async' },
+      body: JSON.stringify(order),
+    });
+    assert.equal(placed.status, 202, await placed.clone().text());
+    const { orderId } = (await placed.json()) as { orderId: string };
+    let state: OrderSagaState | undefined;
+    for (let attempt = 0; attempt < 600 && !(state && finalStatuses.includes(state.status)); attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      state = (await (await fetch(`${stack.baseUrl}/orders/${orderId}`)).json()) as OrderSagaState;
+    }
+    assert.equal(state?.status, 'confirmed');
+    return orderId;
+  }
+
   test(
     'a placed order leaves no address, recipient or payment token in the raw history; the converter reads them',
     { timeout: 240_000 },
     async () => {
-      const placed = await fetch(`${stack.baseUrl}/orders`, {
-        method: 'POST',
-        // Without waiting for the acceptance, which a loaded machine can push past the API's 5 s.
-        headers: { 'content-type': 'application/json', [idempotencyKeyHeader]: randomUUID(), prefer: 'respond-async' },
-        body: JSON.stringify(order),
-      });
-      assert.equal(placed.status, 202, await placed.clone().text());
-      const { orderId } = (await placed.json()) as { orderId: string };
-      let state: OrderSagaState | undefined;
-      for (let attempt = 0; attempt < 600 && !(state && finalStatuses.includes(state.status)); attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-        state = (await (await fetch(`${stack.baseUrl}/orders/${orderId}`)).json()) as OrderSagaState;
-      }
-      assert.equal(state?.status, 'confirmed');
+      const orderId = await placeConfirmedOrder();
 
       // Raw: the server's own answers, through no data converter.
       const namespace = stack.temporal.namespace ?? 'default';
@@ -453,6 +496,53 @@ describe('on the running system (SQLite)', () => {
       const plain = decoded.map((payload) => text(payload.data)).join('\n');
       for (const secret of secrets) assert.ok(plain.includes(secret), `"${secret}" is not in the decoded history`);
       assert.ok(stack.dataConverter.payloadCodecs![0] instanceof EncryptionCodec);
+    },
+  );
+
+  test(
+    'the Temporal CLI decodes a history and a query result through the codec server (`--codec-endpoint`)',
+    { timeout: 240_000 },
+    async (t) => {
+      const cli = resolveDevServerExecutable().executable;
+      if (cli.type !== 'existing-path') {
+        t.skip(`no Temporal CLI executable to run: set TEMPORAL_CLI_PATH or run ${setupCommand}`);
+        return;
+      }
+      const orderId = await placeConfirmedOrder();
+      // As `npm start` runs it: the test process's keys, the default namespace.
+      const codecServer = await startTestCodecServer(testPayloadEncryption(), { uiPort: 8233 });
+      // Without --namespace, as a user types it: the CLI then sends an empty X-Namespace.
+      const temporal = (...args: string[]) =>
+        promisify(execFile)(cli.path, [...args, '--address', stack.temporal.address, '--output', 'json'], {
+          // The CLI reads TEMPORAL_* variables (a namespace among them): none of the test machine's may leak in.
+          env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TEMPORAL_'))),
+          timeout: 60_000,
+        }).then(({ stdout }) => stdout);
+      const workflow = ['--workflow-id', orderWorkflowId(orderId)];
+      try {
+        const rawHistory = withPayloadData(await temporal('workflow', 'show', ...workflow));
+        const decodedHistory = withPayloadData(
+          await temporal('workflow', 'show', ...workflow, '--codec-endpoint', codecServer.url),
+        );
+        assert.ok(rawHistory.includes(encryptedEncoding), 'the history the CLI shows without the codec is encrypted');
+        assert.ok(!decodedHistory.includes(encryptedEncoding), 'a payload was left encrypted');
+        for (const secret of secrets) {
+          assert.equal(rawHistory.includes(secret), false, `"${secret}" is in the history without the codec`);
+          assert.ok(decodedHistory.includes(secret), `"${secret}" is not in the history the CLI decoded`);
+        }
+
+        const query = ['workflow', 'query', ...workflow, '--name', getOrderState.name];
+        const rawState = await temporal(...query);
+        const decodedState = await temporal(...query, '--codec-endpoint', codecServer.url);
+        const { queryResult } = JSON.parse(decodedState) as { queryResult: OrderSagaState[] };
+        assert.equal(queryResult[0]?.orderId, orderId, decodedState);
+        assert.equal(queryResult[0]?.status, 'confirmed');
+        // Without the codec the CLI can only show the sealed payload.
+        assert.ok(withPayloadData(rawState).includes(encryptedEncoding), rawState);
+        assert.doesNotMatch(rawState, /confirmed/);
+      } finally {
+        await codecServer.close();
+      }
     },
   );
 

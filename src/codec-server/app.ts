@@ -30,6 +30,7 @@ const bodyLimit = '8mb';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 const payloadsBody = z.object({
+  // Protobuf JSON leaves an empty list out: the Temporal CLI encodes a query without arguments as `{}`.
   payloads: z
     .array(
       z.object({
@@ -37,9 +38,23 @@ const payloadsBody = z.object({
         data: base64.nullish(),
       }),
     )
-    .max(maxPayloadsPerRequest),
+    .max(maxPayloadsPerRequest)
+    .default([]),
 });
 type JsonPayload = z.infer<typeof payloadsBody>['payloads'][number];
+
+/** Temporal's own default, which clients assume when no namespace is named. */
+const defaultNamespace = 'default';
+
+/**
+ * The namespace a request asks for; undefined when it names none (no header: curl, a proxy that strips it). The
+ * Temporal CLI sets the header to the namespace given with --namespace, and to an empty value when none is given, in
+ * which case its SDK client talks to Temporal's default namespace: so empty means `default`, not "any".
+ */
+function requestedNamespace(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header === '' ? defaultNamespace : header;
+}
 
 class Problem extends Error {
   constructor(
@@ -102,9 +117,16 @@ export function createCodecApp({ codec, allowedOrigins, namespace, logger }: Cod
   const run =
     (operation: 'encode' | 'decode'): RequestHandler =>
     async (request, response) => {
-      const requested = request.get('x-namespace');
+      const requested = requestedNamespace(request.get('x-namespace'));
       if (requested !== undefined && requested !== namespace) {
-        throw new Problem(403, 'Wrong namespace', `This codec server holds the keys of namespace ${namespace} only`);
+        throw new Problem(
+          403,
+          'Wrong namespace',
+          `This codec server holds the keys of namespace ${namespace} only` +
+            (request.get('x-namespace') === ''
+              ? `; an empty X-Namespace (the Temporal CLI without --namespace) means namespace ${defaultNamespace}`
+              : ''),
+        );
       }
       if (!request.is('application/json')) {
         throw new Problem(415, 'Unsupported media type', 'Send the payloads as application/json');
