@@ -10,10 +10,15 @@ import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common'
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { rejectionTypes } from '../src/domain/rejections';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
-import { needsAttentionAttribute, orderTotalAttribute } from '../src/temporal/search-attributes';
+import {
+  needsAttentionAttribute,
+  orderTotalAttribute,
+  orderWaitingOnAttribute,
+} from '../src/temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
+  defaultOrderDeadlines,
   getOrderAcceptance,
   getOrderState,
   idempotencyKeyReusedType,
@@ -77,6 +82,20 @@ async function outcome(handle: WorkflowHandle<typeof orderSaga>): Promise<{ stat
     const cause = error.cause;
     assert.ok(cause instanceof ApplicationFailure, 'the run fails with the saga outcome');
     return { state: cause.details?.[0] as OrderSagaState, type: cause.type ?? undefined };
+  }
+}
+
+/** Polls the query in real time until `reached`: no timer in the run advances meanwhile. */
+async function waitFor(
+  handle: WorkflowHandle<typeof orderSaga>,
+  reached: (state: OrderSagaState) => boolean,
+): Promise<OrderSagaState> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const state = await handle.query(getOrderState);
+    if (reached(state)) return state;
+    if (Date.now() > deadline) assert.fail(`order never reached the expected state: ${JSON.stringify(state)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -150,6 +169,7 @@ describe('order saga (time-skipping server)', () => {
 
   const failures: {
     name: string;
+    input?: Partial<OrderSagaInput>;
     script: Parameters<ScriptedServices['script']>[1];
     step: string;
     type: string;
@@ -190,12 +210,22 @@ describe('order saga (time-skipping server)', () => {
       compensations: ['refundPayment', 'releaseStock', 'cancelOrder'],
     },
     {
-      name: 'create-shipment out of retries: its own unknown outcome is compensated first',
+      name: 'create-shipment past its deadline: its own unknown outcome is compensated first',
+      input: { deadlines: { ...defaultOrderDeadlines, shipment: '10m' } },
       script: { createShipment: { kind: 'failing' } },
       step: 'create-shipment',
-      type: orderFailureTypes.stepFailed,
+      type: orderFailureTypes.deadlineExceeded,
       before: ['createOrder', 'reserveStock', 'chargePayment'],
       compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
+    },
+    {
+      name: 'charge-payment past its deadline: a charge that may have happened is refunded',
+      input: { deadlines: { ...defaultOrderDeadlines, payment: '15m' } },
+      script: { chargePayment: { kind: 'failing' } },
+      step: 'charge-payment',
+      type: orderFailureTypes.deadlineExceeded,
+      before: ['createOrder', 'reserveStock'],
+      compensations: ['refundPayment', 'releaseStock', 'cancelOrder'],
     },
     {
       name: 'commit-reservation refused (the stock was released): the order is never confirmed',
@@ -205,19 +235,11 @@ describe('order saga (time-skipping server)', () => {
       before: ['createOrder', 'reserveStock', 'chargePayment', 'createShipment'],
       compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
     },
-    {
-      name: 'confirm-order out of retries: every earlier step is compensated in reverse',
-      script: { confirmOrder: { kind: 'failing' } },
-      step: 'confirm-order',
-      type: orderFailureTypes.stepFailed,
-      before: ['createOrder', 'reserveStock', 'chargePayment', 'createShipment', 'commitReservation'],
-      compensations: ['cancelShipment', 'refundPayment', 'releaseStock', 'cancelOrder'],
-    },
   ];
 
   for (const failure of failures) {
     test(`failure at ${failure.name}`, async () => {
-      const input = newOrder();
+      const input = newOrder(failure.input);
       services.script(input.orderId, failure.script);
       const { state, type } = await outcome(await start(input));
       assert.equal(type, orderFailureTypes.failed);
@@ -231,6 +253,74 @@ describe('order saga (time-skipping server)', () => {
       );
     });
   }
+
+  test('a gateway outage longer than a round of retries delays the order, visibly, and it confirms', async () => {
+    const input = newOrder();
+    let gatewayBack = false;
+    services.script(input.orderId, { chargePayment: { kind: 'failing', until: () => gatewayBack } });
+    const handle = await start(input);
+    await env.sleep('5m'); // several rounds of retries: longer than the whole retry budget steps had before
+    const waiting = await waitFor(handle, (state) => state.waiting !== null);
+    assert.equal(waiting.status, 'running');
+    assert.equal(waiting.currentStep, 'charge-payment');
+    assert.equal(waiting.waiting?.step, 'charge-payment');
+    assert.match(waiting.waiting?.reason ?? '', /chargePayment failed transiently/);
+    assert.ok(waiting.waiting?.deadline, 'the payment deadline is shown');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(orderWaitingOnAttribute), 'charge-payment');
+
+    gatewayBack = true;
+    const { state, type } = await outcome(handle);
+    assert.equal(type, undefined);
+    assert.equal(state.status, 'confirmed');
+    assert.equal(state.waiting, null);
+    assert.deepEqual(services.completed(input.orderId), forwardSteps, 'nothing was compensated');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(orderWaitingOnAttribute), undefined);
+  });
+
+  test('the confirmation is the point of no return: it waits out trouble for as long as it lasts, never unwound', async () => {
+    const input = newOrder();
+    let ordersDbBack = false;
+    services.script(input.orderId, { confirmOrder: { kind: 'failing', until: () => ordersDbBack } });
+    const handle = await start(input);
+    await env.sleep('3h'); // far past any step deadline
+    const waiting = await waitFor(handle, (state) => (state.waiting?.rounds ?? 0) >= 5);
+    assert.equal(waiting.waiting?.step, 'confirm-order');
+    assert.equal(waiting.waiting?.deadline, null, 'the confirmation has no deadline');
+    assert.deepEqual(waiting.compensations, []);
+    assert.equal((await handle.describe()).typedSearchAttributes.get(orderWaitingOnAttribute), 'confirm-order');
+    await assert.rejects(
+      handle.executeUpdate(cancelOrder, { args: [{ reason: 'changed my mind' }] }),
+      (error: unknown) =>
+        error instanceof WorkflowUpdateFailedError && /being confirmed/.test(error.cause?.message ?? ''),
+    );
+
+    ordersDbBack = true;
+    const { state, type } = await outcome(handle);
+    assert.equal(type, undefined);
+    assert.equal(state.status, 'confirmed');
+    assert.deepEqual(services.completed(input.orderId), forwardSteps, 'no compensation ran');
+  });
+
+  test('a cancellation while a step waits takes effect at the end of the round, and unwinds the unknown step', async () => {
+    const input = newOrder();
+    services.script(input.orderId, { chargePayment: { kind: 'failing' } });
+    const handle = await start(input);
+    await env.sleep('1m');
+    await waitFor(handle, (state) => state.waiting?.step === 'charge-payment');
+    const cancelled = handle.executeUpdate(cancelOrder, { args: [{ reason: 'the customer gave up waiting' }] });
+    const { state, type } = await outcome(handle);
+    assert.equal(type, orderFailureTypes.cancelled);
+    assert.equal(state.status, 'cancelled');
+    assert.equal((await cancelled).status, 'cancelled');
+    assert.deepEqual(
+      state.compensations.map(({ compensation, status }) => [compensation, status]),
+      [
+        ['refund-payment', 'completed'],
+        ['release-stock', 'completed'],
+        ['cancel-order', 'completed'],
+      ],
+    );
+  });
 
   test('a transient payment failure is retried to success', async () => {
     const input = newOrder();

@@ -127,6 +127,14 @@ describe('recorded order histories replay against the current workflow code', ()
    */
   const patches = [
     {
+      id: 'steps-wait-out-transient-failures',
+      since: 5,
+      // Every path where a step's round of retries ran out.
+      scenarios: ['confirm-out-of-retries', 'payment-waits-out-outage', 'shipment-past-deadline'],
+      // Before it, a confirmation out of retries was unwound; unguarded, the saga schedules another round instead.
+      unguardedOnOlder: /scheduled event 'cancelShipment' does not match .* 'confirmOrder'|Activity.*confirmOrder/,
+    },
+    {
       id: 'order-total-search-attribute',
       since: 4,
       // Every path that gets past the stock reservation.
@@ -137,8 +145,10 @@ describe('recorded order histories replay against the current workflow code', ()
         'confirm-out-of-retries',
         'happy-path',
         'payment-declined',
+        'payment-waits-out-outage',
         'refund-stuck-then-resolved',
         'refund-stuck-then-retried',
+        'shipment-past-deadline',
         'shipment-undeliverable-refunded',
       ],
       unguardedOnOlder: /UpsertWorkflowSearchAttributes/,
@@ -146,7 +156,7 @@ describe('recorded order histories replay against the current workflow code', ()
     {
       id: 'commit-reservation-on-confirm',
       since: 2,
-      scenarios: ['approval-then-confirmed', 'confirm-out-of-retries', 'happy-path'],
+      scenarios: ['approval-then-confirmed', 'confirm-out-of-retries', 'happy-path', 'payment-waits-out-outage'],
       unguardedOnOlder: /scheduled event 'confirmOrder' does not match .* 'commitReservation'/,
     },
     {

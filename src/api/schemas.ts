@@ -88,9 +88,21 @@ export const compensationRecordSchema = z.object({
 export const orderFailureSchema = z.object({
   step: orderStepSchema,
   type: z.string().meta({
-    description: 'A rejection type (e.g. PaymentDeclined), OrderCancelled, or StepFailed for exhausted retries.',
+    description:
+      'A rejection type (e.g. PaymentDeclined), OrderCancelled, StepDeadlineExceeded (a step waited past its ' +
+      'business deadline), or StepFailed (a non-retryable failure that is not a business answer).',
   }),
   message: z.string(),
+});
+
+export const stepWaitSchema = z.object({
+  step: orderStepSchema,
+  since: z.string().meta({ description: 'When the step began to wait (ISO 8601).' }),
+  reason: z.string().meta({ description: 'The last transient failure.' }),
+  rounds: z.int().meta({ description: 'Rounds of retries that ended without an answer so far.' }),
+  deadline: z.string().nullable().meta({
+    description: 'When the order fails if the step still has no answer (ISO 8601); null for the confirmation.',
+  }),
 });
 
 /** The saga's state, as the workflow's query and updates return it (OrderSagaState). */
@@ -115,6 +127,11 @@ export const orderStateSchema = z.object({
   shippingRate: shippingRateSchema.nullable(),
   failure: orderFailureSchema.nullable(),
   cancellationReason: z.string().nullable(),
+  waiting: stepWaitSchema.nullable().meta({
+    description:
+      'Set while the current step waits out transient trouble (a partner down, no worker, back-pressure): the order ' +
+      'is delayed, not failing. Null once the step has an answer.',
+  }),
 });
 
 /** 201 of POST /orders: the order accepted, with the saga's state at that moment. */

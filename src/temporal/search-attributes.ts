@@ -15,6 +15,11 @@ export const needsAttentionAttribute = defineSearchAttributeKey('NeedsAttention'
  * ask `OrderTotal > 1000`. Money is kept in cents everywhere else; this is for finding orders, not for sums.
  */
 export const orderTotalAttribute = defineSearchAttributeKey('OrderTotal', SearchAttributeType.DOUBLE);
+/**
+ * The step an order is waiting on while it meets transient trouble (a partner down, no worker polling, our own
+ * back-pressure), e.g. `OrderWaitingOn = "charge-payment"`; unset once the step has an answer.
+ */
+export const orderWaitingOnAttribute = defineSearchAttributeKey('OrderWaitingOn', SearchAttributeType.KEYWORD);
 /** The X-Request-Id of the request that placed the order, set by the API when it starts the run. */
 export const requestIdAttribute = defineSearchAttributeKey('RequestId', SearchAttributeType.KEYWORD);
 
@@ -25,4 +30,5 @@ export const orderSearchAttributes = [
   needsAttentionAttribute,
   orderTotalAttribute,
   requestIdAttribute,
+  orderWaitingOnAttribute,
 ];

@@ -16,7 +16,27 @@ export interface OrderSagaInput {
   approvalThresholdCents: number;
   /** How long to wait for that decision before the order is rejected, e.g. '24h'. */
   approvalTimeout: string;
+  /** Business deadlines of the steps that may wait out an outage; runs started without them use {@link defaultOrderDeadlines}. */
+  deadlines?: OrderDeadlines;
 }
+
+/**
+ * How long a step may wait out transient trouble (a service or partner down,
+ * no worker polling, our own back-pressure) before the order fails with
+ * {@link orderFailureTypes.deadlineExceeded}. Durations such as '15m'. The
+ * confirmation has none: it is the saga's point of no return, retried until
+ * done.
+ */
+export interface OrderDeadlines {
+  /** From the run's start until the order is created and its stock reserved. */
+  acceptance: string;
+  /** From the moment the order may be paid (accepted, and approved if it needed approval) until it is charged. */
+  payment: string;
+  /** From the charge until the shipment is booked. */
+  shipment: string;
+}
+
+export const defaultOrderDeadlines: OrderDeadlines = { acceptance: '1h', payment: '15m', shipment: '24h' };
 
 /**
  * A step attempt's start-to-close timeout. The payments worker's gateway
@@ -52,6 +72,8 @@ export const finalStatuses: readonly OrderStatus[] = ['confirmed', 'cancelled', 
 export const sagaMetricNames = {
   outcomes: 'order_saga_outcomes',
   compensations: 'order_saga_compensations',
+  /** One per round of retries that ended without an answer, attribute `step`: an order waiting, not failing. */
+  stepWaits: 'order_saga_step_waits',
 } as const;
 
 export type CompensationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'resolved-manually';
@@ -68,9 +90,22 @@ export interface CompensationRecord {
 
 export interface OrderFailure {
   step: OrderStep;
-  /** A rejection type (e.g. PaymentDeclined), OrderCancelled, or StepFailed for exhausted retries. */
+  /** A rejection type (e.g. PaymentDeclined), OrderCancelled, StepDeadlineExceeded, or StepFailed (see orderFailureTypes). */
   type: string;
   message: string;
+}
+
+/** A step that keeps meeting transient trouble: the order waits, visibly, instead of failing. */
+export interface StepWait {
+  step: OrderStep;
+  /** When the step's first round of retries ended without an answer (ISO 8601). */
+  since: string;
+  /** The last transient failure, e.g. "Payment gateway answered 503: …" or "no worker of order-saga.payments …". */
+  reason: string;
+  /** Rounds of retries that ended without an answer so far. */
+  rounds: number;
+  /** When the order fails if the step has still not succeeded (ISO 8601); null for the confirmation, retried until done. */
+  deadline: string | null;
 }
 
 export interface OrderSagaState {
@@ -87,6 +122,8 @@ export interface OrderSagaState {
   shippingRate: ShippingRate | null;
   failure: OrderFailure | null;
   cancellationReason: string | null;
+  /** Set while the current step waits out transient trouble; null once it has an answer. */
+  waiting: StepWait | null;
 }
 
 export interface CancelOrderRequest {
@@ -179,9 +216,30 @@ export const orderFailureTypes = {
   failed: 'OrderFailed',
   approvalTimedOut: 'ApprovalTimedOut',
   approvalRejected: 'ApprovalRejected',
-  /** A step whose retries ran out without a business answer. */
+  /**
+   * A step whose retries ran out without a business answer: runs started before steps waited out transient trouble
+   * (and steps that failed with a non-retryable error that is not a business answer, i.e. a bug).
+   */
   stepFailed: 'StepFailed',
+  /** A step that kept meeting transient trouble until its business deadline passed. */
+  deadlineExceeded: 'StepDeadlineExceeded',
 } as const;
 
 /** Why the workflow refuses a placeOrder update: the same Idempotency-Key with another body. */
 export const idempotencyKeyReusedType = rejectionTypes.idempotencyKeyReused;
+
+/**
+ * Why the workflow's validators refuse an update whose payload is malformed: sent past the API, from the Temporal
+ * CLI, the Web UI or another SDK (src/workflows/message-validation.ts).
+ */
+export const invalidOrderMessageType = 'InvalidOrderMessage';
+
+/** Longest texts the updates take, in UTF-16 code units as zod counts them: the API's schemas and the validators. */
+export const orderMessageLimits = {
+  cancellationReason: 500,
+  decidedBy: 100,
+  approvalComment: 500,
+  operatorNote: 1000,
+  /** The API sends `sha256:` and 64 hex digits; the rest is headroom for another digest. */
+  requestFingerprint: 256,
+} as const;

@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  TimeoutFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -14,7 +15,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type RetryPolicy,
 } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { InventoryActivities } from '../activities/inventory';
 import type { OrdersActivities } from '../activities/orders';
 import type { PaymentsActivities } from '../activities/payments';
@@ -29,10 +32,12 @@ import {
   orderIdAttribute,
   orderStatusAttribute,
   orderTotalAttribute,
+  orderWaitingOnAttribute,
 } from '../temporal/search-attributes';
 import {
   cancelOrder,
   decideApproval,
+  defaultOrderDeadlines,
   finalStatuses,
   getOrderAcceptance,
   getOrderState,
@@ -54,17 +59,49 @@ import {
   type OrderSagaState,
   type OrderStatus,
   type OrderStep,
+  type StepWait,
   stepTimeoutMs,
 } from './definitions';
 
 /**
- * Steps retry transient faults with backoff. Business rejections are thrown
- * as non-retryable by the services and stop the saga at once.
+ * Steps retry transient faults with backoff, in rounds: when a round's
+ * attempts run out the saga does not fail the order, it says that the order
+ * waits (state, search attribute, metric) and starts another round, until the
+ * step succeeds, the service gives a business answer (thrown non-retryable,
+ * which stops the saga at once) or the step's business deadline passes.
+ * Rounds exist only so that the workflow sees the trouble and can publish it;
+ * the retry policy inside a round is Temporal's.
  */
 const stepOptions: ActivityOptions = {
   startToCloseTimeout: stepTimeoutMs,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 };
+
+/** The first round: quick retries for a blip, about 15 s of backoff before the order says it waits. */
+const firstRound: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+};
+
+/**
+ * Every later round: slower, so a long outage costs a few history events an
+ * hour (each round adds three), not thousands; about 7.5 min of backoff.
+ */
+const laterRound: RetryPolicy = {
+  initialInterval: '15s',
+  backoffCoefficient: 2,
+  maximumInterval: '2m',
+  maximumAttempts: 6,
+};
+
+/**
+ * How long a step's task may sit in its task queue before the order says it
+ * waits for a worker of that service. The task is then scheduled again: the
+ * wait stays durable, and a worker that comes back picks it up.
+ */
+const workerWaitLimit = '1m';
 
 /**
  * Compensations get a longer budget (about ten minutes). Past it the saga
@@ -108,12 +145,25 @@ const cancelAnswersWhenSettledPatch = 'cancel-answers-when-settled';
  */
 const orderTotalPatch = 'order-total-search-attribute';
 
+/**
+ * Since this patch a step whose round of retries runs out waits (another
+ * round) instead of failing the order. Asked only when a round has run out,
+ * so runs that never waited carry no marker, and runs recorded before it
+ * fail that step as they did.
+ */
+const waitOutTransientFailuresPatch = 'steps-wait-out-transient-failures';
+
 /** Replay-safe counters: the SDK does not emit them again when a run is replayed. */
 const orderOutcomes = metricMeter.createCounter(sagaMetricNames.outcomes, 'orders', 'Orders finished, by outcome');
 const compensationRuns = metricMeter.createCounter(
   sagaMetricNames.compensations,
   'runs',
   'Compensation runs that ended, by step, compensation and outcome',
+);
+const stepWaits = metricMeter.createCounter(
+  sagaMetricNames.stepWaits,
+  'rounds',
+  'Rounds of step retries that ended on transient trouble (the order waits), by step',
 );
 
 /** Ends the saga's forward path with a known reason; caught by the saga itself. */
@@ -123,6 +173,15 @@ class SagaStop extends Error {
     super(failure.message);
   }
 }
+
+/** When a step stops waiting out trouble and fails the order; `at` null: never (the point of no return). */
+interface StepDeadline {
+  at: number | null;
+  /** The business rule, for the failure message, e.g. "payment within 15m". */
+  rule: string;
+}
+
+const noDeadline: StepDeadline = { at: null, rule: 'retried until done' };
 
 interface PendingCompensation {
   step: OrderStep;
@@ -159,7 +218,14 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     shippingRate: null,
     failure: null,
     cancellationReason: null,
+    waiting: null,
   };
+  const deadlines = input.deadlines ?? defaultOrderDeadlines;
+  /** A deadline `duration` from now, in workflow time. */
+  const deadlineIn = (duration: string, rule: string): StepDeadline => ({
+    at: Date.now() + msToNumber(duration),
+    rule: `${rule} within ${duration}`,
+  });
   const stack: PendingCompensation[] = [];
   let cancellation: CancelOrderRequest | undefined;
   let approval: ApprovalDecision | undefined;
@@ -280,6 +346,10 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     if (state.totalCents !== null) lines.push(`Total: ${formatCents(state.totalCents)}`);
     if (state.shippingRate) lines.push(`Shipping: ${describeShippingRate(state.shippingRate)}`);
     if (state.completedSteps.length > 0) lines.push(`Completed: ${state.completedSteps.join(', ')}`);
+    if (state.waiting) {
+      const { step, reason, since, deadline } = state.waiting;
+      lines.push(`Waiting on ${step} since ${since}${deadline ? ` (deadline ${deadline})` : ''}: ${reason}`);
+    }
     if (state.failure) lines.push(`Stopped at ${state.failure.step}: ${state.failure.message}`);
     for (const record of state.compensations) {
       lines.push(`- ${record.compensation}: ${record.status}${record.lastError ? ` (${record.lastError})` : ''}`);
@@ -296,9 +366,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
   /**
    * Runs a step to completion even if the run is cancelled meanwhile, and
    * pushes its compensation unless the service rejected the step outright
-   * (a rejection changes nothing). A step whose retries ran out may or may
-   * not have taken effect, so it is compensated too; the services make that
-   * safe (a compensation of nothing is a no-op, and it fences late retries).
+   * (a rejection changes nothing). A step that stopped without an answer
+   * (its deadline passed, the order was cancelled while it waited, or a run
+   * recorded before steps waited ran out of retries) may or may not have
+   * taken effect, so it is compensated too; the services make that safe (a
+   * compensation of nothing is a no-op, and it fences late retries).
    */
   async function runStep<T>(
     step: OrderStep,
@@ -314,12 +386,81 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       if (compensation) stack.push({ step, ...compensation });
       return result;
     } catch (error) {
-      const failure = toOrderFailure(step, error);
+      const failure = error instanceof SagaStop ? error.failure : toOrderFailure(step, error);
       if (compensation && !isRejectionType(failure.type)) stack.push({ step, ...compensation });
       throw new SagaStop(failure);
     } finally {
       state.currentStep = null;
+      if (state.waiting) stopWaiting();
     }
+  }
+
+  /**
+   * Runs one activity of `step` in rounds of retries until it answers. A round
+   * that ends on transient trouble makes the order wait, visibly, and another
+   * round starts; the order stops only on a business answer, a failure that
+   * retrying cannot change, a cancellation, or the step's deadline.
+   */
+  async function untilAnswered<T>(
+    step: OrderStep,
+    deadline: StepDeadline,
+    call: (options: ActivityOptions) => Promise<T>,
+  ): Promise<T> {
+    for (let round = 0; ; round += 1) {
+      try {
+        return await call(roundOptions(round, deadline));
+      } catch (error) {
+        const reason = error instanceof ActivityFailure ? transientTrouble(error) : null;
+        if (reason === null || !patched(waitOutTransientFailuresPatch)) throw error;
+        if (deadline.at !== null && Date.now() >= deadline.at) {
+          throw new SagaStop({
+            step,
+            type: orderFailureTypes.deadlineExceeded,
+            message: `${step} did not succeed by its deadline (${deadline.rule}): ${reason}`,
+          });
+        }
+        // A cancellation that arrived while the step waited takes effect now rather than after the outage.
+        stopIfCancelled(step);
+        wait(step, reason, deadline);
+      }
+    }
+  }
+
+  function roundOptions(round: number, deadline: StepDeadline): ActivityOptions {
+    const remaining = deadline.at === null ? null : Math.max(deadline.at - Date.now(), 1_000);
+    return {
+      retry: round === 0 ? firstRound : laterRound,
+      scheduleToStartTimeout: workerWaitLimit,
+      // The deadline bounds the round too, so an order does not outlive it by a round of backoff.
+      ...(remaining === null ? {} : { scheduleToCloseTimeout: remaining }),
+    };
+  }
+
+  function wait(step: OrderStep, reason: string, deadline: StepDeadline): void {
+    const waiting: StepWait = {
+      step,
+      since: state.waiting?.since ?? new Date().toISOString(),
+      reason,
+      rounds: (state.waiting?.rounds ?? 0) + 1,
+      deadline: deadline.at === null ? null : new Date(deadline.at).toISOString(),
+    };
+    if (state.waiting === null) upsertSearchAttributes([{ key: orderWaitingOnAttribute, value: step }]);
+    state.waiting = waiting;
+    stepWaits.add(1, { step });
+    if (waiting.rounds > 1) {
+      log.info('The order still waits', { ...waiting });
+    } else if (deadline.at === null) {
+      // Past the point of no return nothing is undone: this order needs someone to make the service answer.
+      log.error('The order waits at its point of no return', { ...waiting });
+    } else {
+      log.warn('The order waits out transient trouble', { ...waiting });
+    }
+    describeProgress();
+  }
+
+  function stopWaiting(): void {
+    state.waiting = null;
+    upsertSearchAttributes([{ key: orderWaitingOnAttribute, value: null }]);
   }
 
   async function awaitApproval(thresholdCents: number): Promise<void> {
@@ -419,23 +560,26 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
   const reasonForCompensation = () => state.failure?.message ?? 'Order compensated';
 
   try {
+    const acceptanceDeadline = deadlineIn(deadlines.acceptance, 'acceptance');
     await runStep(
       'create-order',
       () =>
-        steps.orders.createOrder.executeWithOptions(
-          { summary: `Create order ${orderId}: ${itemCount} item(s) for customer ${input.customerId}` },
-          [
-            {
-              key: keyOf('create-order'),
-              orderId,
-              workflowId,
-              customerId: input.customerId,
-              items: input.items,
-              ...(typeof memo[orderMemoFields.requestFingerprint] === 'string'
-                ? { requestFingerprint: memo[orderMemoFields.requestFingerprint] as string }
-                : {}),
-            },
-          ],
+        untilAnswered('create-order', acceptanceDeadline, (options) =>
+          steps.orders.createOrder.executeWithOptions(
+            { ...options, summary: `Create order ${orderId}: ${itemCount} item(s) for customer ${input.customerId}` },
+            [
+              {
+                key: keyOf('create-order'),
+                orderId,
+                workflowId,
+                customerId: input.customerId,
+                items: input.items,
+                ...(typeof memo[orderMemoFields.requestFingerprint] === 'string'
+                  ? { requestFingerprint: memo[orderMemoFields.requestFingerprint] as string }
+                  : {}),
+              },
+            ],
+          ),
         ),
       {
         compensation: 'cancel-order',
@@ -450,9 +594,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     const reservation = await runStep(
       'reserve-stock',
       () =>
-        steps.inventory.reserveStock.executeWithOptions({ summary: `Reserve ${itemList}` }, [
-          { key: keyOf('reserve-stock'), orderId, items: input.items },
-        ]),
+        untilAnswered('reserve-stock', acceptanceDeadline, (options) =>
+          steps.inventory.reserveStock.executeWithOptions({ ...options, summary: `Reserve ${itemList}` }, [
+            { key: keyOf('reserve-stock'), orderId, items: input.items },
+          ]),
+        ),
       {
         compensation: 'release-stock',
         run: () =>
@@ -472,17 +618,23 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       decideAcceptance('accepted');
     }
 
+    const paymentDeadline = deadlineIn(deadlines.payment, 'payment');
     const payment = await runStep(
       'charge-payment',
       () =>
-        steps.payments.chargePayment.executeWithOptions({ summary: `Charge ${formatCents(reservation.totalCents)}` }, [
-          {
-            key: keyOf('charge-payment'),
-            orderId,
-            amountCents: reservation.totalCents,
-            paymentToken: input.paymentToken,
-          },
-        ]),
+        untilAnswered('charge-payment', paymentDeadline, (options) =>
+          steps.payments.chargePayment.executeWithOptions(
+            { ...options, summary: `Charge ${formatCents(reservation.totalCents)}` },
+            [
+              {
+                key: keyOf('charge-payment'),
+                orderId,
+                amountCents: reservation.totalCents,
+                paymentToken: input.paymentToken,
+              },
+            ],
+          ),
+        ),
       {
         compensation: 'refund-payment',
         run: () =>
@@ -499,13 +651,16 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     );
     state.paymentId = payment.paymentId;
 
+    const shipmentDeadline = deadlineIn(deadlines.shipment, 'shipment');
     const shipment = await runStep(
       'create-shipment',
       () =>
-        // The summary names the country only: summaries are shown to anyone who can open the run.
-        steps.shipping.createShipment.executeWithOptions(
-          { summary: `Ship ${itemCount} item(s) to ${input.shippingAddress.country}` },
-          [{ key: keyOf('create-shipment'), orderId, address: input.shippingAddress, itemCount }],
+        untilAnswered('create-shipment', shipmentDeadline, (options) =>
+          // The summary names the country only: summaries are shown to anyone who can open the run.
+          steps.shipping.createShipment.executeWithOptions(
+            { ...options, summary: `Ship ${itemCount} item(s) to ${input.shippingAddress.country}` },
+            [{ key: keyOf('create-shipment'), orderId, address: input.shippingAddress, itemCount }],
+          ),
         ),
       {
         compensation: 'cancel-shipment',
@@ -520,30 +675,39 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     state.trackingNumber = shipment.trackingNumber;
     state.shippingRate = shipment.rate;
 
+    // The point of no return: once the confirmation has begun it is never unwound. Its activities wait out any
+    // transient trouble for as long as it lasts (no deadline), visibly; only a business answer (the stock was
+    // already released, say) can still stop the order, and then nothing was confirmed.
     await runStep('confirm-order', async () => {
       // The stock is committed before the order is confirmed, not after: if
       // either fails, the saga unwinds an order that is still pending (and
       // releasing stock also returns a committed reservation), whereas a
       // confirmed order has nothing left to unwind.
       if (patched(commitReservationPatch)) {
-        await steps.inventory.commitReservation.executeWithOptions({ summary: `Commit the stock of ${itemList}` }, [
-          { key: `${keyOf('confirm-order')}:commit-reservation`, stepKey: keyOf('reserve-stock'), orderId },
-        ]);
+        await untilAnswered('confirm-order', noDeadline, (options) =>
+          steps.inventory.commitReservation.executeWithOptions(
+            { ...options, summary: `Commit the stock of ${itemList}` },
+            [{ key: `${keyOf('confirm-order')}:commit-reservation`, stepKey: keyOf('reserve-stock'), orderId }],
+          ),
+        );
       }
-      return steps.orders.confirmOrder.executeWithOptions(
-        {
-          summary: `Confirm order ${orderId}: ${formatCents(reservation.totalCents)}, shipment ${shipment.shipmentId}`,
-        },
-        [
+      return untilAnswered('confirm-order', noDeadline, (options) =>
+        steps.orders.confirmOrder.executeWithOptions(
           {
-            key: keyOf('confirm-order'),
-            orderId,
-            totalCents: reservation.totalCents,
-            paymentId: payment.paymentId,
-            shipmentId: shipment.shipmentId,
-            shippingRate: shipment.rate,
+            ...options,
+            summary: `Confirm order ${orderId}: ${formatCents(reservation.totalCents)}, shipment ${shipment.shipmentId}`,
           },
-        ],
+          [
+            {
+              key: keyOf('confirm-order'),
+              orderId,
+              totalCents: reservation.totalCents,
+              paymentId: payment.paymentId,
+              shipmentId: shipment.shipmentId,
+              shippingRate: shipment.rate,
+            },
+          ],
+        ),
       );
     });
     publish('confirmed');
@@ -570,6 +734,25 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       details: [state],
     });
   }
+}
+
+/**
+ * What kept a round of retries from an answer, when another round may get
+ * one; null when it will not (a business answer, or a non-retryable failure,
+ * which is a bug that retrying repeats).
+ */
+function transientTrouble(error: ActivityFailure): string | null {
+  const cause = error.cause;
+  if (cause instanceof TimeoutFailure) {
+    return cause.timeoutType === 'SCHEDULE_TO_START'
+      ? `no worker took ${error.activityType} from its task queue within ${workerWaitLimit}`
+      : `${error.activityType} timed out (${cause.timeoutType})`;
+  }
+  if (cause instanceof ApplicationFailure && (cause.nonRetryable || isRejectionType(cause.type ?? undefined))) {
+    return null;
+  }
+  if (error.retryState === 'NON_RETRYABLE_FAILURE') return null;
+  return cause?.message ?? error.message;
 }
 
 /** What stopped a step: a service's rejection, or retries that ran out. */
