@@ -20,6 +20,11 @@ export interface IdempotencyRecords {
   idempotencyRecord: {
     findUnique(args: { where: { key: string } }): PromiseLike<{ response: string } | null>;
     create(args: { data: { key: string; response: string } }): PromiseLike<unknown>;
+    upsert(args: {
+      where: { key: string };
+      create: { key: string; response: string };
+      update: { response: string };
+    }): PromiseLike<unknown>;
   };
 }
 
@@ -33,6 +38,35 @@ type StoredOutcome<T> = { ok: true; value: T } | { ok: false; type: RejectionTyp
 /** The key under which a step's compensation records itself. */
 export function compensationKeyOf(stepKey: string): string {
   return `${stepKey}:compensation`;
+}
+
+/** The row a step and its compensation both lock (see {@link lockStepFence}); it records nothing. */
+export function fenceKeyOf(stepKey: string): string {
+  return `${stepKey}:fence`;
+}
+
+const fenceResponse = JSON.stringify('fence');
+
+/**
+ * Locks the step's fence row, creating it if need be, as the first statement
+ * of every transaction that decides a step or its compensation. A step and
+ * its compensation each read the other's record and write different rows, so
+ * on PostgreSQL at READ COMMITTED both could commit (write skew): a
+ * reservation, a charge claim or a shipment made after its compensation
+ * recorded that there was nothing to undo. Both now write this one row first:
+ * the upsert is an INSERT ... ON CONFLICT DO UPDATE, which waits for the
+ * other transaction's uncommitted insert or row lock, so the second runs
+ * after the first has committed, and at READ COMMITTED its later statements
+ * see what the first wrote. SQLite needs none of this (the transactions begin
+ * IMMEDIATE, so they already run one at a time); the lock is harmless there.
+ */
+export async function lockStepFence(tx: IdempotencyRecords, stepKey: string): Promise<void> {
+  const key = fenceKeyOf(stepKey);
+  await tx.idempotencyRecord.upsert({
+    where: { key },
+    create: { key, response: fenceResponse },
+    update: { response: fenceResponse },
+  });
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -53,6 +87,8 @@ interface ExecuteOptions<Tx> {
   rememberRejection: boolean;
   /** Checked inside the transaction before the work runs; may throw a Rejection. */
   guard?: (tx: Tx) => Promise<void>;
+  /** The step whose fence row the transaction locks before it reads anything (see {@link lockStepFence}). */
+  fence?: string;
 }
 
 /**
@@ -71,6 +107,7 @@ export async function executeOnce<Tx extends IdempotencyRecords, T>(
   let outcome: StoredOutcome<T>;
   try {
     outcome = await db.$transaction(async (tx) => {
+      if (options.fence !== undefined) await lockStepFence(tx, options.fence);
       const record = await tx.idempotencyRecord.findUnique({ where: { key } });
       if (record) return JSON.parse(record.response) as StoredOutcome<T>;
       await options.guard?.(tx);
@@ -136,6 +173,7 @@ export function executeStep<Tx extends IdempotencyRecords, T>(
 ): Promise<T> {
   return executeOnce(db, key, work, {
     rememberRejection: true,
+    fence: key,
     guard: (tx) => refuseIfCompensated(tx, key),
   });
 }
@@ -149,7 +187,9 @@ export type StepClaim<T> = { finished: true; value: T } | { finished: false };
  * refuses if it was compensated, and otherwise runs `claim`, which records
  * the intent so that a compensation can find it. The second half records the
  * result with {@link executeStep}, whose guard refuses again if a
- * compensation ran meanwhile (that compensation found the claim).
+ * compensation ran meanwhile (that compensation found the claim). Both halves
+ * lock the step's fence row first, as the compensation does, so a claim is
+ * either seen by the compensation or refused.
  */
 export async function claimStep<Tx extends IdempotencyRecords, T>(
   db: TransactionRunner<Tx>,
@@ -159,6 +199,7 @@ export async function claimStep<Tx extends IdempotencyRecords, T>(
   let outcome: StoredOutcome<T>;
   try {
     const stored = await db.$transaction(async (tx) => {
+      await lockStepFence(tx, key);
       const record = await tx.idempotencyRecord.findUnique({ where: { key } });
       if (record) return JSON.parse(record.response) as StoredOutcome<T>;
       await refuseIfCompensated(tx, key);
@@ -185,11 +226,14 @@ async function refuseIfCompensated<Tx extends IdempotencyRecords>(tx: Tx, key: s
 /**
  * A compensation of the step with `stepKey`: executed once, recorded under
  * the step's compensation key (which also fences a late attempt of the step).
+ * It locks the step's fence row first, as the step does, so the two never
+ * decide at once: the compensation sees the step's effect, or the step sees
+ * the compensation's record and is refused.
  */
 export function executeCompensation<Tx extends IdempotencyRecords, T>(
   db: TransactionRunner<Tx>,
   stepKey: string,
   work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  return executeOnce(db, compensationKeyOf(stepKey), work, { rememberRejection: false });
+  return executeOnce(db, compensationKeyOf(stepKey), work, { rememberRejection: false, fence: stepKey });
 }

@@ -141,6 +141,8 @@ export function createInventoryActivities(db: InventoryDb) {
         },
         {
           rememberRejection: true,
+          // Decided one at a time with the release, which locks the same row first.
+          fence: input.stepKey,
           guard: async (tx) => {
             const released = await tx.idempotencyRecord.findUnique({
               where: { key: compensationKeyOf(input.stepKey) },
