@@ -24,11 +24,11 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { projectRoot } from '../src/project-root';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
+import { orderIdFor } from '../src/temporal/order-ids';
 import {
   cancelOrder,
   decideApproval,
@@ -148,9 +148,10 @@ const scenarios: Scenario[] = [
 ];
 
 function orderInput(name: string, overrides: Partial<OrderSagaInput> = {}): OrderSagaInput {
+  const customerId = overrides.customerId ?? 'cus_ada';
   return {
-    orderId: orderIdForIdempotencyKey(`history-${name}`),
-    customerId: 'cus_ada',
+    orderId: orderIdFor(customerId, `history-${name}`),
+    customerId,
     items: [{ sku: 'SKU-MUG', quantity: 2 }],
     paymentToken: paymentTokens.approved,
     shippingAddress: {

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { requestIdHeader } from '../src/api/request-id';
 import { blockedCustomerId, paymentTokens, soldOutSku } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { orderWorkflowId } from '../src/temporal/names';
+import { orderIdFor } from '../src/temporal/order-ids';
 import { requestIdAttribute } from '../src/temporal/search-attributes';
 import { finalStatuses, orderFailureTypes, type OrderSagaState } from '../src/workflows/definitions';
 import { approvalThresholdCents, startStack, type Stack } from './support/stack';
@@ -28,10 +28,12 @@ const address = {
   country: 'GB',
 };
 
+const earlyCustomerId = 'cus_early';
+
 function orderBody({
   sku = 'SKU-MUG',
   quantity = 2,
-  customerId = 'cus_early',
+  customerId = earlyCustomerId,
   token = paymentTokens.approved,
 }: { sku?: string; quantity?: number; customerId?: string; token?: string } = {}) {
   return { customerId, items: [{ sku, quantity }], payment: { token }, shippingAddress: address };
@@ -163,7 +165,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('201 with the accepted state; the saga goes on to confirm; a repeat gets the same 201', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     const placed = await place(key, orderBody());
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
     assert.equal(placed.headers.get('location'), `/orders/${orderId}`);
@@ -203,7 +205,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('out of stock: 422 with the reason once the order row was compensated; nothing remains', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     const refused = await place(key, orderBody({ sku: soldOutSku, quantity: 1 }));
     assert.equal(refused.status, 422, JSON.stringify(refused.body));
     assert.match(refused.headers.get('content-type') ?? '', /^application\/problem\+json/);
@@ -237,12 +239,12 @@ describe('early return of POST /orders and answered cancellations', () => {
     const problem = refused.body as unknown as Problem;
     assert.equal(problem.state?.failure?.type, rejectionTypes.customerBlocked);
     assert.deepEqual(problem.state?.compensations, [], 'a refused first step leaves nothing to undo');
-    assert.equal((await rowsOf(orderIdForIdempotencyKey(key))).order, null);
+    assert.equal((await rowsOf(orderIdFor(blockedCustomerId, key))).order, null);
   });
 
   test('six identical requests at once: one run, one charge, the same 201 for all, one of them first', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     const answers = await Promise.all(Array.from({ length: 6 }, () => place(key, orderBody())));
     assert.deepEqual(
       answers.map(({ status }) => status),
@@ -258,7 +260,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('the same key with another body: 422 while the order runs and after it finished', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     assert.equal((await place(key, orderBody())).status, 201);
     const running = await place(key, orderBody({ quantity: 3 }));
     assert.equal(running.status, 422);
@@ -271,7 +273,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('Prefer: respond-async answers 202 at once; the same request without it then gets the 201', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     const asynchronous = await place(key, orderBody(), { prefer: 'respond-async' });
     assert.equal(asynchronous.status, 202);
     assert.equal(asynchronous.headers.get('preference-applied'), 'respond-async');
@@ -288,7 +290,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('an acceptance slower than the wait answers 202; once accepted, a repeat gets the 201', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     const lock = await holdInventory();
     let released = false;
     try {
@@ -317,7 +319,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('cancel answers 200 once the order is cancelled and compensated, then 409 with the final state', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     assert.equal((await place(key, orderBody({ sku: 'SKU-LAPTOP', quantity: 1 }))).status, 201);
     const cancelled = await call(`/orders/${orderId}/cancel`, { body: { reason: 'Changed my mind' } });
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
@@ -347,7 +349,7 @@ describe('early return of POST /orders and answered cancellations', () => {
 
   test('a cancel that cannot finish within the wait answers 202 with the state so far', async () => {
     const key = `early-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(earlyCustomerId, key);
     const lock = await holdInventory();
     let released = false;
     try {
@@ -381,6 +383,6 @@ describe('early return of POST /orders and answered cancellations', () => {
       for await (const run of stack.temporal.client.workflow.list({ query })) found.push(run.workflowId);
       if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    assert.deepEqual(found, [orderWorkflowId(orderIdForIdempotencyKey(key))]);
+    assert.deepEqual(found, [orderWorkflowId(orderIdFor(earlyCustomerId, key))]);
   });
 });

@@ -3,14 +3,23 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
+import { hashApiKey } from '../src/api/auth';
+import { orderRequestFingerprint, recordedOrderCustomerIn } from '../src/api/orders';
 import { requestIdHeader } from '../src/api/request-id';
 import { paymentTokens } from '../src/domain/failure-triggers';
-import { orderWorkflowId } from '../src/temporal/names';
-import { finalStatuses, orderMemoFields, type OrderSagaState } from '../src/workflows/definitions';
+import { orderRequestSchema } from '../src/domain/order';
+import { orderWorkflowId, orderWorkflowTaskQueue } from '../src/temporal/names';
+import { legacyOrderIdFor, orderIdFor } from '../src/temporal/order-ids';
+import {
+  finalStatuses,
+  orderMemoFields,
+  orderWorkflowType,
+  type OrderSagaInput,
+  type OrderSagaState,
+} from '../src/workflows/definitions';
 import { approvalThresholdCents, startStack, type Stack } from './support/stack';
 
 /**
@@ -23,13 +32,15 @@ import { approvalThresholdCents, startStack, type Stack } from './support/stack'
 
 const address = { recipient: 'Ada Lovelace', line1: '12 Analytical Row', city: 'London', postalCode: 'N1 9GU' };
 
+const idemCustomerId = 'cus_idem';
+
 function orderBody({
   sku = 'SKU-MUG',
   quantity = 2,
   token = paymentTokens.approved,
 }: { sku?: string; quantity?: number; token?: string } = {}) {
   return {
-    customerId: 'cus_idem',
+    customerId: idemCustomerId,
     items: [{ sku, quantity }],
     payment: { token },
     shippingAddress: { ...address, country: 'GB' },
@@ -87,7 +98,7 @@ describe('Idempotency-Key and X-Request-Id against the real stack', () => {
   }
 
   function acceptedBody(key: string) {
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor(idemCustomerId, key);
     return { orderId, workflowId: orderWorkflowId(orderId), links: { self: `/orders/${orderId}` } };
   }
 
@@ -270,7 +281,7 @@ describe('Idempotency-Key and X-Request-Id against the real stack', () => {
     assertProblem(unknownRoute, 404, 'Not found');
     assert.equal(unknownRoute.headers.get(requestIdHeader), 'client-trace-7f3a');
 
-    const unknownOrder = await call(`/orders/${orderIdForIdempotencyKey(randomUUID())}`, { method: 'GET' });
+    const unknownOrder = await call(`/orders/${orderIdFor(idemCustomerId, randomUUID())}`, { method: 'GET' });
     assertProblem(unknownOrder, 404, 'Order not found');
     assert.match(unknownOrder.headers.get(requestIdHeader) ?? '', uuidPattern);
 
@@ -370,5 +381,190 @@ describe('Idempotency-Key and X-Request-Id against the real stack', () => {
       for (const server of servers) await new Promise((resolve) => server.close(resolve));
       await unreachable.close();
     }
+  });
+
+  describe('keys scoped to their caller (API keys required)', () => {
+    const apiKeys = { alice: 'alice-idem-secret', bob: 'bob-idem-secret' } as const;
+    let keyedServer: Server;
+    let keyedUrl: string;
+
+    before(async () => {
+      // The stack's Temporal and workers behind an API that asks for keys, as in production.
+      const app = createApp({
+        client: stack.temporal.client,
+        logger: pino({ level: 'silent' }),
+        readinessChecks: [],
+        approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
+        recordedOrderCustomer: recordedOrderCustomerIn(stack.db.orders),
+        protection: {
+          auth: {
+            mode: 'required',
+            keys: [
+              { name: 'cus_alice', role: 'customer', sha256: hashApiKey(apiKeys.alice) },
+              { name: 'cus_bob', role: 'customer', sha256: hashApiKey(apiKeys.bob) },
+            ],
+          },
+          rateLimitPerMinute: Number.POSITIVE_INFINITY,
+        },
+      });
+      keyedServer = await new Promise((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      keyedUrl = `http://127.0.0.1:${(keyedServer.address() as AddressInfo).port}`;
+    });
+
+    after(async () => {
+      await new Promise((resolve) => keyedServer.close(resolve));
+    });
+
+    /** Early-return mode (201 once accepted), as the customer whose API key is sent. */
+    const placeAs = (customer: keyof typeof apiKeys, key: string, body: unknown) =>
+      call(
+        '/orders',
+        {
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': key,
+            authorization: `Bearer ${apiKeys[customer]}`,
+          },
+          body: JSON.stringify(body),
+        },
+        keyedUrl,
+      );
+
+    const bodyOf = (customerId: string, quantity = 1) => ({ ...orderBody({ quantity }), customerId });
+
+    test('two customers, one key: two orders, each 201; neither answer names the other order', async () => {
+      const key = `order-1-${randomUUID()}`;
+      const alice = await placeAs('alice', key, bodyOf('cus_alice'));
+      assert.equal(alice.status, 201, JSON.stringify(alice.body));
+      const aliceOrder = String(alice.body.orderId);
+
+      const bob = await placeAs('bob', key, bodyOf('cus_bob', 2));
+      assert.equal(bob.status, 201, JSON.stringify(bob.body));
+      const bobOrder = String(bob.body.orderId);
+      assert.notEqual(bobOrder, aliceOrder, 'the same key names another order for another customer');
+      assert.deepEqual([aliceOrder, bobOrder], [orderIdFor('cus_alice', key), orderIdFor('cus_bob', key)]);
+      assert.equal(bob.headers.get('idempotent-replayed'), null, "bob's order is new, not a repeat of alice's");
+      assert.ok(!JSON.stringify(bob.body).includes(aliceOrder), "bob's answer does not name alice's order");
+
+      // Each customer's repeat is answered with their own order.
+      const aliceAgain = await placeAs('alice', key, bodyOf('cus_alice'));
+      assert.equal(aliceAgain.status, 201);
+      assert.equal(aliceAgain.body.orderId, aliceOrder);
+      assert.equal(aliceAgain.headers.get('idempotent-replayed'), 'true');
+      const bobAgain = await placeAs('bob', key, bodyOf('cus_bob', 2));
+      assert.equal(bobAgain.status, 201);
+      assert.equal(bobAgain.body.orderId, bobOrder);
+      assert.equal(bobAgain.headers.get('idempotent-replayed'), 'true');
+
+      // Reused with another body, the key is refused naming the caller's own order only.
+      const bobOther = await placeAs('bob', key, bodyOf('cus_bob', 3));
+      const problem = assertProblem(bobOther, 422, 'Idempotency key reused');
+      assert.match(problem.detail, new RegExp(bobOrder));
+      assert.ok(!JSON.stringify(bobOther.body).includes(aliceOrder), "the refusal does not name alice's order");
+
+      const rows = await stack.db.orders.order.findMany({
+        where: { id: { in: [aliceOrder, bobOrder] } },
+        select: { id: true, customerId: true, items: { select: { quantity: true } } },
+        orderBy: { customerId: 'asc' },
+      });
+      assert.deepEqual(rows, [
+        { id: aliceOrder, customerId: 'cus_alice', items: [{ quantity: 1 }] },
+        { id: bobOrder, customerId: 'cus_bob', items: [{ quantity: 2 }] },
+      ]);
+      assert.equal((await waitUntilFinal(aliceOrder)).status, 'confirmed');
+      assert.equal((await waitUntilFinal(bobOrder)).status, 'confirmed');
+      assert.equal((await stack.gatewayClient.chargesOfOrder(aliceOrder)).length, 1);
+      assert.equal((await stack.gatewayClient.chargesOfOrder(bobOrder)).length, 1);
+    });
+
+    /** Starts the order as the API did before keys were scoped: under the key's own id, with the memo it wrote. */
+    async function placeAsBeforeScoping(key: string, body: unknown): Promise<string> {
+      const orderId = legacyOrderIdFor(key);
+      const order = orderRequestSchema.parse(body);
+      const input: OrderSagaInput = {
+        orderId,
+        customerId: order.customerId,
+        items: order.items,
+        paymentToken: order.payment.token,
+        shippingAddress: order.shippingAddress,
+        approvalThresholdCents,
+        approvalTimeout: '24h',
+      };
+      await stack.temporal.client.workflow.start(orderWorkflowType, {
+        workflowId: orderWorkflowId(orderId),
+        taskQueue: orderWorkflowTaskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: {
+          [orderMemoFields.requestId]: `before-scoping-${key}`,
+          [orderMemoFields.requestFingerprint]: orderRequestFingerprint(order),
+          [orderMemoFields.customerId]: order.customerId,
+        },
+      });
+      return orderId;
+    }
+
+    test("an order placed before keys were scoped: its customer's repeat gets it, another's key its own", async () => {
+      const key = `order-1-${randomUUID()}`;
+      const legacyOrder = await placeAsBeforeScoping(key, bodyOf('cus_alice'));
+
+      const repeat = await placeAs('alice', key, bodyOf('cus_alice'));
+      assert.equal(repeat.status, 201, JSON.stringify(repeat.body));
+      assert.equal(repeat.body.orderId, legacyOrder, 'the first answer: the order placed then');
+      assert.equal(repeat.headers.get('idempotent-replayed'), 'true');
+      assertProblem(await placeAs('alice', key, bodyOf('cus_alice', 3)), 422, 'Idempotency key reused');
+
+      const bob = await placeAs('bob', key, bodyOf('cus_bob', 2));
+      assert.equal(bob.status, 201, JSON.stringify(bob.body));
+      assert.equal(bob.body.orderId, orderIdFor('cus_bob', key));
+      assert.equal(bob.headers.get('idempotent-replayed'), null);
+      assert.ok(!JSON.stringify(bob.body).includes(legacyOrder), "bob's answer does not name alice's order");
+
+      assert.equal((await waitUntilFinal(legacyOrder)).status, 'confirmed');
+      assert.equal(await runsOf(legacyOrder), 1, 'the repeat started nothing');
+      assert.equal((await stack.gatewayClient.chargesOfOrder(legacyOrder)).length, 1);
+      assert.equal((await stack.db.orders.order.findUnique({ where: { id: legacyOrder } }))?.customerId, 'cus_alice');
+    });
+
+    test('an order placed before keys were scoped, its run gone (retention): the order row still answers', async () => {
+      const key = `order-1-${randomUUID()}`;
+      const legacyOrder = await placeAsBeforeScoping(key, bodyOf('cus_alice'));
+      assert.equal((await waitUntilFinal(legacyOrder)).status, 'confirmed');
+      // What the namespace's retention does to a closed run.
+      const workflowId = orderWorkflowId(legacyOrder);
+      await stack.temporal.client.workflowService.deleteWorkflowExecution({
+        namespace: stack.temporal.client.options.namespace,
+        workflowExecution: { workflowId },
+      });
+      // The dev server takes about 30 s to delete a closed run.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const gone = await stack.temporal.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then(
+            () => false,
+            (error: unknown) => error instanceof WorkflowNotFoundError,
+          );
+        if (gone) break;
+        if (Date.now() > deadline) assert.fail(`${workflowId} was not deleted`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      // As before scoping: a new run under the order's id, whose steps find what they stored the first time.
+      const repeat = await placeAs('alice', key, bodyOf('cus_alice'));
+      assert.equal(repeat.status, 201, JSON.stringify(repeat.body));
+      assert.equal(repeat.body.orderId, legacyOrder);
+      assert.equal((repeat.body.state as OrderSagaState).orderId, legacyOrder);
+      assert.equal((await waitUntilFinal(legacyOrder)).status, 'confirmed');
+      assert.equal((await stack.gatewayClient.chargesOfOrder(legacyOrder)).length, 1, 'charged once, not twice');
+
+      const bob = await placeAs('bob', key, bodyOf('cus_bob'));
+      assert.equal(bob.status, 201, JSON.stringify(bob.body));
+      assert.equal(bob.body.orderId, orderIdFor('cus_bob', key));
+      assert.ok(!JSON.stringify(bob.body).includes(legacyOrder));
+    });
   });
 });

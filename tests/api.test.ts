@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../src/api/app';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
+import { legacyOrderIdFor, orderIdFor } from '../src/temporal/order-ids';
 
 // Nothing listens here: a request that got as far as Temporal would answer
 // 503, so every 4xx below proves the API refused it before starting anything.
@@ -121,14 +121,14 @@ describe('order lookups and messages', () => {
 
   test('approve needs who decided: 400', async () => {
     const response = await request(app)
-      .post(`/orders/${orderIdForIdempotencyKey('x')}/approve`)
+      .post(`/orders/${orderIdFor('cus_1', 'x')}/approve`)
       .set('content-type', 'application/json')
       .send('{}');
     assertProblem(response, 400, 'Invalid request');
   });
 
   test('Temporal unreachable: 503, not 500', async () => {
-    const response = await request(app).get(`/orders/${orderIdForIdempotencyKey('x')}`);
+    const response = await request(app).get(`/orders/${orderIdFor('cus_1', 'x')}`);
     assertProblem(response, 503, 'Service unavailable');
   });
 
@@ -147,10 +147,16 @@ describe('order lookups and messages', () => {
     assertProblem(await request(app).get('/nothing-here'), 404, 'Not found');
   });
 
-  test('the same idempotency key always names the same order', () => {
-    assert.equal(orderIdForIdempotencyKey('abc'), orderIdForIdempotencyKey('abc'));
-    assert.notEqual(orderIdForIdempotencyKey('abc'), orderIdForIdempotencyKey('abd'));
-    assert.match(orderIdForIdempotencyKey('abc'), /^ord_[0-9a-f]{24}$/);
+  test("an idempotency key names one order per customer; the legacy id is the key's alone", () => {
+    assert.equal(orderIdFor('cus_1', 'abc'), orderIdFor('cus_1', 'abc'));
+    assert.notEqual(orderIdFor('cus_1', 'abc'), orderIdFor('cus_1', 'abd'));
+    assert.notEqual(orderIdFor('cus_1', 'abc'), orderIdFor('cus_2', 'abc'), 'two customers, two orders');
+    assert.notEqual(orderIdFor('cus_1', 'abc'), legacyOrderIdFor('abc'));
+    // The two parts cannot be shifted into one another.
+    assert.notEqual(orderIdFor('a","b', 'c'), orderIdFor('a', 'b","c'));
+    assert.match(orderIdFor('cus_1', 'abc'), /^ord_[0-9a-f]{24}$/);
+    // As the API derived it before keys were scoped: the first 24 hex digits of SHA-256("abc").
+    assert.equal(legacyOrderIdFor('abc'), 'ord_ba7816bf8f01cfea414140de');
   });
 });
 

@@ -3,11 +3,12 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { orderIdForIdempotencyKey, orderRequestFingerprint } from '../src/api/orders';
+import { orderRequestFingerprint } from '../src/api/orders';
 import { catalogue } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { orderRequestSchema } from '../src/domain/order';
 import { orderWorkflowId } from '../src/temporal/names';
+import { orderIdFor } from '../src/temporal/order-ids';
 import { orderWorkflowType } from '../src/workflows/definitions';
 import { startStack, type Stack } from './support/stack';
 
@@ -57,7 +58,9 @@ interface FuzzCase {
   expected: number[];
   /** The Idempotency-Key the server receives, when the request is a valid order. */
   validKey?: string;
-  /** The valid order's fingerprint: the key's first body decides whether a repeat is 202 or 422. */
+  /** The order a valid request names: its customer's, under its key. */
+  orderId?: string;
+  /** The valid order's fingerprint: the order's first body decides whether a repeat is 202 or 422. */
   fingerprint?: string;
 }
 
@@ -133,16 +136,19 @@ function orderIdProblems(rawId: string): number[] {
   return orderIdPattern.test(id) ? [] : [404];
 }
 
-function expectPlaceOrder(c: Omit<FuzzCase, 'expected'>): Pick<FuzzCase, 'expected' | 'validKey' | 'fingerprint'> {
+function expectPlaceOrder(
+  c: Omit<FuzzCase, 'expected'>,
+): Pick<FuzzCase, 'expected' | 'validKey' | 'orderId' | 'fingerprint'> {
   const key = receivedKey(c.headers['idempotency-key']);
   const problems = bodyProblems(c, (value) => orderRequestSchema.safeParse(value).success, { jsonRequired: true });
   if (!isValidKey(key)) problems.push(400);
   if (problems.length > 0) return { expected: [...new Set(problems)] };
   const parsed = parseJson(bytesOf(c.body)) as { ok: true; value: unknown };
-  const fingerprint = orderRequestFingerprint(orderRequestSchema.parse(parsed.value));
+  const order = orderRequestSchema.parse(parsed.value);
+  const fingerprint = orderRequestFingerprint(order);
   // 201 accepted, 202 still being accepted, 422 rejected by the saga (e.g. out of stock) or the key first used with
   // another body (which body came first is checked after the run), 409 cancelled before it was accepted.
-  return { expected: [201, 202, 409, 422], validKey: key, fingerprint };
+  return { expected: [201, 202, 409, 422], validKey: key, orderId: orderIdFor(order.customerId, key!), fingerprint };
 }
 
 /** cancel takes an optional body; approve, reject and compensation need a JSON one. */
@@ -204,8 +210,10 @@ const text = fc.oneof(
 const orderableSkus = catalogue.filter((product) => product.priceCents < 10_000 && product.available > 0);
 
 /** A valid order (or nearly: the schema decides), with odd but acceptable strings in its free-text fields. */
+const usualCustomerId = 'cus_fuzz';
+
 const validOrder = fc.record({
-  customerId: fc.oneof(fc.constant('cus_fuzz'), text),
+  customerId: fc.oneof(fc.constant(usualCustomerId), text),
   items: fc.uniqueArray(
     fc.record({ sku: fc.constantFrom(...orderableSkus.map((p) => p.sku)), quantity: fc.integer({ min: 1, max: 3 }) }),
     { minLength: 1, maxLength: 3, selector: (item) => item.sku },
@@ -437,7 +445,7 @@ const json = (value: unknown) => JSON.stringify(value);
 
 /** An order id segment as a client might send it (already URL-encoded). */
 const rawOrderId = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...keyPool.map(orderIdForIdempotencyKey)) },
+  { weight: 4, arbitrary: fc.constantFrom(...keyPool.map((key) => orderIdFor(usualCustomerId, key))) },
   { weight: 2, arbitrary: fc.stringMatching(/^ord_[0-9a-f]{24}$/) },
   {
     weight: 3,
@@ -623,12 +631,12 @@ const listOrders: fc.Arbitrary<FuzzCase> = fc
 const unknownRoute: fc.Arbitrary<FuzzCase> = fc
   .tuple(
     fc.constantFrom<[Method, string]>(
-      ['PUT', `/orders/${orderIdForIdempotencyKey(keyPool[0]!)}/events`],
+      ['PUT', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}/events`],
       ['PUT', '/orders'],
       ['DELETE', '/orders'],
-      ['PATCH', `/orders/${orderIdForIdempotencyKey(keyPool[0]!)}`],
-      ['DELETE', `/orders/${orderIdForIdempotencyKey(keyPool[0]!)}`],
-      ['POST', `/orders/${orderIdForIdempotencyKey(keyPool[0]!)}`],
+      ['PATCH', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`],
+      ['DELETE', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`],
+      ['POST', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`],
       ['GET', '/orders/x/cancel'],
       ['POST', '/health/live'],
       ['GET', '/admin'],
@@ -774,10 +782,11 @@ describe('fuzzing the HTTP API', () => {
   const byStatus = new Map<number, number>();
   const byKind = new Map<string, number>();
   const serverErrors: string[] = [];
-  const acceptedKeys = new Set<string>();
-  /** Per valid key, the body it was accepted with; and the requests refused with 422. */
+  /** The orders valid requests named and placed (or repeated): a customer's key names one. */
+  const acceptedOrders = new Set<string>();
+  /** Per accepted order, the body it was accepted with; and the requests refused with 422. */
   const acceptedBodies = new Map<string, string>();
-  const refusedBodies: { key: string; fingerprint: string; seen: string }[] = [];
+  const refusedBodies: { orderId: string; fingerprint: string; seen: string }[] = [];
   let requests = 0;
   let workflowsBefore = 0;
   let workflowsAfter: number | undefined;
@@ -801,7 +810,7 @@ describe('fuzzing the HTTP API', () => {
         `fuzz figures (seed ${seed}):`,
         `  requests: ${requests} in ${(fuzzingMs / 1000).toFixed(1)} s`,
         `  by status: ${statuses.join(', ')}`,
-        `  valid idempotency keys accepted: ${acceptedKeys.size}; order workflows started: ${
+        `  orders accepted (customer and valid idempotency key): ${acceptedOrders.size}; order workflows started: ${
           workflowsAfter === undefined ? '?' : workflowsAfter - workflowsBefore
         }`,
         `  5xx: ${serverErrors.length}`,
@@ -846,16 +855,19 @@ describe('fuzzing the HTTP API', () => {
             ? (JSON.parse(answer.body) as { state: { orderId: string } }).state
             : JSON.parse(answer.body)
         ) as { orderId: string; workflowId?: string };
-        assert.equal(accepted.orderId, orderIdForIdempotencyKey(c.validKey!), seen);
+        assert.equal(accepted.orderId, c.orderId, seen);
         if (answer.status < 400) assert.equal(accepted.workflowId, orderWorkflowId(accepted.orderId), seen);
-        acceptedKeys.add(c.validKey!);
-        const acceptedBody = acceptedBodies.get(c.validKey!);
-        assert.ok(acceptedBody === undefined || acceptedBody === c.fingerprint, `a key accepted two bodies: ${seen}`);
-        acceptedBodies.set(c.validKey!, c.fingerprint!);
+        acceptedOrders.add(c.orderId!);
+        const acceptedBody = acceptedBodies.get(c.orderId!);
+        assert.ok(
+          acceptedBody === undefined || acceptedBody === c.fingerprint,
+          `an order accepted two bodies: ${seen}`,
+        );
+        acceptedBodies.set(c.orderId!, c.fingerprint!);
       }
       if (c.path === '/orders' && answer.status === 422 && problemType !== '/problems/order-rejected') {
         assert.equal(problemType, '/problems/idempotency-key-reused', seen);
-        refusedBodies.push({ key: c.validKey!, fingerprint: c.fingerprint!, seen });
+        refusedBodies.push({ orderId: c.orderId!, fingerprint: c.fingerprint!, seen });
       }
     });
     // allSettled: a lane that fails must not leave the others sending while the stack stops.
@@ -876,15 +888,15 @@ describe('fuzzing the HTTP API', () => {
       throw failures[0];
     }
     assert.deepEqual(serverErrors, []);
-    // A 422 is right only if its key was accepted with another body (perhaps by a racing request).
+    // A 422 is right only if its customer's key was accepted with another body (perhaps by a racing request).
     for (const refused of refusedBodies) {
-      const accepted = acceptedBodies.get(refused.key);
+      const accepted = acceptedBodies.get(refused.orderId);
       assert.ok(accepted !== undefined && accepted !== refused.fingerprint, `422 without a reason: ${refused.seen}`);
     }
   });
 
-  test('the workflows started are exactly those of the valid idempotency keys accepted', async () => {
-    const expected = new Set([...acceptedKeys].map((key) => orderWorkflowId(orderIdForIdempotencyKey(key))));
+  test('the workflows started are exactly those of the orders accepted (a customer and a valid key each)', async () => {
+    const expected = new Set([...acceptedOrders].map((orderId) => orderWorkflowId(orderId)));
     // Temporal's visibility store lags a little behind the starts.
     const deadline = Date.now() + 15_000;
     for (;;) {

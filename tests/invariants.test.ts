@@ -11,7 +11,6 @@ import { createInventoryActivities } from '../src/activities/inventory';
 import { createOrdersActivities } from '../src/activities/orders';
 import { createPaymentsActivities } from '../src/activities/payments';
 import { createShippingActivities } from '../src/activities/shipping';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { projectRoot } from '../src/config';
 import {
   applyMigrations,
@@ -26,6 +25,7 @@ import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode }
 import type { OrderItem } from '../src/domain/order';
 import { checkInvariants, invariants, type InvariantReport } from '../src/reliability/invariants';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../src/temporal/names';
+import { orderIdFor } from '../src/temporal/order-ids';
 import { finalStatuses, type OrderSagaState, type OrderStatus, type OrderStep } from '../src/workflows/definitions';
 import { defaultGatewayClientOptions, createGatewayClient, type GatewayClient } from '../src/partners/gateway-client';
 import { createCarrierClient, defaultCarrierClientOptions, type CarrierClient } from '../src/partners/carrier-client';
@@ -76,7 +76,7 @@ async function runSaga(db: ServiceDatabases, options: SagaOptions = {}): Promise
   const inventory = createInventoryActivities(db.inventory);
   const payments = createPaymentsActivities(db.payments, unitGateway.client);
   const shipping = createShippingActivities(db.shipping, unitCarrier.client);
-  const orderId = orderIdForIdempotencyKey(randomUUID());
+  const orderId = orderIdFor('cus_invariants', randomUUID());
   const workflowId = orderWorkflowId(orderId);
   const keyOf = (step: OrderStep) => `${workflowId}:${step}`;
   const items = options.items ?? mugs;
@@ -406,7 +406,7 @@ describe('the invariant checker on states the activities leave', () => {
 
   test('without Temporal, a PENDING order is counted as running, unverified', async () => {
     const orders = createOrdersActivities(unitDb.orders);
-    const orderId = orderIdForIdempotencyKey(randomUUID());
+    const orderId = orderIdFor('cus_invariants', randomUUID());
     await run(orders.createOrder, {
       key: `${orderWorkflowId(orderId)}:create-order`,
       orderId,
@@ -668,7 +668,7 @@ describe('the invariant checker on the running system, with the workflows', () =
 
   test('a PENDING order without a running workflow: none at all, or one that completed', async () => {
     const orders = createOrdersActivities(stack.db.orders);
-    const stray = orderIdForIdempotencyKey(randomUUID());
+    const stray = orderIdFor('cus_invariants', randomUUID());
     await run(orders.createOrder, {
       key: `${orderWorkflowId(stray)}:create-order`,
       orderId: stray,
@@ -720,7 +720,7 @@ describe('the invariant checker on the running system, with the workflows', () =
     assert.match(clean.stdout, new RegExp(`Temporal: ${stack.temporal.address.replace(/\./g, '\\.')} \\(namespace`));
 
     const orders = createOrdersActivities(unitDb.orders);
-    const stray = orderIdForIdempotencyKey(randomUUID());
+    const stray = orderIdFor('cus_invariants', randomUUID());
     await run(orders.createOrder, {
       key: `${orderWorkflowId(stray)}:create-order`,
       orderId: stray,

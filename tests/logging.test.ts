@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import proto from '@temporalio/proto';
-import { orderIdForIdempotencyKey } from '../src/api/orders';
 import { requestIdHeader } from '../src/api/request-id';
 import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
 import { createLogger } from '../src/logger';
 import { orderWorkflowId } from '../src/temporal/names';
+import { orderIdFor } from '../src/temporal/order-ids';
 import { installWorkerRuntime } from '../src/workers/runtime';
 import { finalStatuses, type OrderSagaState } from '../src/workflows/definitions';
 import { startStack, type Stack } from './support/stack';
@@ -60,7 +60,7 @@ describe('structured logs of one order', () => {
     const { baseUrl, temporal: env } = stack!;
     const requestId = `logging-${randomUUID()}`;
     const key = `logging-${randomUUID()}`;
-    const orderId = orderIdForIdempotencyKey(key);
+    const orderId = orderIdFor('cus_logs', key);
     const workflowId = orderWorkflowId(orderId);
 
     const placed = await fetch(`${baseUrl}/orders`, {

@@ -8,7 +8,7 @@ import { identifyCaller, rateLimitPerCaller, requireCaller, unprotected, type Pr
 import { healthRouter, type ReadinessCheck } from './health';
 import { openApiRouter } from './openapi';
 import { orderViewsRouter, type ReadModel } from './order-views';
-import { orderIdForIdempotencyKey, ordersRouter } from './orders';
+import { ordersRouter, type RecordedOrderCustomer } from './orders';
 import { notFoundRoute, problemHandler } from './problem';
 import { orderLogContext, requestContext } from './request-id';
 import { requestBodyLimit } from './schemas';
@@ -26,6 +26,11 @@ export interface AppDependencies {
   protection?: Protection;
   /** How long placements and cancellations wait for the saga before answering 202 (default 5 s). */
   answerWaitMs?: number;
+  /**
+   * Who an order the orders service recorded belongs to: how a key placed before keys were scoped to their customer
+   * is still answered after its run is gone. src/api/server.ts passes it; omitted, only runs Temporal keeps are looked at.
+   */
+  recordedOrderCustomer?: RecordedOrderCustomer;
   /** The read model behind GET /orders and GET /orders/{id}/events; without it those routes do not exist. */
   readModel?: ReadModel;
   /** A server span per request (src/telemetry/http-spans.ts); none without. */
@@ -42,6 +47,7 @@ export function createApp({
   approval,
   protection = unprotected,
   answerWaitMs,
+  recordedOrderCustomer,
   readModel,
   tracer,
   metricsRegistry,
@@ -53,8 +59,8 @@ export function createApp({
   if (tracer) app.use(httpServerSpans(tracer));
   // First of all, so every answer (the body parser's refusals included) carries X-Request-Id.
   app.use(requestContext(logger));
-  // The order's ids on the request's lines, 401s and refused bodies included.
-  app.use(orderLogContext(orderIdForIdempotencyKey));
+  // The ids of the order the path names on the request's lines, 401s and refused bodies included.
+  app.use(orderLogContext());
   const metrics = createApiMetrics({ client, ...(readModel && { outboxes: readModel.serviceDbs }) }, metricsRegistry);
   app.use(metrics.timeRequests);
   // Before the callers are identified: Prometheus scrapes without an API key and is not rate-limited.
@@ -68,7 +74,14 @@ export function createApp({
   app.use(express.json({ limit: requestBodyLimit, strict: true }));
   app.use(healthRouter(readinessChecks));
   if (readModel) app.use(orderViewsRouter(readModel));
-  app.use(ordersRouter({ client, approval, ...(answerWaitMs === undefined ? {} : { answerWaitMs }) }));
+  app.use(
+    ordersRouter({
+      client,
+      approval,
+      ...(recordedOrderCustomer && { recordedOrderCustomer }),
+      ...(answerWaitMs === undefined ? {} : { answerWaitMs }),
+    }),
+  );
   app.use(openApiRouter());
   app.use(notFoundRoute);
   app.use(problemHandler(logger));

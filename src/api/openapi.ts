@@ -374,17 +374,19 @@ function buildDocument(): OpenApiDocument {
             'go on. An order refused at that point (out of stock, unknown sku, blocked customer) answers 422 with ' +
             'the reason, after every step taken was compensated. If the acceptance takes longer than a few ' +
             'seconds (a step retrying), the answer is 202 and the order goes on; so is the answer to ' +
-            '`Prefer: respond-async`, which does not wait at all. The Idempotency-Key determines the order id: a ' +
-            'repeat with the same body (also concurrent, also after the order finished) gets the same answer with ' +
-            '`Idempotent-Replayed: true`, and starts nothing; one with another body is refused (422). Bodies are ' +
-            "compared after validation, so key order and whitespace do not matter. A key is remembered as long as the order's " +
-            'run is retained in Temporal.',
+            "`Prefer: respond-async`, which does not wait at all. The Idempotency-Key and the order's customer " +
+            "(for a customer's API key, the caller) determine the order id: two customers sending the same key " +
+            "place two orders, and neither learns of the other's. A repeat by the same customer with the same body " +
+            '(also concurrent, also after the order finished) gets the same answer with `Idempotent-Replayed: true`, ' +
+            'and starts nothing; one with another body is refused (422). Bodies are compared after validation, so ' +
+            "key order and whitespace do not matter. A key is remembered as long as the order's run is retained in " +
+            'Temporal.',
           tags: ['Orders'],
           parameters: [
             {
               name: idempotencyKeyHeader,
               in: 'header',
-              description: 'Identifies this order request; the order id is derived from it.',
+              description: "Identifies this order request among its customer's; the order id is derived from both.",
               required: true,
               schema: inlineSchema(idempotencyKeySchema),
             },

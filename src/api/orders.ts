@@ -12,8 +12,10 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { z } from 'zod';
+import type { OrdersDb } from '../db';
 import type { OrderRequest } from '../domain/order';
 import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
+import { legacyOrderIdFor, orderIdFor } from '../temporal/order-ids';
 import { customerIdAttribute, requestIdAttribute } from '../temporal/search-attributes';
 import {
   cancelOrder,
@@ -33,7 +35,7 @@ import {
 import type { orderSaga } from '../workflows/order-saga';
 import { requireOperator, requireOwnerOrOperator } from './auth';
 import { HttpProblem, type FieldError } from './problem';
-import { requestContextOf } from './request-id';
+import { logOrderOfRequest, requestContextOf } from './request-id';
 import {
   cancelSchema,
   decisionSchema,
@@ -47,9 +49,24 @@ import {
   type OrderCreated,
 } from './schemas';
 
+/**
+ * The customer of the order the orders service recorded under an id, if it
+ * recorded one. Lets a key placed before keys were scoped to their customer
+ * be recognised after Temporal's retention deleted its run.
+ */
+export type RecordedOrderCustomer = (orderId: string) => Promise<string | undefined>;
+
+/** RecordedOrderCustomer from the orders service's own table. */
+export function recordedOrderCustomerIn(orders: Pick<OrdersDb, 'order'>): RecordedOrderCustomer {
+  return async (orderId) =>
+    (await orders.order.findUnique({ where: { id: orderId }, select: { customerId: true } }))?.customerId;
+}
+
 export interface OrdersRouterOptions {
   client: Client;
   approval: { thresholdCents: number; timeout: string };
+  /** Without it (tests of other concerns), a key placed before scoping is recognised only while its run exists. */
+  recordedOrderCustomer?: RecordedOrderCustomer;
   /**
    * How long POST /orders waits for the order's acceptance, and a cancel for
    * its compensations, before answering 202 with the order still under way.
@@ -59,15 +76,6 @@ export interface OrdersRouterOptions {
 
 /** Long enough for the first two steps or a cancellation's unwinding on a healthy system, short for an HTTP call. */
 export const defaultAnswerWaitMs = 5_000;
-
-/**
- * The order id is derived from the idempotency key, and the workflow id from
- * the order id, so a repeated request cannot start a second order: Temporal
- * itself refuses a second workflow with the same id.
- */
-export function orderIdForIdempotencyKey(idempotencyKey: string): string {
-  return `ord_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
-}
 
 /** JSON with object keys sorted at every level, so the same order always serialises the same way. */
 function canonicalJson(value: unknown): string {
@@ -133,7 +141,12 @@ const describeAfterWaitMs = 2_000;
 /** How long one request waits for Temporal before answering 503. */
 const temporalDeadlineMs = 5_000;
 
-export function ordersRouter({ client, approval, answerWaitMs = defaultAnswerWaitMs }: OrdersRouterOptions): Router {
+export function ordersRouter({
+  client,
+  approval,
+  recordedOrderCustomer,
+  answerWaitMs = defaultAnswerWaitMs,
+}: OrdersRouterOptions): Router {
   const router = Router();
 
   // The client retries an unreachable server for a long time; an HTTP caller should not wait that long.
@@ -148,16 +161,42 @@ export function ordersRouter({ client, approval, answerWaitMs = defaultAnswerWai
     return { orderId, handle: client.workflow.getHandle<typeof orderSaga>(orderWorkflowId(orderId)) };
   }
 
-  /** The customer an order belongs to; runs started before the memo had it carry the CustomerId search attribute. */
-  async function customerOf(orderId: string, handle: WorkflowHandle): Promise<string | undefined> {
+  /**
+   * The customer a run's order belongs to (undefined if there is no such run); runs started before the memo had it
+   * carry the CustomerId search attribute.
+   */
+  async function ownerOfRun(handle: WorkflowHandle): Promise<{ customerId: string | undefined } | undefined> {
     try {
       const { memo, typedSearchAttributes } = await withinDeadline(() => handle.describe());
       const fromMemo = memo?.[orderMemoFields.customerId];
-      return typeof fromMemo === 'string' ? fromMemo : typedSearchAttributes.get(customerIdAttribute);
+      return { customerId: typeof fromMemo === 'string' ? fromMemo : typedSearchAttributes.get(customerIdAttribute) };
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+      if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
+  }
+
+  /** The customer an order belongs to. */
+  async function customerOf(orderId: string, handle: WorkflowHandle): Promise<string | undefined> {
+    const owner = await ownerOfRun(handle);
+    if (!owner) throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
+    return owner.customerId;
+  }
+
+  /**
+   * The order a customer's key names. Before keys were scoped to their customer, the key alone named it: such an
+   * order (its run while Temporal keeps it, the orders service's row after) stays the answer to its customer's
+   * repeats. Anyone else's key names an order of their own, and is told nothing of that one. Both looks are reads by
+   * id, made at once, so a placement waits for the slower of the two.
+   */
+  async function orderIdOfPlacement(customerId: string, idempotencyKey: string): Promise<string> {
+    const legacyOrderId = legacyOrderIdFor(idempotencyKey);
+    const [runOwner, recordedCustomer] = await Promise.all([
+      ownerOfRun(client.workflow.getHandle(orderWorkflowId(legacyOrderId))),
+      recordedOrderCustomer?.(legacyOrderId),
+    ]);
+    const placedBeforeScoping = runOwner?.customerId === customerId || recordedCustomer === customerId;
+    return placedBeforeScoping ? legacyOrderId : orderIdFor(customerId, idempotencyKey);
   }
 
   /**
@@ -191,6 +230,7 @@ export function ordersRouter({ client, approval, answerWaitMs = defaultAnswerWai
     }
   }
 
+  // Names the order only to its own customer: the key names another customer's order under another id.
   const keyReused = (orderId: string) =>
     new HttpProblem(
       422,
@@ -232,7 +272,9 @@ export function ordersRouter({ client, approval, answerWaitMs = defaultAnswerWai
     }
     const order = parseBody(orderRequestSchema, request);
     await requireOwnerOrOperator(request, () => order.customerId);
-    const orderId = orderIdForIdempotencyKey(key.data);
+    // The body's customer is the caller's own (a customer's key may name no other), or one an operator acts for.
+    const orderId = await orderIdOfPlacement(order.customerId, key.data);
+    logOrderOfRequest(request, orderId);
     const workflowId = orderWorkflowId(orderId);
     const handle = client.workflow.getHandle<typeof orderSaga>(workflowId);
     const input: OrderSagaInput = {

@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { addToLogContext, withLogContext, type LogContext } from '../logger';
 import { orderWorkflowId } from '../temporal/names';
-import { idempotencyKeyHeader, idempotencyKeySchema, orderIdPattern } from './schemas';
+import { orderIdPattern } from './schemas';
 
 /**
  * One id per HTTP request, so the request, the order's run in the Web UI (its
@@ -72,28 +72,23 @@ export function requestContext(logger: Logger): RequestHandler {
 const orderPath = /^\/orders\/([^/]+)/;
 
 /**
- * Puts the order a request is about on the rest of its lines: the one its path names, or for a placement the one its
- * Idempotency-Key names (`orderIdForKey`, the orders routes' own derivation). Installed after requestContext.
+ * Puts the order a request's path names on the rest of its lines. Installed after requestContext. A placement's order
+ * is known only once its caller and body are (logOrderOfRequest, from the route).
  */
-export function orderLogContext(orderIdForKey: (idempotencyKey: string) => string): RequestHandler {
+export function orderLogContext(): RequestHandler {
   return (request, _response, next) => {
-    const orderId = orderIdOfRequest(request, orderIdForKey);
-    if (orderId !== undefined) {
-      const order = { orderId, workflowId: orderWorkflowId(orderId) };
-      addToLogContext(order);
-      // Also for the request's last line, written from the socket's event (requestContext).
-      Object.assign(contexts.get(request)?.logContext ?? {}, order);
-    }
+    const inPath = orderPath.exec(request.path)?.[1];
+    if (inPath !== undefined && orderIdPattern.test(inPath)) logOrderOfRequest(request, inPath);
     next();
   };
 }
 
-function orderIdOfRequest(request: Request, orderIdForKey: (idempotencyKey: string) => string): string | undefined {
-  const inPath = orderPath.exec(request.path)?.[1];
-  if (inPath !== undefined) return orderIdPattern.test(inPath) ? inPath : undefined;
-  if (request.method !== 'POST' || request.path !== '/orders') return undefined;
-  const key = idempotencyKeySchema.safeParse(request.get(idempotencyKeyHeader));
-  return key.success ? orderIdForKey(key.data) : undefined;
+/** The order's ids on the request's lines from now on, its last line included. */
+export function logOrderOfRequest(request: Request, orderId: string): void {
+  const order = { orderId, workflowId: orderWorkflowId(orderId) };
+  addToLogContext(order);
+  // Also for the request's last line, written from the socket's event (requestContext).
+  Object.assign(contexts.get(request)?.logContext ?? {}, order);
 }
 
 /** The request's id and logger; set by requestContext, which createApp installs before any route. */

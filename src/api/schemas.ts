@@ -28,8 +28,9 @@ export const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
   .meta({
     description:
-      'Identifies this order request: the order id is derived from it. A repeat with the same key and body gets ' +
-      'the first answer again; the same key with another body is refused (422). Use a new key for each new order.',
+      "Identifies this order request among its customer's: the order id is derived from the key and the customer. " +
+      'A repeat with the same key and body gets the first answer again; the same key with another body is refused ' +
+      '(422). Use a new key for each new order.',
     examples: ['3f1c2a9e-7b1d-4e0a-9c55-2f7a1d0e6b42'],
   });
 

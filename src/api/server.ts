@@ -18,6 +18,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames } from '../temporal/names';
 import { createApp } from './app';
 import type { ReadinessCheck } from './health';
+import { recordedOrderCustomerIn } from './orders';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM. */
 const shutdownGraceMs = 10_000;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     readinessChecks,
     approval: config.approval,
     protection: { auth, rateLimitPerMinute },
+    recordedOrderCustomer: recordedOrderCustomerIn(serviceDbs.orders),
     readModel: { views, serviceDbs },
     ...(tracing && { tracer: tracing.tracer }),
     metricsRegistry: processRegistry(),

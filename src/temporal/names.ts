@@ -1,7 +1,9 @@
 /**
  * Every name shared between the API, the workers and the workflow: services,
  * their task queues and the order workflow's id scheme. Nothing else spells
- * them out.
+ * them out, except the order ids derived from Idempotency-Keys: order-ids.ts,
+ * since they hash with node:crypto, which the workflow (importing this file)
+ * may not load.
  */
 export const serviceNames = ['orders', 'inventory', 'payments', 'shipping'] as const;
 export type ServiceName = (typeof serviceNames)[number];
@@ -17,6 +19,7 @@ export const taskQueues: Record<ServiceName, string> = {
 /** The order workflow runs on the orders service's queue. */
 export const orderWorkflowTaskQueue = taskQueues.orders;
 
+/** The order's workflow id: one run per order id at a time, so Temporal itself refuses a second placement. */
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }

@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
+import { recordedOrderCustomerIn } from '../../src/api/orders';
 import type { Protection } from '../../src/api/auth';
 import { OutboxRelay } from '../../src/events';
 import { applyEvents } from '../../src/read-model';
@@ -189,6 +190,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     logger: options.apiLogger ?? testLogger('api', 'silent'),
     approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
     ...(options.protection ? { protection: options.protection } : {}),
+    recordedOrderCustomer: recordedOrderCustomerIn(db.orders),
     readModel: { views, serviceDbs: db },
     ...(apiTracing && { tracer: apiTracing.tracer }),
     readinessChecks: [
