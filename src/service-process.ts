@@ -19,6 +19,8 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL: a crash, with no chance to finish anything. */
   kill(): void;
+  /** Sends a message over its IPC channel, if still open. */
+  send(message: object): void;
 }
 
 export interface LaunchOptions {
@@ -80,6 +82,9 @@ export function launchServiceProcess({
     },
     kill() {
       if (!exited) child.kill('SIGKILL');
+    },
+    send(message) {
+      if (child.connected) child.send(message);
     },
   };
 }

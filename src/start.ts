@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, projectRoot } from './config';
+import { npmScriptChain, watchChain } from './launch-chain';
 import { launchServiceProcess, portIsFree, waitForApiReady, type ServiceProcess } from './service-process';
+import type { GuardianMessage } from './start-guardian';
 import { developmentKeyEntries } from './temporal/encryption-keys';
 import { serviceNames } from './temporal/names';
 import { orderSearchAttributes } from './temporal/search-attributes';
@@ -17,7 +20,13 @@ import { startDevServer } from './temporal/servers';
 const config = loadConfig();
 const children = new Map<string, ServiceProcess>();
 let devServer: TestWorkflowEnvironment | undefined;
+/** Stops what this process started should it die without stopping it (see src/start-guardian.ts). */
+let guardian: ServiceProcess | undefined;
 let stopping = false;
+
+function guard(message: GuardianMessage): void {
+  guardian?.send(message);
+}
 
 function say(message: string): void {
   console.log(`[start] ${message}`);
@@ -35,7 +44,10 @@ function parseAddress(address: string): { host: string; port: number } {
 function launch(name: string, script: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<void> {
   const service = launchServiceProcess({ name, script, args, env });
   children.set(name, service);
+  const { pid } = service;
+  if (pid !== undefined) guard({ guard: { name, pid, stopsItself: true } });
   void service.closed.then(({ code, signal }) => {
+    if (pid !== undefined) guard({ unguard: pid });
     children.delete(name);
     if (!stopping) {
       say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
@@ -54,12 +66,35 @@ async function stop(exitCode: number): Promise<void> {
     say('stopping the Temporal dev server');
     await devServer.teardown();
   }
+  await guardian?.stop();
   process.exit(exitCode);
+}
+
+/** The dev server the SDK spawned: this process's child running `temporal server start-dev` (ps works on Linux and macOS). */
+function devServerPid(): number | undefined {
+  try {
+    const row = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .find(([, ppid, ...args]) => Number(ppid) === process.pid && args.join(' ').includes('server start-dev'));
+    return row ? Number(row[0]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  // The terminal closed: its processes get SIGHUP, but the services lead groups of their own and would not.
+  process.once('SIGHUP', () => void stop(0));
+  // A kill -9 of npm (or of the tsx below it) ends nothing else: this process notices and stops what it started.
+  watchChain(npmScriptChain(), ({ ppid }) => {
+    say(`process ${ppid}, which ran npm start, has gone (killed?): stopping everything`);
+    void stop(1);
+  });
+  guardian = launchServiceProcess({ name: 'guardian', script: 'src/start-guardian.ts' });
+  await guardian.ready;
   mkdirSync(path.join(projectRoot, 'data'), { recursive: true });
   // Payloads reach Temporal encrypted: with no PAYLOAD_ENCRYPTION_KEYS, a development key is made once, next to the
   // history it protects, and every child process gets it.
@@ -101,6 +136,8 @@ async function main(): Promise<void> {
       // The Web UI shows payloads decrypted by the codec server (the browser calls it).
       extraArgs: ['--ui-codec-endpoint', codecUrl],
     });
+    const pid = devServerPid();
+    if (pid !== undefined) guard({ guard: { name: 'temporal dev server', pid, stopsItself: false } });
     say(`Temporal Web UI: ${uiUrl}`);
   } else {
     say(`using the Temporal server at ${config.temporal.address} (START_TEMPORAL_DEV_SERVER=false)`);

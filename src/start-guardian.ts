@@ -1,0 +1,55 @@
+/**
+ * `npm start`'s guardian, a process of its own: if src/start.ts dies without stopping what it started (kill -9, a
+ * crash), it stops it. The Node services notice on their own (their IPC channel to src/start.ts closes) but the
+ * Temporal dev server, which the SDK spawns, does not, and a service may hang in its drain. src/start.ts names each
+ * process over IPC as it starts it, and releases the guardian (SIGTERM) once it has stopped them itself.
+ */
+
+/** What src/start.ts tells its guardian over IPC. */
+export type GuardianMessage =
+  /** A process to stop should src/start.ts die; one that `stopsItself` (a service, on its parent's death) may drain. */
+  | { guard: { name: string; pid: number; stopsItself: boolean } }
+  /** It has exited: its pid may soon be someone else's. */
+  | { unguard: number };
+
+/** How long the services may drain after their parent's death before they are killed. */
+const drainMs = 10_000;
+
+const guarded = new Map<number, { name: string; stopsItself: boolean }>();
+
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    // A negative pid signals the process group: a service launched detached leads its own, with its helpers.
+    process.kill(-pid, name);
+    return true;
+  } catch {
+    try {
+      process.kill(pid, name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const alive = (pid: number) => signal(pid, 0 as unknown as NodeJS.Signals);
+
+async function stopOrphans(): Promise<void> {
+  for (const [pid, { stopsItself }] of guarded) if (!stopsItself) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + drainMs;
+  while ([...guarded.keys()].some(alive) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const pid of guarded.keys()) if (alive(pid)) signal(pid, 'SIGKILL');
+}
+
+process.on('message', (message: GuardianMessage) => {
+  if ('guard' in message) guarded.set(message.guard.pid, message.guard);
+  else guarded.delete(message.unguard);
+});
+// Nothing to log to once src/start.ts, which reads this process's output, has gone.
+process.once('disconnect', () => void stopOrphans().finally(() => process.exit(0)));
+// Ctrl-C reaches only src/start.ts (this process leads its own group); a SIGTERM is src/start.ts, having stopped
+// everything itself, releasing it.
+process.once('SIGTERM', () => process.exit(0));
+process.send?.({ ready: true });
