@@ -8,16 +8,18 @@
 /** What src/start.ts tells its guardian over IPC. */
 export type GuardianMessage =
   /** A process to stop should src/start.ts die; one that `stopsItself` (a service, on its parent's death) may drain. */
-  | { guard: { name: string; pid: number; stopsItself: boolean } }
+  | { guard: { pid: number; stopsItself: boolean } }
   /** It has exited: its pid may soon be someone else's. */
   | { unguard: number };
 
 /** How long the services may drain after their parent's death before they are killed. */
 const drainMs = 10_000;
 
-const guarded = new Map<number, { name: string; stopsItself: boolean }>();
+/** The guarded processes: whether each stops on its own when its parent goes. */
+const guarded = new Map<number, boolean>();
 
-function signal(pid: number, name: NodeJS.Signals): boolean {
+/** Signals the process (0: only asks whether it is there); false when there is no such process. */
+function signal(pid: number, name: NodeJS.Signals | 0): boolean {
   try {
     // A negative pid signals the process group: a service launched detached leads its own, with its helpers.
     process.kill(-pid, name);
@@ -32,10 +34,10 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
   }
 }
 
-const alive = (pid: number) => signal(pid, 0 as unknown as NodeJS.Signals);
+const alive = (pid: number) => signal(pid, 0);
 
 async function stopOrphans(): Promise<void> {
-  for (const [pid, { stopsItself }] of guarded) if (!stopsItself) signal(pid, 'SIGTERM');
+  for (const [pid, stopsItself] of guarded) if (!stopsItself) signal(pid, 'SIGTERM');
   const deadline = Date.now() + drainMs;
   while ([...guarded.keys()].some(alive) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -44,7 +46,7 @@ async function stopOrphans(): Promise<void> {
 }
 
 process.on('message', (message: GuardianMessage) => {
-  if ('guard' in message) guarded.set(message.guard.pid, message.guard);
+  if ('guard' in message) guarded.set(message.guard.pid, message.guard.stopsItself);
   else guarded.delete(message.unguard);
 });
 // Nothing to log to once src/start.ts, which reads this process's output, has gone.

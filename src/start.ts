@@ -45,7 +45,7 @@ function launch(name: string, script: string, args: string[] = [], env?: NodeJS.
   const service = launchServiceProcess({ name, script, args, env });
   children.set(name, service);
   const { pid } = service;
-  if (pid !== undefined) guard({ guard: { name, pid, stopsItself: true } });
+  if (pid !== undefined) guard({ guard: { pid, stopsItself: true } });
   void service.closed.then(({ code, signal }) => {
     if (pid !== undefined) guard({ unguard: pid });
     children.delete(name);
@@ -94,7 +94,12 @@ async function main(): Promise<void> {
     void stop(1);
   });
   guardian = launchServiceProcess({ name: 'guardian', script: 'src/start-guardian.ts' });
-  await guardian.ready;
+  await Promise.race([
+    guardian.ready,
+    guardian.closed.then(({ code, signal }) => {
+      throw new Error(`The guardian process exited before it was ready (${signal ?? `code ${code}`})`);
+    }),
+  ]);
   mkdirSync(path.join(projectRoot, 'data'), { recursive: true });
   // Payloads reach Temporal encrypted: with no PAYLOAD_ENCRYPTION_KEYS, a development key is made once, next to the
   // history it protects, and every child process gets it.
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
       extraArgs: ['--ui-codec-endpoint', codecUrl],
     });
     const pid = devServerPid();
-    if (pid !== undefined) guard({ guard: { name: 'temporal dev server', pid, stopsItself: false } });
+    if (pid !== undefined) guard({ guard: { pid, stopsItself: false } });
     say(`Temporal Web UI: ${uiUrl}`);
   } else {
     say(`using the Temporal server at ${config.temporal.address} (START_TEMPORAL_DEV_SERVER=false)`);
