@@ -479,6 +479,34 @@ describe('Idempotency-Key and X-Request-Id against the real stack', () => {
       assert.equal((await stack.gatewayClient.chargesOfOrder(bobOrder)).length, 1);
     });
 
+    test('the orders database not answering whether the key placed an order before: 503, nothing started', async () => {
+      const app = createApp({
+        client: stack.temporal.client,
+        logger: pino({ level: 'silent' }),
+        readinessChecks: [],
+        approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
+        recordedOrderCustomer: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+      });
+      const server: Server = await new Promise((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      try {
+        const key = `idem-${randomUUID()}`;
+        const refused = await postOrder(
+          key,
+          orderBody(),
+          {},
+          `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        );
+        const problem = assertProblem(refused, 503, 'Service unavailable');
+        assert.match(problem.detail, /orders database/);
+        const handle = stack.temporal.client.workflow.getHandle(orderWorkflowId(orderIdFor(idemCustomerId, key)));
+        await assert.rejects(handle.describe(), WorkflowNotFoundError, 'nothing started');
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
     /** Starts the order as the API did before keys were scoped: under the key's own id, with the memo it wrote. */
     async function placeAsBeforeScoping(key: string, body: unknown): Promise<string> {
       const orderId = legacyOrderIdFor(key);

@@ -433,7 +433,10 @@ function buildDocument(): OpenApiDocument {
                 '`state.compensations` what was undone), or the Idempotency-Key was first used with another body ' +
                 '(/problems/idempotency-key-reused).',
             ),
-            '503': temporalUnavailable,
+            '503': problem(
+              'Temporal, or the orders database (asked whether the key placed an order before keys were scoped to ' +
+                'their customer), did not answer in time (5 s); try again shortly.',
+            ),
             default: otherProblems,
           },
         },

@@ -11,6 +11,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { OrdersDb } from '../db';
 import type { OrderRequest } from '../domain/order';
@@ -184,16 +185,37 @@ export function ordersRouter({
   }
 
   /**
+   * The customer of the order the orders service recorded under this id, within the deadline. Unknown, the
+   * placement is refused (503): placed under the scoped id, a repeat of an order placed before scoping would be a
+   * second order.
+   */
+  async function recordedCustomerOf(orderId: string, log: Logger): Promise<string | undefined> {
+    if (!recordedOrderCustomer) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${temporalDeadlineMs} ms`)), temporalDeadlineMs);
+    });
+    try {
+      return await Promise.race([recordedOrderCustomer(orderId), timeout]);
+    } catch (error) {
+      log.warn({ err: error, orderId }, 'the orders database did not tell whether the key placed an order before');
+      throw new HttpProblem(503, 'Service unavailable', 'The orders database did not answer; try again shortly');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
    * The order a customer's key names. Before keys were scoped to their customer, the key alone named it: such an
    * order (its run while Temporal keeps it, the orders service's row after) stays the answer to its customer's
    * repeats. Anyone else's key names an order of their own, and is told nothing of that one. Both looks are reads by
-   * id, made at once, so a placement waits for the slower of the two.
+   * id, made at once, so a placement waits for the slower of the two, at most the 5 s deadline.
    */
-  async function orderIdOfPlacement(customerId: string, idempotencyKey: string): Promise<string> {
+  async function orderIdOfPlacement(customerId: string, idempotencyKey: string, log: Logger): Promise<string> {
     const legacyOrderId = legacyOrderIdFor(idempotencyKey);
     const [runOwner, recordedCustomer] = await Promise.all([
       ownerOfRun(client.workflow.getHandle(orderWorkflowId(legacyOrderId))),
-      recordedOrderCustomer?.(legacyOrderId),
+      recordedCustomerOf(legacyOrderId, log),
     ]);
     const placedBeforeScoping = runOwner?.customerId === customerId || recordedCustomer === customerId;
     return placedBeforeScoping ? legacyOrderId : orderIdFor(customerId, idempotencyKey);
@@ -273,7 +295,8 @@ export function ordersRouter({
     const order = parseBody(orderRequestSchema, request);
     await requireOwnerOrOperator(request, () => order.customerId);
     // The body's customer is the caller's own (a customer's key may name no other), or one an operator acts for.
-    const orderId = await orderIdOfPlacement(order.customerId, key.data);
+    const { requestId, log } = requestContextOf(request);
+    const orderId = await orderIdOfPlacement(order.customerId, key.data, log);
     logOrderOfRequest(request, orderId);
     const workflowId = orderWorkflowId(orderId);
     const handle = client.workflow.getHandle<typeof orderSaga>(workflowId);
@@ -288,7 +311,6 @@ export function ordersRouter({
     };
     const itemCount = order.items.reduce((sum, item) => sum + item.quantity, 0);
     const fingerprint = orderRequestFingerprint(order);
-    const { requestId, log } = requestContextOf(request);
     const accepted: OrderAccepted = { orderId, workflowId, links: { self: orderPath(orderId) } };
     const respondAsync = prefersRespondAsync(request);
     const startOptions = {
