@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentsDb } from '../db';
 import { currency } from '../domain/money';
 import { rejectionTypes } from '../domain/rejections';
 import { activityCorrelation, appendEvent, type Correlation } from '../events';
 import type { Charge, ChargeRequest } from '../partners/contract';
-import { GatewayRefusal, GatewayUnavailable, type GatewayClient } from '../partners/gateway-client';
+import {
+  GatewayRefusal,
+  GatewayUnavailable,
+  type ChargeOutcome,
+  type GatewayCallOptions,
+  type GatewayClient,
+} from '../partners/gateway-client';
 import { claimStep, compensationKeyOf, executeCompensation, executeStep, type StepClaim } from './idempotency';
 
 export interface ChargePaymentInput {
@@ -22,6 +29,23 @@ export interface RefundPaymentInput {
 }
 
 type RecordedCharge = { paymentId: string } | { declined: string };
+
+/**
+ * The share of the refund activity's start-to-close timeout that its gateway
+ * calls may take together (a lookup and a refund at most); the rest is left
+ * for its transactions, so that an attempt ends, in success or a retryable
+ * timeout, before Temporal gives up on it and starts the next one.
+ */
+export const refundGatewayShare = 0.8;
+
+/** The Idempotency-Key of the refund of the charge made under the charge step's key (the gateway holds one per key). */
+export function refundKeyOf(stepKey: string): string {
+  return `${compensationKeyOf(stepKey)}:refund`;
+}
+
+function isStepAlreadyCompensated(error: unknown): boolean {
+  return error instanceof ApplicationFailure && error.type === rejectionTypes.stepAlreadyCompensated;
+}
 
 /**
  * Failure types of a gateway that could not be asked: retryable, so the
@@ -59,17 +83,34 @@ async function callGateway<T>(call: () => Promise<T>): Promise<T> {
 
 /**
  * Charges and refunds happen at the payment gateway, over the network, so
- * they cannot share a transaction with the service's own rows. The steps are
- * therefore split (claim, call, record) and the gateway's Idempotency-Key is
- * what makes the split safe:
+ * they cannot share a transaction with the service's own rows. The charge is
+ * therefore split (claim, call, record):
  *
- * - the charge uses the saga step's key, so a retry after a timeout or a
- *   crash gets the gateway's stored answer and never charges twice;
- * - the refund fences the charge first (no claim can start after it), then
- *   asks the gateway what happened under the charge's key by repeating the
- *   charge request: the stored charge, a 409 while an earlier attempt is
- *   still in flight (retried), or, if no request ever arrived, a charge made
- *   now, which the refund then returns. Money is never left behind.
+ * - the charge uses the saga step's key as its Idempotency-Key, so a retry
+ *   after a timeout or a crash gets the gateway's stored answer and never
+ *   charges twice; it asks the gateway only after its claim committed;
+ * - the refund never sends a charge request (that would make a charge when
+ *   the original never arrived, and be refused once the gateway forgot the
+ *   key after its retention). It fences the charge step first: from then on
+ *   no claim commits and no charge is recorded. No claim means no request
+ *   was ever sent: nothing to refund. A recorded charge is refunded by the
+ *   gateway id this service stored; a claim still PENDING (its answer never
+ *   recorded) is looked up at the gateway by order;
+ * - one race is left: an attempt that claimed before the fence may still
+ *   have its request on the way, and land at the gateway after the refund
+ *   looked and found nothing. The fence refuses that attempt's record
+ *   (StepAlreadyCompensated), and the attempt, holding the gateway's answer,
+ *   refunds the charge it just made before it fails. The refund of one charge
+ *   always uses the same Idempotency-Key ({@link refundKeyOf}), so when the
+ *   refund and the late attempt both find it, the gateway refunds it once.
+ *
+ * So a compensated order keeps no money, as long as the attempt that made a
+ * late charge lives to read the gateway's answer. The saga runs steps in a
+ * non-cancellable scope, so such an attempt is one Temporal gave up on (timed
+ * out) while it ran; if it dies between the gateway's charge and its own
+ * refund, the charge stays, the payment stays PENDING behind a recorded
+ * compensation, and running refund-payment again (it looks at the gateway
+ * each time) returns it.
  */
 export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient) {
   return {
@@ -99,7 +140,11 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
       });
       const recorded = claim.finished
         ? claim.value
-        : await recordCharge(input.key, await callGateway(() => gateway.charge(input.key, chargeRequest)), correlation);
+        : await recordOrReturnCharge(
+            input.key,
+            await callGateway(() => gateway.charge(input.key, chargeRequest)),
+            correlation,
+          );
       if ('declined' in recorded) {
         throw ApplicationFailure.nonRetryable(recorded.declined, rejectionTypes.paymentDeclined);
       }
@@ -107,51 +152,98 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
     },
 
     refundPayment: async (input: RefundPaymentInput): Promise<{ refunded: boolean }> => {
+      // Before the first transaction, so the transactions' time counts against the calls' share.
+      const call: GatewayCallOptions = {
+        deadline: Date.now() + Context.current().info.startToCloseTimeoutMs * refundGatewayShare,
+      };
       const correlation = activityCorrelation(input.orderId);
-      // Fences the charge step and takes note of its claim, in one transaction.
-      const claimed = await executeCompensation(db, input.stepKey, async (tx) => {
-        const payment = await tx.payment.findUnique({ where: { key: input.stepKey } });
-        if (!payment) return null;
-        const request: ChargeRequest = {
-          amountCents: payment.amountCents,
-          currency: payment.currency,
-          token: payment.paymentToken,
-          orderId: payment.orderId,
-        };
-        return { request, declined: payment.status === 'DECLINED' };
-      });
-      if (!claimed || claimed.declined) return { refunded: false };
+      // Fences the charge step and notes whether it was claimed, in one transaction. (Runs before this
+      // version stored the claimed request instead of true: any stored object means claimed.)
+      const claimed = await executeCompensation(
+        db,
+        input.stepKey,
+        async (tx) => (await tx.payment.findUnique({ where: { key: input.stepKey }, select: { id: true } })) !== null,
+      );
+      // Every charge request is sent after its claim committed, and none can commit now: nothing was charged.
+      if (!claimed) return { refunded: false };
 
-      const outcome = await callGateway(() => gateway.charge(input.stepKey, claimed.request));
-      if ('declined' in outcome) {
-        await recordDeclineFoundByRefund(input.stepKey, outcome.declined, correlation);
-        return { refunded: false };
-      }
-      const charge = outcome.charged;
-      let refundId: string;
-      try {
-        ({ id: refundId } = await gateway.refund(`${compensationKeyOf(input.stepKey)}:refund`, charge.id));
-      } catch (error) {
-        if (error instanceof GatewayRefusal && error.problem.type === 'refund_rejected') {
-          // Not remembered: an operator's retry asks the gateway again.
-          throw ApplicationFailure.nonRetryable(
-            `The card issuer rejected the refund of ${charge.id}: ${error.problem.detail}`,
-            rejectionTypes.refundRejected,
-          );
-        }
-        throw asActivityFailure(error);
-      }
-      await recordRefund(input.stepKey, charge, refundId, correlation);
+      // Read again on every run: since the fence, a late attempt may have refunded its charge or found it declined.
+      const payment = await db.payment.findUniqueOrThrow({ where: { key: input.stepKey } });
+      if (payment.status === 'REFUNDED') return { refunded: true };
+      if (payment.status === 'DECLINED') return { refunded: false };
+      const chargeId =
+        payment.status === 'CHARGED' && payment.gatewayChargeId
+          ? payment.gatewayChargeId
+          : await findChargeOfClaim(payment, correlation, call);
+      // Nothing at the gateway: no request arrived, or one is still on its way, whose attempt refunds it.
+      if (!chargeId) return { refunded: false };
+      await refundCharge(input.stepKey, chargeId, correlation, call);
       return { refunded: true };
     },
   };
 
-  /** Stores the gateway's answer as the step's outcome, unless the step was compensated meanwhile. */
-  function recordCharge(
-    key: string,
-    outcome: { charged: Charge } | { declined: Charge },
+  /**
+   * Records the gateway's answer. If the step was compensated since this
+   * attempt's claim, the record is refused, and the refund may have looked
+   * for the charge before this request reached the gateway: this attempt
+   * returns the money itself, then fails as refused. Without a deadline: an
+   * attempt Temporal already gave up on is past its own, and the money must
+   * still go back.
+   */
+  async function recordOrReturnCharge(key: string, outcome: ChargeOutcome, correlation: Correlation) {
+    try {
+      return await recordCharge(key, outcome, correlation);
+    } catch (error) {
+      if (!isStepAlreadyCompensated(error)) throw error;
+      if ('charged' in outcome) await refundCharge(key, outcome.charged.id, correlation);
+      else await recordDeclineFound(key, outcome.declined, correlation);
+      throw error;
+    }
+  }
+
+  /**
+   * The charge a claim still PENDING made, looked up at the gateway by order:
+   * the charge step is the only one that charges an order, and the gateway
+   * keeps one charge per Idempotency-Key for good, so an order has at most one.
+   */
+  async function findChargeOfClaim(
+    payment: { key: string; orderId: string },
     correlation: Correlation,
-  ): Promise<RecordedCharge> {
+    call: GatewayCallOptions,
+  ): Promise<string | undefined> {
+    const charges = await callGateway(() => gateway.chargesOfOrder(payment.orderId, call));
+    const charged = charges.find((charge) => charge.status === 'succeeded');
+    if (charged) return charged.id;
+    const declined = charges.find((charge) => charge.status === 'declined');
+    if (declined) await recordDeclineFound(payment.key, declined, correlation);
+    return undefined;
+  }
+
+  /** Refunds a charge by its gateway id and records the refund. */
+  async function refundCharge(
+    key: string,
+    chargeId: string,
+    correlation: Correlation,
+    call: GatewayCallOptions = {},
+  ): Promise<void> {
+    let refundId: string;
+    try {
+      ({ id: refundId } = await gateway.refund(refundKeyOf(key), chargeId, call));
+    } catch (error) {
+      if (error instanceof GatewayRefusal && error.problem.type === 'refund_rejected') {
+        // Not remembered: an operator's retry asks the gateway again.
+        throw ApplicationFailure.nonRetryable(
+          `The card issuer rejected the refund of ${chargeId}: ${error.problem.detail}`,
+          rejectionTypes.refundRejected,
+        );
+      }
+      throw asActivityFailure(error);
+    }
+    await recordRefund(key, chargeId, refundId, correlation);
+  }
+
+  /** Stores the gateway's answer as the step's outcome, unless the step was compensated meanwhile. */
+  function recordCharge(key: string, outcome: ChargeOutcome, correlation: Correlation): Promise<RecordedCharge> {
     return executeStep(db, key, async (tx) => {
       const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
       const amount = { amountCents: payment.amountCents, currency: payment.currency };
@@ -181,10 +273,10 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
   }
 
   /**
-   * A refund that asked the gateway about a charge still PENDING here learnt
-   * it was declined. Conditional, so a repeated refund records it once.
+   * A charge still PENDING here was declined, as the refund's lookup or a
+   * refused late attempt learnt. Conditional, so a repeat records it once.
    */
-  async function recordDeclineFoundByRefund(key: string, declined: Charge, correlation: Correlation): Promise<void> {
+  async function recordDeclineFound(key: string, declined: Charge, correlation: Correlation): Promise<void> {
     await db.$transaction(async (tx) => {
       const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
       const reason = declined.declineReason ?? 'declined';
@@ -206,19 +298,23 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
    * Records the refund once: a repeated refund (the gateway answers it with
    * the same refund) finds the payment REFUNDED and changes nothing. A
    * payment whose charge this service never recorded (the charge step was
-   * compensated before it learnt the gateway's answer, or the refund's own
-   * request made the charge) also gets its PaymentCharged, so the events
-   * account for the money both ways. The update is conditional on the status
+   * compensated before it learnt the gateway's answer) also gets its
+   * PaymentCharged, so the events account for the money both ways. The update is conditional on the status
    * read: if the charge step recorded its outcome meanwhile, this attempt
    * fails and its retry reads again, rather than record the charge twice.
    */
-  async function recordRefund(key: string, charge: Charge, refundId: string, correlation: Correlation): Promise<void> {
+  async function recordRefund(
+    key: string,
+    chargeId: string,
+    refundId: string,
+    correlation: Correlation,
+  ): Promise<void> {
     await db.$transaction(async (tx) => {
       const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
       if (payment.status === 'REFUNDED') return;
       const { count } = await tx.payment.updateMany({
         where: { key, status: payment.status },
-        data: { status: 'REFUNDED', refundedAt: new Date(), gatewayChargeId: charge.id, gatewayRefundId: refundId },
+        data: { status: 'REFUNDED', refundedAt: new Date(), gatewayChargeId: chargeId, gatewayRefundId: refundId },
       });
       if (count === 0) throw new Error(`Payment ${payment.id} changed while its refund was recorded; retry`);
       const amount = { amountCents: payment.amountCents, currency: payment.currency };
@@ -227,7 +323,7 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
           type: 'PaymentCharged',
           aggregateId: payment.id,
           correlation,
-          payload: { ...amount, gatewayChargeId: charge.id },
+          payload: { ...amount, gatewayChargeId: chargeId },
         });
       }
       await appendEvent(tx, {

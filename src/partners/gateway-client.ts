@@ -40,7 +40,9 @@ import { breakerStates, describeFetchError, parseProblem, PartnerRefusal, type B
  * busy. So a call's whole budget, queue included, is at most
  * `maxQueueWaitMs + callTimeoutMs`, which must stay below the charge step's
  * start-to-close timeout; otherwise a queued attempt would outlive its
- * activity and hold a slot while its retry takes another.
+ * activity and hold a slot while its retry takes another. A caller that
+ * makes several calls in one activity (the refund) passes a deadline, which
+ * cuts each call shorter still, so that together they end within it.
  *
  * Retrying is not here: it is Temporal's (the activity's retry policy), and
  * safe because every POST carries the caller's Idempotency-Key.
@@ -84,6 +86,21 @@ class QueueWaitExpired extends Error {
   override name = 'QueueWaitExpired';
 }
 
+/** A call still queued or in flight when its caller's deadline came. */
+class DeadlineReached extends Error {
+  override name = 'DeadlineReached';
+}
+
+/** What a caller may ask of one call. */
+export interface GatewayCallOptions {
+  /**
+   * Epoch milliseconds by which the call must be over: it fails as a timeout
+   * then (or at once, never sent, if the time has already come), even where
+   * the client's own queue wait and call timeout would allow longer.
+   */
+  deadline?: number;
+}
+
 /** The gateway answered with a decision about the request (402, 404, 422...): retrying will not change it. */
 export class GatewayRefusal extends PartnerRefusal {
   override name = 'GatewayRefusal';
@@ -119,9 +136,15 @@ export function createGatewayClient(options: GatewayClientOptions) {
     method: 'GET' | 'POST',
     pathname: string,
     schema: S,
-    body?: unknown,
-    idempotencyKey?: string,
+    { body, idempotencyKey, deadline }: { body?: unknown; idempotencyKey?: string } & GatewayCallOptions,
   ): Promise<{ status: number; body: z.infer<S> }> {
+    const timeLeftMs = deadline === undefined ? undefined : deadline - Date.now();
+    if (timeLeftMs !== undefined && timeLeftMs <= 0) {
+      throw new GatewayUnavailable(
+        "No time left before the caller's deadline: the payment gateway was not called",
+        'timeout',
+      );
+    }
     let started = false;
     // The bulkhead checks a queued call's signal only when a slot frees up, so
     // the caller stops waiting by itself and the abandoned entry ends then.
@@ -132,48 +155,57 @@ export function createGatewayClient(options: GatewayClientOptions) {
     const gaveUp = new Promise<never>((_, reject) =>
       queueWait.signal.addEventListener('abort', () => reject(new QueueWaitExpired()), { once: true }),
     );
+    // Aborts the call wherever it is, queued or in flight (the policies pass the signal on to fetch).
+    const outOfTime = new AbortController();
+    const deadlineTimer = timeLeftMs === undefined ? undefined : setTimeout(() => outOfTime.abort(), timeLeftMs);
+    const deadlineReached = new Promise<never>((_, reject) =>
+      outOfTime.signal.addEventListener('abort', () => reject(new DeadlineReached()), { once: true }),
+    );
     try {
-      const execution = policy.execute(async ({ signal }) => {
-        started = true;
-        let response: Response;
-        try {
-          response = await fetch(new URL(pathname, options.baseUrl), {
-            method,
-            headers: {
-              accept: 'application/json',
-              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...(idempotencyKey === undefined ? {} : { [idempotencyKeyHeader]: idempotencyKey }),
-            },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal,
-          });
-        } catch (error) {
-          if (signal.aborted) throw error; // the timeout policy turns this into TaskCancelledError
-          throw new GatewayUnavailable(
-            `Payment gateway unreachable at ${options.baseUrl}: ${describeFetchError(error)}`,
-            'unreachable',
-          );
-        }
-        const text = await response.text();
-        if (response.ok) return { status: response.status, body: schema.parse(JSON.parse(text)) };
-        const problem = parseProblem(response.status, text);
-        if (response.status >= 500) {
-          throw new GatewayUnavailable(
-            `Payment gateway answered ${response.status}: ${problem.detail}`,
-            'server-error',
-          );
-        }
-        if (response.status === 409) {
-          // The same Idempotency-Key is still being processed (an earlier attempt of ours): ask again later.
-          throw new GatewayUnavailable(
-            `Payment gateway is still processing this request: ${problem.detail}`,
-            'key-in-use',
-          );
-        }
-        throw new GatewayRefusal(problem);
-      }, queueWait.signal);
-      execution.catch(() => undefined); // settled later if the wait ran out first
-      return await Promise.race([execution, gaveUp]);
+      const execution = policy.execute(
+        async ({ signal }) => {
+          started = true;
+          let response: Response;
+          try {
+            response = await fetch(new URL(pathname, options.baseUrl), {
+              method,
+              headers: {
+                accept: 'application/json',
+                ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+                ...(idempotencyKey === undefined ? {} : { [idempotencyKeyHeader]: idempotencyKey }),
+              },
+              body: body === undefined ? undefined : JSON.stringify(body),
+              signal,
+            });
+          } catch (error) {
+            if (signal.aborted) throw error; // the timeout policy turns this into TaskCancelledError
+            throw new GatewayUnavailable(
+              `Payment gateway unreachable at ${options.baseUrl}: ${describeFetchError(error)}`,
+              'unreachable',
+            );
+          }
+          const text = await response.text();
+          if (response.ok) return { status: response.status, body: schema.parse(JSON.parse(text)) };
+          const problem = parseProblem(response.status, text);
+          if (response.status >= 500) {
+            throw new GatewayUnavailable(
+              `Payment gateway answered ${response.status}: ${problem.detail}`,
+              'server-error',
+            );
+          }
+          if (response.status === 409) {
+            // The same Idempotency-Key is still being processed (an earlier attempt of ours): ask again later.
+            throw new GatewayUnavailable(
+              `Payment gateway is still processing this request: ${problem.detail}`,
+              'key-in-use',
+            );
+          }
+          throw new GatewayRefusal(problem);
+        },
+        AbortSignal.any([queueWait.signal, outOfTime.signal]),
+      );
+      execution.catch(() => undefined); // settled later if the wait or the deadline ran out first
+      return await Promise.race([execution, gaveUp, deadlineReached]);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new GatewayUnavailable('Payment gateway circuit open: not calling it for now', 'circuit-open');
@@ -193,9 +225,16 @@ export function createGatewayClient(options: GatewayClientOptions) {
       if (error instanceof TaskCancelledError) {
         throw new GatewayUnavailable(`Payment gateway did not answer within ${options.callTimeoutMs} ms`, 'timeout');
       }
+      if (error instanceof DeadlineReached) {
+        throw new GatewayUnavailable(
+          `Payment gateway call not over within the ${timeLeftMs} ms left before the caller's deadline`,
+          'timeout',
+        );
+      }
       throw error;
     } finally {
       clearTimeout(queueTimer);
+      clearTimeout(deadlineTimer);
     }
   }
 
@@ -204,9 +243,13 @@ export function createGatewayClient(options: GatewayClientOptions) {
      * Charges once per `idempotencyKey`: a repeat (after a timeout, a crash, a
      * retry) gets the gateway's stored answer, never a second charge.
      */
-    async charge(idempotencyKey: string, charge: ChargeRequest): Promise<ChargeOutcome> {
+    async charge(idempotencyKey: string, charge: ChargeRequest, call: GatewayCallOptions = {}): Promise<ChargeOutcome> {
       try {
-        const { body } = await request('POST', gatewayPaths.charges, chargeSchema, charge, idempotencyKey);
+        const { body } = await request('POST', gatewayPaths.charges, chargeSchema, {
+          ...call,
+          body: charge,
+          idempotencyKey,
+        });
         return { charged: body };
       } catch (error) {
         if (error instanceof GatewayRefusal && error.problem.status === 402 && error.problem.charge) {
@@ -216,16 +259,23 @@ export function createGatewayClient(options: GatewayClientOptions) {
       }
     },
 
-    async refund(idempotencyKey: string, chargeId: string): Promise<Refund> {
-      const { body } = await request('POST', gatewayPaths.refunds, refundSchema, { chargeId }, idempotencyKey);
+    /** Refunds a charge in full, once per `idempotencyKey`. */
+    async refund(idempotencyKey: string, chargeId: string, call: GatewayCallOptions = {}): Promise<Refund> {
+      const { body } = await request('POST', gatewayPaths.refunds, refundSchema, {
+        ...call,
+        body: { chargeId },
+        idempotencyKey,
+      });
       return body;
     },
 
-    async chargesOfOrder(orderId: string): Promise<Charge[]> {
+    /** The charges the gateway holds for an order (made, declined or refunded), newest first. */
+    async chargesOfOrder(orderId: string, call: GatewayCallOptions = {}): Promise<Charge[]> {
       const { body } = await request(
         'GET',
         `${gatewayPaths.charges}?orderId=${encodeURIComponent(orderId)}`,
         chargeListSchema,
+        call,
       );
       return body.charges;
     },
