@@ -22,7 +22,6 @@ import path from 'node:path';
 import { WithStartWorkflowOperation, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
@@ -32,6 +31,7 @@ import { orderIdFor } from '../src/temporal/order-ids';
 import {
   cancelOrder,
   decideApproval,
+  defaultOrderDeadlines,
   getOrderState,
   orderMemoFields,
   orderWorkflowType,
@@ -39,6 +39,7 @@ import {
   resolveCompensation,
   type OrderSagaInput,
   type OrderStatus,
+  type OrderStep,
 } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
 import { startScriptedSaga } from '../tests/support/scripted-saga';
@@ -81,6 +82,8 @@ function stuckRefund(until?: () => boolean): Scenario['script'] {
 }
 
 let refundFixed = false;
+let confirmFixed = false;
+let gatewayBack = false;
 
 const scenarios: Scenario[] = [
   { name: 'happy-path' },
@@ -118,9 +121,29 @@ const scenarios: Scenario[] = [
     input: undeliverable,
     script: { createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable } },
   },
+  // Up to v4 the confirmation ran out of retries and the order was unwound; since v5 it waits until it succeeds.
   {
     name: 'confirm-out-of-retries',
-    script: { confirmOrder: { kind: 'failing' } },
+    script: { confirmOrder: { kind: 'failing', until: () => confirmFixed } },
+    drive: async (handle, env) => {
+      await env.sleep('10m'); // several rounds of retries, past the old retry budget
+      await waitForWaiting(handle, 'confirm-order');
+      confirmFixed = true;
+    },
+  },
+  {
+    name: 'payment-waits-out-outage',
+    script: { chargePayment: { kind: 'failing', until: () => gatewayBack } },
+    drive: async (handle, env) => {
+      await env.sleep('5m');
+      await waitForWaiting(handle, 'charge-payment');
+      gatewayBack = true;
+    },
+  },
+  {
+    name: 'shipment-past-deadline',
+    input: { deadlines: { ...defaultOrderDeadlines, shipment: '10m' } },
+    script: { createShipment: { kind: 'failing' } },
   },
   {
     name: 'refund-stuck-then-retried',
@@ -178,6 +201,17 @@ async function waitForStatus(handle: OrderHandle, status: OrderStatus): Promise<
   }
 }
 
+/** Polls until the run says it waits on `step`, for at most 15 s. */
+async function waitForWaiting(handle: OrderHandle, step: OrderStep): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const state = await handle.query(getOrderState);
+    if (state.waiting?.step === step) return;
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId} never waited on ${step}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Wall-clock bound on one scenario; time-skipping makes each take a few seconds. */
 const scenarioTimeoutMs = 60_000;
 
@@ -223,11 +257,7 @@ async function recordHistories(version: string | undefined): Promise<void> {
   rmSync(partialDir, { recursive: true, force: true });
   mkdirSync(partialDir, { recursive: true });
 
-  // Only errors: failed runs, the scripted outages and the test server's missing capabilities are expected.
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), console: {} } },
-  });
+  // startScriptedSaga installs the tests' quiet runtime (errors only): failed runs and the scripted outages are expected.
   const services = new ScriptedServices();
   const saga = await startScriptedSaga(services);
   const { env } = saga;

@@ -8,7 +8,7 @@ import { projectRoot } from './project-root';
 import { tracesExporters, tracingConfig } from './telemetry/tracing-config';
 import { payloadEncryptionKeys } from './temporal/encryption-keys';
 import type { ServiceName } from './temporal/names';
-import { stepTimeoutMs } from './workflows/definitions';
+import { defaultOrderDeadlines, stepTimeoutMs, type OrderDeadlines } from './workflows/definitions';
 
 export { projectRoot };
 
@@ -21,6 +21,8 @@ const databaseUrl = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A duration as the workflow reads it (Temporal's `ms` format, restricted to one whole number and one unit). */
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 24h or 2d');
 const httpUrl = z
   .string()
   .trim()
@@ -78,7 +80,9 @@ const apiKeys = z
 export const defaultActivitySlots: Record<ServiceName, number> = {
   orders: 50,
   inventory: 50,
-  payments: 20,
+  // No more charges at once than the gateway bulkhead lets through: the rest wait in Temporal's task queue, where
+  // waiting is durable and costs no attempt, instead of being refused by the bulkhead in-process.
+  payments: defaultGatewayClientOptions.maxConcurrentCalls,
   shipping: 50,
 };
 
@@ -110,10 +114,13 @@ const environmentSchema = z.object({
   /** Orders whose total exceeds this wait for an operator's approval before payment. */
   APPROVAL_THRESHOLD_CENTS: z.coerce.number().int().nonnegative().default(100_000),
   /** How long an order waits for approval before it is rejected and compensated. */
-  APPROVAL_TIMEOUT: z
-    .string()
-    .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 24h or 2d')
-    .default('24h'),
+  APPROVAL_TIMEOUT: duration.default('24h'),
+  /** How long an order may wait out an outage before it is created and its stock reserved. */
+  ACCEPTANCE_DEADLINE: duration.default(defaultOrderDeadlines.acceptance),
+  /** How long an order may wait out an outage before it is charged, counted from when it may be paid. */
+  PAYMENT_DEADLINE: duration.default(defaultOrderDeadlines.payment),
+  /** How long an order may wait out an outage before its shipment is booked, counted from the charge. */
+  SHIPMENT_DEADLINE: duration.default(defaultOrderDeadlines.shipment),
   /** `required`: every order route needs an API key; `off` (only `npm start` sets it): anyone may do anything. */
   API_AUTH: z.enum(['required', 'off']).default('required'),
   API_KEYS: apiKeys,
@@ -203,6 +210,11 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
     },
     approval: { thresholdCents: env.APPROVAL_THRESHOLD_CENTS, timeout: env.APPROVAL_TIMEOUT },
+    deadlines: {
+      acceptance: env.ACCEPTANCE_DEADLINE,
+      payment: env.PAYMENT_DEADLINE,
+      shipment: env.SHIPMENT_DEADLINE,
+    } satisfies OrderDeadlines,
     logLevel: env.LOG_LEVEL,
     tracing: tracingConfig(
       env.OTEL_TRACES_EXPORTER,
@@ -263,7 +275,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  const { GATEWAY_MAX_QUEUE_WAIT_MS: queueWait, GATEWAY_CALL_TIMEOUT_MS: callTimeout } = parsed.data;
+  const {
+    GATEWAY_MAX_QUEUE_WAIT_MS: queueWait,
+    GATEWAY_CALL_TIMEOUT_MS: callTimeout,
+    PAYMENTS_ACTIVITY_SLOTS: paymentsSlots,
+    GATEWAY_MAX_CONCURRENT_CALLS: gatewayCalls,
+    GATEWAY_MAX_QUEUED_CALLS: gatewayQueue,
+  } = parsed.data;
+  if (paymentsSlots > gatewayCalls + gatewayQueue) {
+    throw new ConfigError(
+      `Invalid configuration:\n  PAYMENTS_ACTIVITY_SLOTS (${paymentsSlots}) must not exceed GATEWAY_MAX_CONCURRENT_CALLS + ` +
+        `GATEWAY_MAX_QUEUED_CALLS (${gatewayCalls + gatewayQueue}): the bulkhead would refuse the extra charges, ` +
+        'turning load into retries, where Temporal would let them wait in the task queue',
+    );
+  }
   if (queueWait + callTimeout >= stepTimeoutMs) {
     throw new ConfigError(
       `Invalid configuration:\n  GATEWAY_MAX_QUEUE_WAIT_MS + GATEWAY_CALL_TIMEOUT_MS (${queueWait + callTimeout} ms) ` +

@@ -301,6 +301,30 @@ describe('order saga (time-skipping server)', () => {
     assert.deepEqual(services.completed(input.orderId), forwardSteps, 'no compensation ran');
   });
 
+  test('a service with no worker: the order says it waits for one, and goes on when a worker comes back', async () => {
+    // The time-skipping server does not skip time while a task waits for a worker: a short limit keeps this quick.
+    const input = newOrder({ workerWaitLimit: '2s' });
+    const restartShipping = await saga.stopWorker('shipping');
+    let restarted = false;
+    try {
+      const handle = await start(input);
+      await env.sleep('5s'); // past the time a task may sit in its queue before the order says so
+      const waiting = await waitFor(handle, (state) => state.waiting?.step === 'create-shipment');
+      assert.match(waiting.waiting?.reason ?? '', /no worker took createShipment from its task queue within 2s/);
+      assert.equal((await handle.describe()).typedSearchAttributes.get(orderWaitingOnAttribute), 'create-shipment');
+      assert.deepEqual(services.calls(input.orderId, 'createShipment'), [], 'no worker ran it meanwhile');
+
+      await restartShipping();
+      restarted = true;
+      const { state, type } = await outcome(handle);
+      assert.equal(type, undefined);
+      assert.equal(state.status, 'confirmed');
+      assert.deepEqual(services.completed(input.orderId), forwardSteps);
+    } finally {
+      if (!restarted) await restartShipping();
+    }
+  });
+
   test('a cancellation while a step waits takes effect at the end of the round, and unwinds the unknown step', async () => {
     const input = newOrder();
     services.script(input.orderId, { chargePayment: { kind: 'failing' } });

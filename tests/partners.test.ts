@@ -257,7 +257,8 @@ describe('payment gateway', () => {
       const request = chargeRequest({ token: gatewayTestTokens.flaky });
       const key = newKey();
       for (let attempt = 1; attempt <= flakyChargeFailures; attempt += 1) {
-        assertProblem(await charge(key, request), 503, 'unavailable');
+        // A card-level outage, typed apart from the gateway's own 503 so clients do not blame the gateway.
+        assertProblem(await charge(key, request), 503, 'issuer_unavailable');
         assert.equal((await chargeRows(databaseFile, request.orderId)).length, 0, `after failure ${attempt}`);
       }
       const made = await charge(key, request);
@@ -267,7 +268,7 @@ describe('payment gateway', () => {
 
       // The count is per key: another key for the same order fails first too.
       const otherRequest = { ...request, orderId: `${request.orderId}-b` };
-      assertProblem(await charge(newKey(), otherRequest), 503, 'unavailable');
+      assertProblem(await charge(newKey(), otherRequest), 503, 'issuer_unavailable');
       assert.equal((await chargeRows(databaseFile, request.orderId)).length, 1);
       assert.equal((await chargeRows(databaseFile, otherRequest.orderId)).length, 0);
     });

@@ -59,6 +59,7 @@ export const gatewayFailureTypes = {
   unreachable: 'GatewayUnavailable',
   timeout: 'GatewayTimeout',
   'server-error': 'GatewayUnavailable',
+  'issuer-unavailable': 'CardIssuerUnavailable',
 } as const;
 
 /** Gateway errors as activity failures: unavailability is retried, a refusal we did not expect is not. */

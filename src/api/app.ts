@@ -13,12 +13,15 @@ import { notFoundRoute, problemHandler } from './problem';
 import { orderLogContext, requestContext } from './request-id';
 import { requestBodyLimit } from './schemas';
 import { httpServerSpans } from '../telemetry/http-spans';
+import type { OrderDeadlines } from '../workflows/definitions';
 
 export interface AppDependencies {
   client: Client;
   logger: Logger;
   readinessChecks: ReadinessCheck[];
   approval: { thresholdCents: number; timeout: string };
+  /** The steps' business deadlines given to each new order; without them the workflow's defaults apply. */
+  deadlines?: OrderDeadlines;
   /**
    * API keys and the rate limit; src/api/server.ts always passes the
    * configured ones. Omitted (tests of other concerns): `unprotected`.
@@ -45,6 +48,7 @@ export function createApp({
   logger,
   readinessChecks,
   approval,
+  deadlines,
   protection = unprotected,
   answerWaitMs,
   recordedOrderCustomer,
@@ -78,6 +82,7 @@ export function createApp({
     ordersRouter({
       client,
       approval,
+      ...(deadlines && { deadlines }),
       ...(recordedOrderCustomer && { recordedOrderCustomer }),
       ...(answerWaitMs === undefined ? {} : { answerWaitMs }),
     }),

@@ -31,6 +31,7 @@ import {
   placeOrder,
   resolveCompensation,
   type OrderAcceptance,
+  type OrderDeadlines,
   type OrderSagaInput,
 } from '../workflows/definitions';
 import type { orderSaga } from '../workflows/order-saga';
@@ -66,6 +67,8 @@ export function recordedOrderCustomerIn(orders: Pick<OrdersDb, 'order'>): Record
 export interface OrdersRouterOptions {
   client: Client;
   approval: { thresholdCents: number; timeout: string };
+  /** The steps' business deadlines given to each new order; without them the workflow's defaults apply. */
+  deadlines?: OrderDeadlines;
   /** Without it (tests of other concerns), a key placed before scoping is recognised only while its run exists. */
   recordedOrderCustomer?: RecordedOrderCustomer;
   /**
@@ -145,6 +148,7 @@ const temporalDeadlineMs = 5_000;
 export function ordersRouter({
   client,
   approval,
+  deadlines,
   recordedOrderCustomer,
   answerWaitMs = defaultAnswerWaitMs,
 }: OrdersRouterOptions): Router {
@@ -308,6 +312,7 @@ export function ordersRouter({
       shippingAddress: order.shippingAddress,
       approvalThresholdCents: approval.thresholdCents,
       approvalTimeout: approval.timeout,
+      ...(deadlines && { deadlines }),
     };
     const itemCount = order.items.reduce((sum, item) => sum + item.quantity, 0);
     const fingerprint = orderRequestFingerprint(order);

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     logger,
     readinessChecks,
     approval: config.approval,
+    deadlines: config.deadlines,
     protection: { auth, rateLimitPerMinute },
     recordedOrderCustomer: recordedOrderCustomerIn(serviceDbs.orders),
     readModel: { views, serviceDbs },

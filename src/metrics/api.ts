@@ -3,9 +3,9 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { Histogram, Registry } from 'prom-client';
 import type { OutboxTable } from '../events';
 import { measureProjectionLag } from '../read-model';
-import { needsAttentionAttribute } from '../temporal/search-attributes';
+import { needsAttentionAttribute, orderWaitingOnAttribute } from '../temporal/search-attributes';
 import { serviceNames, type ServiceName } from '../temporal/names';
-import { orderWorkflowType } from '../workflows/definitions';
+import { orderSteps, orderWorkflowType, type OrderStep } from '../workflows/definitions';
 import { apiMetrics, prometheusContentType, scrapeMeasureTimeoutMs, unmatchedRoute } from './definitions';
 import { scrapeTimeGauges, sharedPerScrape } from './measured-gauge';
 
@@ -34,6 +34,14 @@ export interface ApiMetrics {
  */
 export const needsAttentionQuery = `WorkflowType = '${orderWorkflowType}' AND ${needsAttentionAttribute.name} = true AND ExecutionStatus = 'Running'`;
 
+/** Orders delayed at `step` by transient trouble, from the `OrderWaitingOn` search attribute the saga keeps current. */
+export function waitingOrdersQuery(step: OrderStep): string {
+  return `WorkflowType = '${orderWorkflowType}' AND ${orderWaitingOnAttribute.name} = '${step}' AND ExecutionStatus = 'Running'`;
+}
+
+/** The steps that wait out trouble (not the approval, which waits for a person). */
+const waitingSteps = orderSteps.filter((step) => step !== 'await-approval');
+
 /** The route a request matched, as Express spells its pattern (`/orders/:orderId`): never the raw URL. */
 function routeOf(request: Request): string {
   const route = request.route as { path?: unknown } | undefined;
@@ -45,7 +53,7 @@ function routeOf(request: Request): string {
  * otherwise): request durations, orders that need attention and the projection's lag.
  */
 export function createApiMetrics({ client, outboxes }: ApiMetricsSources, registry = new Registry()): ApiMetrics {
-  const { httpDuration, needsAttention, projectionLag, outboxEvents } = apiMetrics;
+  const { httpDuration, needsAttention, waitingOrders, projectionLag, outboxEvents } = apiMetrics;
   const duration = new Histogram({
     ...httpDuration,
     labelNames: [...httpDuration.labelNames],
@@ -60,6 +68,19 @@ export function createApiMetrics({ client, outboxes }: ApiMetricsSources, regist
       const deadline = Date.now() + scrapeMeasureTimeoutMs;
       const { count } = await client.withDeadline(deadline, () => client.workflow.count(needsAttentionQuery));
       return [{ value: count }];
+    },
+  });
+
+  gauges.add({
+    ...waitingOrders,
+    measure: async () => {
+      const deadline = Date.now() + scrapeMeasureTimeoutMs;
+      return Promise.all(
+        waitingSteps.map(async (step) => {
+          const { count } = await client.withDeadline(deadline, () => client.workflow.count(waitingOrdersQuery(step)));
+          return { labels: { step }, value: count };
+        }),
+      );
     },
   });
 

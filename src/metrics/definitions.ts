@@ -36,6 +36,11 @@ export const apiMetrics = {
     name: 'order_saga_needs_attention_orders',
     help: 'Running orders whose compensation waits for an operator (Temporal visibility: NeedsAttention = true)',
   },
+  waitingOrders: {
+    name: 'order_saga_waiting_orders',
+    help: 'Running orders delayed at a step by transient trouble, by step (Temporal visibility: OrderWaitingOn)',
+    labelNames: ['step'] as const,
+  },
   projectionLag: {
     name: 'order_saga_projection_lag_seconds',
     help: 'Age of the oldest event a service committed that the read model does not show yet (0: it is current)',

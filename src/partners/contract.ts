@@ -40,6 +40,14 @@ export const gatewayTestTokens = {
 } as const;
 
 export const flakyChargeFailures = 2;
+
+/**
+ * The problem type of a 503 about one card's network or issuer, not about the
+ * gateway: the gateway answered, so its clients must not count it as the
+ * gateway failing (one kind of card would otherwise open their breaker for
+ * every card).
+ */
+export const issuerUnavailableProblemType = 'issuer_unavailable';
 export const slowAfterChargeMs = 30_000;
 
 /** Every POST needs one; the same key with the same body gets the same answer, with another body a 422. */

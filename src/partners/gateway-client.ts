@@ -16,6 +16,7 @@ import {
   chargeSchema,
   gatewayPaths,
   idempotencyKeyHeader,
+  issuerUnavailableProblemType,
   refundSchema,
   type Charge,
   type ChargeRequest,
@@ -74,8 +75,18 @@ export class GatewayUnavailable extends Error {
   override name = 'GatewayUnavailable';
   constructor(
     message: string,
-    /** Why: 'circuit-open' and 'bulkhead-full' never reached the gateway. */
-    readonly reason: 'unreachable' | 'timeout' | 'server-error' | 'circuit-open' | 'bulkhead-full' | 'key-in-use',
+    /**
+     * Why: 'circuit-open' and 'bulkhead-full' never reached the gateway; 'key-in-use' and 'issuer-unavailable' are
+     * answers of a healthy gateway about one request or one card.
+     */
+    readonly reason:
+      | 'unreachable'
+      | 'timeout'
+      | 'server-error'
+      | 'circuit-open'
+      | 'bulkhead-full'
+      | 'key-in-use'
+      | 'issuer-unavailable',
   ) {
     super(message);
   }
@@ -117,11 +128,13 @@ export interface GatewayClientStatus {
 export type ChargeOutcome = { charged: Charge } | { declined: Charge };
 
 export function createGatewayClient(options: GatewayClientOptions) {
-  // A 409 (our own earlier attempt still holds the key) is an answer from a
-  // healthy gateway, so it does not count towards opening the breaker.
+  // A 409 (our own earlier attempt still holds the key) and a card issuer's
+  // outage are answers from a healthy gateway, so they do not count towards
+  // opening the breaker: one kind of card must not stop every card.
   const transient = handleWhen(
     (error) =>
-      (error instanceof GatewayUnavailable && error.reason !== 'key-in-use') || error instanceof TaskCancelledError,
+      (error instanceof GatewayUnavailable && error.reason !== 'key-in-use' && error.reason !== 'issuer-unavailable') ||
+      error instanceof TaskCancelledError,
   );
   const breaker = circuitBreaker(transient, {
     halfOpenAfter: options.halfOpenAfterMs,
@@ -187,6 +200,9 @@ export function createGatewayClient(options: GatewayClientOptions) {
           const text = await response.text();
           if (response.ok) return { status: response.status, body: schema.parse(JSON.parse(text)) };
           const problem = parseProblem(response.status, text);
+          if (response.status === 503 && problem.type === issuerUnavailableProblemType) {
+            throw new GatewayUnavailable(`Card issuer unavailable: ${problem.detail}`, 'issuer-unavailable');
+          }
           if (response.status >= 500) {
             throw new GatewayUnavailable(
               `Payment gateway answered ${response.status}: ${problem.detail}`,

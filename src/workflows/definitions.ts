@@ -18,7 +18,14 @@ export interface OrderSagaInput {
   approvalTimeout: string;
   /** Business deadlines of the steps that may wait out an outage; runs started without them use {@link defaultOrderDeadlines}. */
   deadlines?: OrderDeadlines;
+  /**
+   * How long a step's task may sit in its task queue before the order says it waits for a worker of that service
+   * (default {@link defaultWorkerWaitLimit}). The task is then scheduled again: a worker that comes back picks it up.
+   */
+  workerWaitLimit?: string;
 }
+
+export const defaultWorkerWaitLimit = '1m';
 
 /**
  * How long a step may wait out transient trouble (a service or partner down,

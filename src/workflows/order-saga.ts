@@ -38,6 +38,7 @@ import {
   cancelOrder,
   decideApproval,
   defaultOrderDeadlines,
+  defaultWorkerWaitLimit,
   finalStatuses,
   getOrderAcceptance,
   getOrderState,
@@ -95,13 +96,6 @@ const laterRound: RetryPolicy = {
   maximumInterval: '2m',
   maximumAttempts: 6,
 };
-
-/**
- * How long a step's task may sit in its task queue before the order says it
- * waits for a worker of that service. The task is then scheduled again: the
- * wait stays durable, and a worker that comes back picks it up.
- */
-const workerWaitLimit = '1m';
 
 /**
  * Compensations get a longer budget (about ten minutes). Past it the saga
@@ -221,6 +215,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     waiting: null,
   };
   const deadlines = input.deadlines ?? defaultOrderDeadlines;
+  const workerWaitLimit = input.workerWaitLimit ?? defaultWorkerWaitLimit;
   /** A deadline `duration` from now, in workflow time. */
   const deadlineIn = (duration: string, rule: string): StepDeadline => ({
     at: Date.now() + msToNumber(duration),
@@ -410,7 +405,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       try {
         return await call(roundOptions(round, deadline));
       } catch (error) {
-        const reason = error instanceof ActivityFailure ? transientTrouble(error) : null;
+        const reason = error instanceof ActivityFailure ? transientTrouble(error, workerWaitLimit) : null;
         if (reason === null || !patched(waitOutTransientFailuresPatch)) throw error;
         if (deadline.at !== null && Date.now() >= deadline.at) {
           throw new SagaStop({
@@ -741,7 +736,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
  * one; null when it will not (a business answer, or a non-retryable failure,
  * which is a bug that retrying repeats).
  */
-function transientTrouble(error: ActivityFailure): string | null {
+function transientTrouble(error: ActivityFailure, workerWaitLimit: string): string | null {
   const cause = error.cause;
   if (cause instanceof TimeoutFailure) {
     return cause.timeoutType === 'SCHEDULE_TO_START'

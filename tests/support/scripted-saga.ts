@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { serviceNames } from '../../src/temporal/names';
+import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { startTimeSkippingServer } from '../../src/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker } from '../../src/workers/service-worker';
@@ -8,6 +8,8 @@ import type { ScriptedServices } from './scripted-services';
 
 export interface ScriptedSaga {
   env: TestWorkflowEnvironment;
+  /** Shuts the service's worker down, as an outage of its processes would; the returned function starts a new one. */
+  stopWorker(service: ServiceName): Promise<() => Promise<void>>;
   /** Shuts the workers down, then the server. */
   stop(): Promise<void>;
 }
@@ -23,21 +25,32 @@ export async function startScriptedSaga(services: ScriptedServices): Promise<Scr
   try {
     const workflowBundle = await bundleOrderWorkflow(quietLogger);
     const activities = services.activities();
-    const workers = await Promise.all(
-      serviceNames.map((service) =>
-        createServiceWorker(service, activities[service], {
-          connection: env.nativeConnection,
-          namespace: env.namespace ?? 'default',
-          workflowBundle,
-        }),
-      ),
+    const startWorker = async (service: ServiceName) => {
+      const worker = await createServiceWorker(service, activities[service], {
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        workflowBundle,
+      });
+      return { worker, running: worker.run() };
+    };
+    const workers = new Map(
+      await Promise.all(serviceNames.map(async (service) => [service, await startWorker(service)] as const)),
     );
-    const running = Promise.all(workers.map((worker) => worker.run()));
+    const stopWorker = async (service: ServiceName) => {
+      const { worker, running } = workers.get(service)!;
+      worker.shutdown();
+      await running;
+      workers.delete(service);
+      return async () => {
+        workers.set(service, await startWorker(service));
+      };
+    };
     return {
       env,
+      stopWorker,
       async stop() {
-        for (const worker of workers) worker.shutdown();
-        await running;
+        for (const { worker } of workers.values()) worker.shutdown();
+        await Promise.all([...workers.values()].map(({ running }) => running));
         await env.teardown();
       },
     };

@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
+import { defaultActivitySlots } from '../../src/config';
 import { recordedOrderCustomerIn } from '../../src/api/orders';
 import type { Protection } from '../../src/api/auth';
 import { OutboxRelay } from '../../src/events';
@@ -88,7 +89,7 @@ export { provisionDatabases };
 export interface StackOptions {
   /** Overrides of the payments worker's gateway policies (timeout, bulkhead, breaker). */
   gatewayClient?: Partial<typeof defaultGatewayClientOptions>;
-  /** Activity slots of the payments worker (default: the SDK's). */
+  /** Activity slots of the payments worker (default: the processes' default, src/config.ts). */
   paymentsActivitySlots?: number;
   /** API keys and rate limit of the API (default: none, as tests of other concerns want). */
   protection?: Protection;
@@ -160,7 +161,11 @@ export async function startStack(provider: Provider, options: StackOptions = {})
           namespace,
           workflowBundle,
           dataConverter,
-          activitySlots: service === 'payments' ? options.paymentsActivitySlots : undefined,
+          // As the worker processes run by default, so back-pressure behaves in tests as it does for users.
+          activitySlots:
+            service === 'payments'
+              ? (options.paymentsActivitySlots ?? defaultActivitySlots.payments)
+              : defaultActivitySlots[service],
           ...(service === 'orders' && options.maxCachedWorkflows !== undefined
             ? { maxCachedWorkflows: options.maxCachedWorkflows }
             : {}),

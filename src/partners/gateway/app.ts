@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   chargeRequestSchema,
   flakyChargeFailures,
+  issuerUnavailableProblemType,
   gatewayPaths,
   gatewayTestTokens,
   idempotencyKeyHeader,
@@ -26,7 +27,6 @@ import {
   problemContentType,
   problemHandler,
   requireJsonBody,
-  unavailable,
 } from '../problem';
 import type { GatewayStore, StoredAnswer } from './store';
 
@@ -186,7 +186,12 @@ export function createGatewayApp(
     await setTimeout(cardNetworkMs);
     if (request.token === gatewayTestTokens.flaky && (await store.flakyFailures(key)) < flakyChargeFailures) {
       await store.recordFlakyFailure(key, Date.now());
-      throw unavailable('The card network did not answer: nothing was charged, try again');
+      throw new PartnerError(
+        503,
+        issuerUnavailableProblemType,
+        'Card issuer unavailable',
+        'The card network did not answer: nothing was charged, try again',
+      );
     }
     const declined = request.token === gatewayTestTokens.declined;
     const charge: Charge = {
