@@ -394,27 +394,32 @@ for (const provider of ['sqlite', 'postgres'] as DatabaseProvider[]) {
     });
 
     test('the payments service: a refund that settles a charge the service never recorded records both', async () => {
-      const payments = createPaymentsActivities(db.payments, gatewayClient);
+      // The gateway charges, then answers after the caller gave up: the charge's outcome is unknown to the service.
+      const impatient = createGatewayClient({
+        ...defaultGatewayClientOptions,
+        callTimeoutMs: 1_000,
+        baseUrl: gateway!.url,
+      });
       const { orderId, workflowId, keyOf } = newOrder();
       const charge = {
         key: keyOf('charge-payment'),
         orderId,
         amountCents: 2_500,
-        paymentToken: paymentTokens.approved,
+        paymentToken: paymentTokens.timeoutAfterCharge,
       };
-      // The claim is recorded, then the gateway is down: the charge's outcome is unknown to the service.
-      await gateway?.setFaults({ down: true });
-      try {
-        const failure = await run(workflowId, payments.chargePayment, charge).then(
-          () => assert.fail('expected the charge to fail while the gateway is down'),
-          (error: unknown) => error,
-        );
-        assert.ok(failure instanceof ApplicationFailure && !failure.nonRetryable, String(failure));
-      } finally {
-        await gateway?.setFaults({});
-      }
+      const failure = await run(
+        workflowId,
+        createPaymentsActivities(db.payments, impatient).chargePayment,
+        charge,
+      ).then(
+        () => assert.fail('expected the charge to time out'),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof ApplicationFailure && !failure.nonRetryable, String(failure));
       assert.deepEqual(await rowsOf(db.payments, orderId), [], 'a claim is not a domain event');
 
+      // The refund finds the charge by order at the gateway, refunds it and records both.
+      const payments = createPaymentsActivities(db.payments, gatewayClient);
       assert.deepEqual(await run(workflowId, payments.refundPayment, { stepKey: charge.key, orderId }), {
         refunded: true,
       });

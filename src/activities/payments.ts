@@ -36,10 +36,10 @@ type RecordedCharge = { paymentId: string } | { declined: string };
  * for its transactions, so that an attempt ends, in success or a retryable
  * timeout, before Temporal gives up on it and starts the next one.
  */
-export const refundGatewayShare = 0.8;
+const refundGatewayShare = 0.8;
 
 /** The Idempotency-Key of the refund of the charge made under the charge step's key (the gateway holds one per key). */
-export function refundKeyOf(stepKey: string): string {
+function refundKeyOf(stepKey: string): string {
   return `${compensationKeyOf(stepKey)}:refund`;
 }
 
@@ -59,7 +59,6 @@ export const gatewayFailureTypes = {
   unreachable: 'GatewayUnavailable',
   timeout: 'GatewayTimeout',
   'server-error': 'GatewayUnavailable',
-  'issuer-unavailable': 'CardIssuerUnavailable',
 } as const;
 
 /** Gateway errors as activity failures: unavailability is retried, a refusal we did not expect is not. */
