@@ -63,6 +63,12 @@ import {
   type StepWait,
   stepTimeoutMs,
 } from './definitions';
+import {
+  assertApprovalDecision,
+  assertCancelOrderRequest,
+  assertOperatorResolution,
+  assertOrderPlacement,
+} from './message-validation';
 
 /**
  * Steps retry transient faults with backoff, in rounds: when a round's
@@ -250,6 +256,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     },
     {
       validator: (placement: OrderPlacement) => {
+        assertOrderPlacement(placement);
         const startedWith = memo[orderMemoFields.requestFingerprint];
         // Runs started without a fingerprint in their memo cannot tell; they take the placement as a repeat.
         if (typeof startedWith === 'string' && startedWith !== placement.requestFingerprint) {
@@ -272,7 +279,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       return state;
     },
     {
-      validator: (_request: CancelOrderRequest) => {
+      validator: (request: CancelOrderRequest) => {
+        assertCancelOrderRequest(request);
         if (!cancellableStatuses.includes(state.status) || state.currentStep === 'confirm-order') {
           throw ApplicationFailure.nonRetryable(
             `Order ${orderId} can no longer be cancelled: it is ${state.currentStep === 'confirm-order' ? 'being confirmed' : state.status}`,
@@ -290,7 +298,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       return state;
     },
     {
-      validator: (_decision: ApprovalDecision) => {
+      validator: (decision: ApprovalDecision) => {
+        assertApprovalDecision(decision);
+        // A decision accepted here wins even if the approval timer fires in the same workflow task: the update is
+        // applied before the timer, the handler sets `approval` synchronously and the SDK re-evaluates conditions
+        // after each job, so awaitApproval's condition sees the decision first (tests/approval-race.workflow.test.ts).
         if (state.status !== 'awaiting-approval' || approval !== undefined) {
           throw ApplicationFailure.nonRetryable(
             `Order ${orderId} is not awaiting approval: it is ${state.status}`,
@@ -308,7 +320,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       return state;
     },
     {
-      validator: (_request: OperatorResolution) => {
+      validator: (request: OperatorResolution) => {
+        assertOperatorResolution(request);
         if (state.status !== 'needs-attention' || resolution !== undefined) {
           throw ApplicationFailure.nonRetryable(
             `Order ${orderId} has no compensation awaiting an operator: it is ${state.status}`,
