@@ -12,6 +12,7 @@ import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import {
+  GatewayUnavailable,
   createGatewayClient,
   defaultGatewayClientOptions,
   type GatewayClient,
@@ -31,9 +32,13 @@ import { rejectionOf, runActivity } from './support/run-activity';
  * returned by the attempt that made it.
  */
 
-/** A gateway client that counts the charge requests it sends, and may hold them until `release()`. */
-function watchedClient(client: GatewayClient, { held = false } = {}) {
+/**
+ * A gateway client that counts the charge requests it sends, may hold them
+ * until `release()`, and may fail its first refunds as a gateway answering 503.
+ */
+function watchedClient(client: GatewayClient, { held = false, failedRefunds = 0 } = {}) {
   const chargeRequests: string[] = [];
+  let refundRequests = 0;
   let release: () => void = () => undefined;
   const gate = held ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
   const watched: GatewayClient = {
@@ -43,8 +48,15 @@ function watchedClient(client: GatewayClient, { held = false } = {}) {
       await gate;
       return client.charge(...args);
     },
+    refund: async (...args) => {
+      refundRequests += 1;
+      if (refundRequests <= failedRefunds) {
+        throw new GatewayUnavailable('Payment gateway answered 503: a test fault', 'server-error');
+      }
+      return client.refund(...args);
+    },
   };
-  return { client: watched, chargeRequests, release: () => release() };
+  return { client: watched, chargeRequests, release: () => release(), refundRequests: () => refundRequests };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -208,6 +220,24 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.equal(charges[0]?.refundedCents, input.amountCents, 'and its attempt refunded it');
       assert.equal((await paymentRow(input.key)).status, 'REFUNDED');
       assert.deepEqual(await runActivity(payments.refundPayment, refundOf(input)), { refunded: true });
+    });
+
+    test('a late charge whose refund the gateway fails at first is still refunded by its attempt', async () => {
+      const input = newInput();
+      const late = watchedClient(clientWith(), { held: true, failedRefunds: 2 });
+      const charging = runActivity(createPaymentsActivities(db, late.client).chargePayment, input);
+      charging.catch(() => undefined);
+      while (late.chargeRequests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const payments = createPaymentsActivities(db, clientWith());
+      assert.deepEqual(await runActivity(payments.refundPayment, refundOf(input)), { refunded: false });
+
+      late.release();
+      assert.equal(await rejectionOf(charging), rejectionTypes.stepAlreadyCompensated);
+      assert.equal(late.refundRequests(), 3, 'two 503s, then the refund');
+      const charges = await chargesAtGateway(input.orderId);
+      assert.equal(charges.length, 1);
+      assert.equal(charges[0]?.refundedCents, input.amountCents);
+      assert.equal((await paymentRow(input.key)).status, 'REFUNDED');
     });
 
     test("a refund's gateway calls end within its activity's start-to-close timeout", async () => {

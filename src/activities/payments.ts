@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentsDb } from '../db';
@@ -43,6 +44,13 @@ function refundKeyOf(stepKey: string): string {
   return `${compensationKeyOf(stepKey)}:refund`;
 }
 
+/**
+ * When a late attempt's refund of its own charge fails transiently, it asks
+ * again after these waits before it gives up: no retry of that attempt will
+ * come (Temporal already gave up on it), and it alone knows of the charge.
+ */
+const lateChargeRefundRetryDelaysMs = [1_000, 2_000, 4_000, 8_000];
+
 function isStepAlreadyCompensated(error: unknown): boolean {
   return error instanceof ApplicationFailure && error.type === rejectionTypes.stepAlreadyCompensated;
 }
@@ -59,6 +67,7 @@ export const gatewayFailureTypes = {
   unreachable: 'GatewayUnavailable',
   timeout: 'GatewayTimeout',
   'server-error': 'GatewayUnavailable',
+  'issuer-unavailable': 'CardIssuerUnavailable',
 } as const;
 
 /** Gateway errors as activity failures: unavailability is retried, a refusal we did not expect is not. */
@@ -105,7 +114,8 @@ async function callGateway<T>(call: () => Promise<T>): Promise<T> {
  *   refund and the late attempt both find it, the gateway refunds it once.
  *
  * So a compensated order keeps no money, as long as the attempt that made a
- * late charge lives to read the gateway's answer. The saga runs steps in a
+ * late charge lives to read the gateway's answer and to refund it (it asks
+ * again a few times if the gateway fails meanwhile). The saga runs steps in a
  * non-cancellable scope, so such an attempt is one Temporal gave up on (timed
  * out) while it ran; if it dies between the gateway's charge and its own
  * refund, the charge stays, the payment stays PENDING behind a recorded
@@ -195,9 +205,22 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
       return await recordCharge(key, outcome, correlation);
     } catch (error) {
       if (!isStepAlreadyCompensated(error)) throw error;
-      if ('charged' in outcome) await refundCharge(key, outcome.charged.id, correlation);
+      if ('charged' in outcome) await returnLateCharge(key, outcome.charged.id, correlation);
       else await recordDeclineFound(key, outcome.declined, correlation);
       throw error;
+    }
+  }
+
+  async function returnLateCharge(key: string, chargeId: string, correlation: Correlation): Promise<void> {
+    for (const delayMs of [...lateChargeRefundRetryDelaysMs, undefined]) {
+      try {
+        await refundCharge(key, chargeId, correlation);
+        return;
+      } catch (error) {
+        const transient = !(error instanceof ApplicationFailure && error.nonRetryable);
+        if (!transient || delayMs === undefined) throw error;
+        await sleep(delayMs);
+      }
     }
   }
 
