@@ -6,6 +6,7 @@ import { loadConfig, projectRoot } from './config';
 import { npmScriptChain, watchChain } from './launch-chain';
 import { launchServiceProcess, portIsFree, waitForApiReady, type ServiceProcess } from './service-process';
 import type { GuardianMessage } from './start-guardian';
+import { StartRecorder, stopLeftovers } from './start-record';
 import { developmentKeyEntries } from './temporal/encryption-keys';
 import { serviceNames } from './temporal/names';
 import { orderSearchAttributes } from './temporal/search-attributes';
@@ -22,10 +23,22 @@ const children = new Map<string, ServiceProcess>();
 let devServer: TestWorkflowEnvironment | undefined;
 /** Stops what this process started should it die without stopping it (see src/start-guardian.ts). */
 let guardian: ServiceProcess | undefined;
+/** What runs, for the next `npm start` should this one and its guardian die without stopping it. */
+let recorder: StartRecorder | undefined;
+const recordFile = path.join(path.dirname(config.temporal.dbFile), 'npm-start.json');
 let stopping = false;
 
-function guard(message: GuardianMessage): void {
-  guardian?.send(message);
+/** A process started: the guardian and the record learn of it. */
+function track(name: string, pid: number | undefined, stopsItself: boolean): void {
+  if (pid === undefined) return;
+  guardian?.send({ guard: { pid, stopsItself } } satisfies GuardianMessage);
+  recorder?.add(name, pid);
+}
+
+function untrack(pid: number | undefined): void {
+  if (pid === undefined) return;
+  guardian?.send({ unguard: pid } satisfies GuardianMessage);
+  recorder?.remove(pid);
 }
 
 function say(message: string): void {
@@ -44,10 +57,9 @@ function parseAddress(address: string): { host: string; port: number } {
 function launch(name: string, script: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<void> {
   const service = launchServiceProcess({ name, script, args, env });
   children.set(name, service);
-  const { pid } = service;
-  if (pid !== undefined) guard({ guard: { pid, stopsItself: true } });
+  track(name, service.pid, true);
   void service.closed.then(({ code, signal }) => {
-    if (pid !== undefined) guard({ unguard: pid });
+    untrack(service.pid);
     children.delete(name);
     if (!stopping) {
       say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
@@ -67,6 +79,7 @@ async function stop(exitCode: number): Promise<void> {
     await devServer.teardown();
   }
   await guardian?.stop();
+  recorder?.clear();
   process.exit(exitCode);
 }
 
@@ -93,7 +106,21 @@ async function main(): Promise<void> {
     say(`process ${ppid}, which ran npm start, has gone (killed?): stopping everything`);
     void stop(1);
   });
+  mkdirSync(path.dirname(recordFile), { recursive: true });
+  const leftovers = await stopLeftovers(recordFile);
+  if (leftovers.found === 'running') {
+    throw new Error(
+      `npm start is already running (pid ${leftovers.pid}) with the data in ${path.dirname(recordFile)}: ` +
+        `stop it first (Ctrl-C where it runs, or kill ${leftovers.pid}), or give this one its own TEMPORAL_DB_FILE and ports.`,
+    );
+  }
+  if (leftovers.found === 'stopped') {
+    const names = leftovers.processes.map(({ name, pid }) => `${name} (pid ${pid})`).join(', ');
+    say(`a previous npm start (pid ${leftovers.pid}) died without stopping what it started; stopped ${names}`);
+  }
+  recorder = new StartRecorder(recordFile);
   guardian = launchServiceProcess({ name: 'guardian', script: 'src/start-guardian.ts' });
+  if (guardian.pid !== undefined) recorder.add('guardian', guardian.pid);
   await Promise.race([
     guardian.ready,
     guardian.closed.then(({ code, signal }) => {
@@ -141,8 +168,7 @@ async function main(): Promise<void> {
       // The Web UI shows payloads decrypted by the codec server (the browser calls it).
       extraArgs: ['--ui-codec-endpoint', codecUrl],
     });
-    const pid = devServerPid();
-    if (pid !== undefined) guard({ guard: { pid, stopsItself: false } });
+    track('temporal dev server', devServerPid(), false);
     say(`Temporal Web UI: ${uiUrl}`);
   } else {
     say(`using the Temporal server at ${config.temporal.address} (START_TEMPORAL_DEV_SERVER=false)`);
