@@ -21,14 +21,19 @@ import { installQuietRuntime, quietLogger } from './support/quiet-logger';
 import { ScriptedServices } from './support/scripted-services';
 
 /**
- * An operator's decision and the approval timeout in one workflow task. The order's run sits on a task queue of its
- * own whose worker the test stops: the timer fires and the decision arrives while no worker polls, so the next
- * workflow task carries both, deterministically. The history is checked to show they were indeed in one task.
+ * An operator's decision and the approval timeout in one workflow task, and the rule: a decision the run accepted wins
+ * over the timeout, so the update's answer and the order's end agree.
  *
- * The SDK settles `condition(predicate, timeout)` as a race between the timer and the predicate, and the timer's
- * promise resolves before the predicate is evaluated again, so the condition reports a timeout although the
- * validator had accepted the decision and its handler had run. The saga therefore looks at the decision itself: a
- * decision the run accepted wins over the timeout, as its sender was told.
+ * Why it holds: in that task the update is applied before the timer's firing; its handler sets the decision
+ * synchronously, and the SDK re-evaluates blocked conditions after each job, so awaitApproval's `condition(predicate,
+ * timeout)` resolves true before the timer's branch of its race settles. A handler that set the decision after an
+ * await (or an interceptor that awaited before it) would lose the race: the decision accepted and answered, the order
+ * failed as timed out. These tests fail then (tried).
+ *
+ * How the test gets both into one task: the run sits on a task queue of its own whose worker the test stops; the timer
+ * fires and the decision is admitted while no worker polls, so the next workflow task carries both, and the history is
+ * checked to show it. The dev server, not the time-skipping one: after a worker stopped, the Java test server did not
+ * hand the timer's workflow task to the next worker on that queue (the run hung), while the dev server does.
  */
 
 const { EventType } = proto.temporal.api.enums.v1;
@@ -218,6 +223,7 @@ describe('an approval decision in the same workflow task as the approval timeout
     const { answer, state, type, events } = await decideAsTheTimerFires({ approved: true, decidedBy: 'ops' });
     assertOneWorkflowTask(events);
     assert.ok('state' in answer, `the update was accepted: ${String('error' in answer && answer.error)}`);
+    assert.equal(answer.state.failure, null, 'the answer does not say the order failed');
     assert.equal(type, undefined, `the run ended ${type}: ${state.failure?.message}`);
     assert.equal(state.status, 'confirmed');
     assert.ok(state.completedSteps.includes('await-approval'));
