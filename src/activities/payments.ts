@@ -49,7 +49,7 @@ function refundKeyOf(stepKey: string): string {
  * again after these waits before it gives up: no retry of that attempt will
  * come (Temporal already gave up on it), and it alone knows of the charge.
  */
-const lateChargeRefundRetryDelaysMs = [1_000, 2_000, 4_000, 8_000];
+const lateChargeRefundRetryDelaysMs = [250, 1_000, 4_000, 10_000];
 
 function isStepAlreadyCompensated(error: unknown): boolean {
   return error instanceof ApplicationFailure && error.type === rejectionTypes.stepAlreadyCompensated;
@@ -322,9 +322,10 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
    * the same refund) finds the payment REFUNDED and changes nothing. A
    * payment whose charge this service never recorded (the charge step was
    * compensated before it learnt the gateway's answer) also gets its
-   * PaymentCharged, so the events account for the money both ways. The update is conditional on the status
-   * read: if the charge step recorded its outcome meanwhile, this attempt
-   * fails and its retry reads again, rather than record the charge twice.
+   * PaymentCharged, so the events account for the money both ways. The
+   * update is conditional on the status read: if the payment changed
+   * meanwhile, this attempt fails and its retry reads again, rather than
+   * record the charge twice, unless what changed it was the same refund.
    */
   async function recordRefund(
     key: string,
@@ -339,7 +340,12 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
         where: { key, status: payment.status },
         data: { status: 'REFUNDED', refundedAt: new Date(), gatewayChargeId: chargeId, gatewayRefundId: refundId },
       });
-      if (count === 0) throw new Error(`Payment ${payment.id} changed while its refund was recorded; retry`);
+      if (count === 0) {
+        // The refund and a late attempt both refunding the charge: the other one recorded it first.
+        const now = await tx.payment.findUniqueOrThrow({ where: { key }, select: { status: true } });
+        if (now.status === 'REFUNDED') return;
+        throw new Error(`Payment ${payment.id} changed while its refund was recorded; retry`);
+      }
       const amount = { amountCents: payment.amountCents, currency: payment.currency };
       if (payment.status !== 'CHARGED') {
         await appendEvent(tx, {
