@@ -211,9 +211,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const payments = createPaymentsActivities(db, gatewayClient);
       await gateway.setFaults({ down: true });
       const types: (string | null | undefined)[] = [];
+      const retryDelays: unknown[] = [];
       try {
         for (let call = 0; call < breakAfterFailures + 2; call += 1) {
-          types.push((await failureOf(runActivity(payments.chargePayment, newInput()))).type);
+          const failure = await failureOf(runActivity(payments.chargePayment, newInput()));
+          types.push(failure.type);
+          retryDelays.push(failure.nextRetryDelay);
         }
         assert.equal(gatewayClient.status().breaker, 'open');
       } finally {
@@ -224,6 +227,11 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
         'GatewayCircuitOpen',
         'GatewayCircuitOpen',
       ]);
+      // Refused by the open breaker: retried when it lets a trial through (at least a second on), not on the backoff.
+      assert.deepEqual(retryDelays.slice(0, breakAfterFailures), Array(breakAfterFailures).fill(undefined));
+      for (const delay of retryDelays.slice(breakAfterFailures)) {
+        assert.ok(typeof delay === 'number' && delay >= 1_000 && delay <= Math.max(halfOpenAfterMs, 1_000), `${delay}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, halfOpenAfterMs + 100));
       const input = newInput();
       await runActivity(payments.chargePayment, input);
@@ -232,6 +240,29 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.deepEqual(status.breakerTransitions, { open: 1, 'half-open': 1, closed: 1, isolated: 0 });
       assert.equal((await chargesAtGateway(input.orderId)).length, 1);
       console.log(`  breaker: ${JSON.stringify(status)}; failures seen by the activity: ${types.join(', ')}`);
+    });
+
+    test("a card issuer's 503 is the card's trouble, not the gateway's: it never opens the breaker", async () => {
+      const breakAfterFailures = 2;
+      const gatewayClient = createGatewayClient({
+        ...defaultGatewayClientOptions,
+        breakAfterFailures,
+        baseUrl: gateway.url,
+      });
+      const payments = createPaymentsActivities(db, gatewayClient);
+      // Each tok_flaky key is answered 503 issuer_unavailable twice: more issuer failures in a row than the breaker allows.
+      const inputs = Array.from({ length: breakAfterFailures + 1 }, () => newInput(paymentTokens.flaky));
+      for (const input of inputs) {
+        const failure = await failureOf(runActivity(payments.chargePayment, input));
+        assert.equal(failure.type, 'CardIssuerUnavailable');
+        assert.equal(failure.nonRetryable, false);
+      }
+      assert.equal(gatewayClient.status().breaker, 'closed');
+      assert.equal(gatewayClient.status().breakerTransitions.open, 0);
+      // An approved card right after is charged: nothing stopped other cards.
+      const approved = newInput();
+      await runActivity(payments.chargePayment, approved);
+      assert.equal((await chargesAtGateway(approved.orderId)).length, 1);
     });
   });
 }

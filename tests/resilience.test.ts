@@ -74,7 +74,7 @@ async function placeOrder(stack: Stack): Promise<string> {
 async function orderState(stack: Stack, orderId: string): Promise<OrderSagaState | undefined> {
   const response = await fetch(`${stack.baseUrl}/orders/${orderId}`);
   if (response.status === 503) return undefined;
-  assert.equal(response.status, 200);
+  assert.equal(response.status, 200, `GET /orders/${orderId}: ${await response.text()}`);
   return (await response.json()) as OrderSagaState;
 }
 
@@ -108,28 +108,37 @@ function msOf(timestamp: temporal.api.history.v1.IHistoryEvent['eventTime']): nu
   return Number(timestamp.seconds ?? 0) * 1_000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
 }
 
-/** One activity of a run, from its history: when it was scheduled, when its last attempt started, when it closed. */
+/**
+ * One activity of a run, from its history: when it was first scheduled, when the attempt that completed it started,
+ * when it closed, and how many rounds of retries it took (a step that waited out trouble is scheduled once a round).
+ */
 interface ActivityTiming {
   scheduledAt: number;
   startedAt: number;
   closedAt: number;
   attempt: number;
+  rounds: number;
 }
 
 function activityTiming(events: readonly HistoryEvent[], activityType: string): ActivityTiming {
-  const scheduled = events.find(
+  const scheduled = events.filter(
     (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType,
   );
-  assert.ok(scheduled, `no ${activityType} in the history`);
-  const id = String(scheduled.eventId);
+  assert.ok(scheduled.length > 0, `no ${activityType} in the history`);
+  const ids = new Set(scheduled.map((event) => String(event.eventId)));
+  const completed = events.find((event) =>
+    ids.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)),
+  );
+  assert.ok(completed, `${activityType} did not complete`);
+  const id = String(completed.activityTaskCompletedEventAttributes?.scheduledEventId);
   const started = events.find((event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId) === id);
-  const completed = events.find((event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
-  assert.ok(started && completed, `${activityType} did not complete`);
+  assert.ok(started, `${activityType} completed without a start`);
   return {
-    scheduledAt: msOf(scheduled.eventTime),
+    scheduledAt: msOf(scheduled[0]!.eventTime),
     startedAt: msOf(started.eventTime),
     closedAt: msOf(completed.eventTime),
     attempt: started.activityTaskStartedEventAttributes?.attempt ?? 1,
+    rounds: scheduled.length,
   };
 }
 
@@ -382,6 +391,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           orderIds.map(async (orderId) => activityTiming(await historyOf(stack, orderId), chargePayment)),
         );
         const waitedOutTheOutage = charges.filter((charge) => charge.scheduledAt < upAt && charge.closedAt > upAt);
+        const waited = charges.filter((charge) => charge.rounds > 1);
         const atGateway = await assertOneChargePerOrder(stack, states);
         const report = await assertInvariants(stack);
 
@@ -392,10 +402,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           chargesAtGateway: atGateway.length,
           ordersChargedTwice: report.figures.gateway?.ordersChargedTwice,
           waitedOutTheOutage: waitedOutTheOutage.length,
-          chargeAttempts: {
+          chargeAttemptsInLastRound: {
             max: max(charges.map((charge) => charge.attempt)),
             total: charges.reduce((sum, charge) => sum + charge.attempt, 0),
           },
+          chargeRounds: { max: max(charges.map((charge) => charge.rounds)), ordersThatWaited: waited.length },
+          longestChargeWaitMs: max(charges.map((charge) => charge.closedAt - charge.scheduledAt)),
           breaker: status.breaker,
           breakerTransitions: status.breakerTransitions,
           breakerStatesSeenWhileDown: [...breakerStates],
@@ -406,6 +418,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
 
         // The orders waited: some were at their charge while the gateway was down and finished only after.
         assert.ok(waitedOutTheOutage.length > 0, 'some orders waited for the gateway to come back');
+        // Longer than a round of retries: those orders waited (once they would have failed), then confirmed.
+        assert.ok(waited.length > 0, 'some orders waited more than one round of retries');
         assert.ok(breakerStates.has('open'), 'the breaker was open while the gateway was down');
         assert.ok(status.breakerTransitions.open >= 1, 'the breaker opened');
         assert.ok(status.breakerTransitions.closed >= 1, 'the breaker closed again');

@@ -73,7 +73,13 @@ export const gatewayFailureTypes = {
 /** Gateway errors as activity failures: unavailability is retried, a refusal we did not expect is not. */
 function asActivityFailure(error: unknown): unknown {
   if (error instanceof GatewayUnavailable) {
-    return ApplicationFailure.retryable(error.message, gatewayFailureTypes[error.reason]);
+    return ApplicationFailure.create({
+      message: error.message,
+      type: gatewayFailureTypes[error.reason],
+      nonRetryable: false,
+      // An open breaker knows when it will let a trial call through: the retry comes then, not on the blind backoff.
+      ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
+    });
   }
   if (error instanceof GatewayRefusal) {
     // A refusal no step expects (a reused key with another body, say) is a bug: retrying repeats it.

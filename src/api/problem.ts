@@ -75,7 +75,8 @@ function fromClientError(error: unknown): HttpProblem | undefined {
 }
 
 /** gRPC status codes that mean Temporal could not be reached or did not answer in time. */
-const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+/** Temporal busy or away: the client's answer is to try again shortly (RESOURCE_EXHAUSTED is its rate limiting). */
+const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
 
 function fromTemporal(error: unknown): HttpProblem | undefined {
   const cause = (error as { cause?: unknown } | undefined)?.cause;

@@ -87,6 +87,8 @@ export class GatewayUnavailable extends Error {
       | 'bulkhead-full'
       | 'key-in-use'
       | 'issuer-unavailable',
+    /** For an open breaker: how long until it lets a trial call through, the earliest a retry can do better. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -143,7 +145,11 @@ export function createGatewayClient(options: GatewayClientOptions) {
   const slots = bulkhead(options.maxConcurrentCalls, options.maxQueuedCalls);
   const policy = wrap(slots, breaker, timeout(options.callTimeoutMs, TimeoutStrategy.Aggressive));
   const transitions: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0, isolated: 0 };
-  breaker.onStateChange((state) => (transitions[breakerStates[state]] += 1));
+  let openedAt = 0;
+  breaker.onStateChange((state) => {
+    transitions[breakerStates[state]] += 1;
+    if (breakerStates[state] === 'open') openedAt = Date.now();
+  });
 
   async function request<S extends z.ZodType>(
     method: 'GET' | 'POST',
@@ -224,7 +230,13 @@ export function createGatewayClient(options: GatewayClientOptions) {
       return await Promise.race([execution, gaveUp, deadlineReached]);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
-        throw new GatewayUnavailable('Payment gateway circuit open: not calling it for now', 'circuit-open');
+        // Half-open lets one trial call through; the others are refused again, so at least a second apart.
+        const retryAfterMs = Math.max(options.halfOpenAfterMs - (Date.now() - openedAt), 1_000);
+        throw new GatewayUnavailable(
+          `Payment gateway circuit open: not calling it for the next ${retryAfterMs} ms`,
+          'circuit-open',
+          retryAfterMs,
+        );
       }
       if (error instanceof BulkheadRejectedError) {
         throw new GatewayUnavailable(
