@@ -113,9 +113,13 @@ describe('metrics: what Prometheus scrapes from the API and the workers', () => 
     }
   }
 
-  /** Scrapes until `check` holds (visibility and the relays follow within moments), at most 30 s. */
-  async function scrapeUntil(url: string, check: (samples: Sample[]) => boolean): Promise<Sample[]> {
-    const deadline = Date.now() + 30_000;
+  /** Scrapes until `check` holds (visibility and the relays follow within moments), by default at most 30 s. */
+  async function scrapeUntil(
+    url: string,
+    check: (samples: Sample[]) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<Sample[]> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const samples = await scrape(url);
       if (check(samples)) return samples;
@@ -232,6 +236,30 @@ describe('metrics: what Prometheus scrapes from the API and the workers', () => 
     assert.equal(valueOf(shipping, workerMetrics.breakerState.name, { partner: 'carrier' }), 0);
     assert.ok((valueOf(shipping, workerMetrics.carrierRates.name, { source: 'carrier-quote' }) ?? 0) >= 1);
     assert.equal(valueOf(shipping, workerMetrics.carrierRates.name, { source: 'flat-rate' }), 0);
+  });
+
+  test('an order waiting out a gateway outage is counted at its step, and no longer once it goes on', async () => {
+    const apiMetricsUrl = `${stack.baseUrl}/metrics`;
+    const waiting = (samples: Sample[]) =>
+      valueOf(samples, apiMetrics.waitingOrders.name, { step: 'charge-payment' }) ?? -1;
+    await stack.gateway.setFaults({ down: true });
+    let orderId: string;
+    try {
+      orderId = await place(order(paymentTokens.approved));
+      // The first round of retries (about 15 s of backoff) ends without an answer: the order says it waits.
+      await scrapeUntil(apiMetricsUrl, (samples) => waiting(samples) === 1, 60_000);
+      const orders = await scrapeUntil(statusPage('orders'), (samples) =>
+        find(samples, sagaSeries.stepWaits, { step: 'charge-payment' }).some(({ value }) => value >= 1),
+      );
+      assert.ok(find(orders, sagaSeries.stepWaits, { step: 'charge-payment' }).length > 0);
+    } finally {
+      await stack.gateway.setFaults({});
+    }
+    await waitFor(orderId, ['confirmed']);
+    const after = await scrapeUntil(apiMetricsUrl, (samples) => waiting(samples) === 0);
+    for (const step of ['create-order', 'reserve-stock', 'create-shipment', 'confirm-order']) {
+      assert.equal(valueOf(after, apiMetrics.waitingOrders.name, { step }), 0, step);
+    }
   });
 
   test('a breaker that opens shows as 2 at the next scrape', async () => {

@@ -22,6 +22,7 @@ export const scrapeMeasureTimeoutMs = 2_000;
 export const sagaSeries = {
   outcomes: `${sagaMetricNames.outcomes}_total`,
   compensations: `${sagaMetricNames.compensations}_total`,
+  stepWaits: `${sagaMetricNames.stepWaits}_total`,
 } as const;
 
 export const apiMetrics = {
