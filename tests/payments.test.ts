@@ -133,13 +133,13 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.equal((await chargesAtGateway(input.orderId))[0]?.refundedCents, 0);
     });
 
-    test('a flaky gateway fails retryably, then charges once', async () => {
+    test('a card whose issuer does not answer fails retryably, then charges once', async () => {
       const payments = activitiesWith();
       const input = newInput(paymentTokens.flaky);
       for (let attempt = 1; attempt <= 2; attempt += 1) {
         const failure = await failureOf(runActivity(payments.chargePayment, input));
         assert.equal(failure.nonRetryable, false);
-        assert.equal(failure.type, 'GatewayUnavailable');
+        assert.equal(failure.type, 'CardIssuerUnavailable');
       }
       assert.equal((await paymentRow(input.key)).status, 'PENDING');
       await runActivity(payments.chargePayment, input);
