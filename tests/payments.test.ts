@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createPaymentsActivities, type ChargePaymentInput } from '../src/activities/payments';
 import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
@@ -19,7 +18,7 @@ import {
 import { launchGateway, type GatewayProcess } from '../src/partners/launch';
 import { freePort } from '../src/temporal/servers';
 import { provisionDatabases, type Provider } from './support/stack';
-import { rejectionOf, runActivity } from './support/run-activity';
+import { failureOf, rejectionOf, runActivity } from './support/run-activity';
 
 /**
  * The payments activities against their real database and the real payment
@@ -30,16 +29,6 @@ import { rejectionOf, runActivity } from './support/run-activity';
  */
 
 /** The failure an activity threw, retryable or not. */
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a failure');
-}
-
 for (const provider of ['sqlite', 'postgres'] as Provider[]) {
   const skip =
     provider === 'postgres' && !process.env.TEST_POSTGRES_URL
@@ -230,7 +219,10 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       // Refused by the open breaker: retried when it lets a trial through (at least a second on), not on the backoff.
       assert.deepEqual(retryDelays.slice(0, breakAfterFailures), Array(breakAfterFailures).fill(undefined));
       for (const delay of retryDelays.slice(breakAfterFailures)) {
-        assert.ok(typeof delay === 'number' && delay >= 1_000 && delay <= Math.max(halfOpenAfterMs, 1_000), `${delay}`);
+        assert.ok(
+          typeof delay === 'number' && delay >= 1_000 && delay <= Math.max(halfOpenAfterMs, 1_000),
+          String(delay),
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, halfOpenAfterMs + 100));
       const input = newInput();

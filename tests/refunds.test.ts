@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@libsql/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { compensationKeyOf } from '../src/activities/idempotency';
 import { createPaymentsActivities, type ChargePaymentInput } from '../src/activities/payments';
@@ -21,7 +20,7 @@ import {
 import { launchGateway, type GatewayProcess } from '../src/partners/launch';
 import { freePort } from '../src/temporal/servers';
 import { provisionDatabases, type Provider } from './support/stack';
-import { rejectionOf, runActivity } from './support/run-activity';
+import { failureOf, rejectionOf, runActivity } from './support/run-activity';
 
 /**
  * refund-payment against the real payments database and the real gateway
@@ -57,16 +56,6 @@ function watchedClient(client: GatewayClient, { held = false, failedRefunds = 0 
     },
   };
   return { client: watched, chargeRequests, release: () => release(), refundRequests: () => refundRequests };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a failure');
 }
 
 for (const provider of ['sqlite', 'postgres'] as Provider[]) {

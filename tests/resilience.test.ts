@@ -51,16 +51,24 @@ const address = {
   country: 'GB',
 };
 
-async function placeOrder(stack: Stack): Promise<string> {
+/** Places one order as a burst does: answered once its run started, the saturation is measured afterwards. */
+async function placeOrder(
+  stack: Stack,
+  {
+    token = paymentTokens.approved,
+    postalCode = address.postalCode,
+    sku = 'SKU-MUG',
+    customerId = 'cus_resilience',
+  }: { token?: string; postalCode?: string; sku?: string; customerId?: string } = {},
+): Promise<string> {
   const response = await fetch(`${stack.baseUrl}/orders`, {
     method: 'POST',
-    // Placed as a burst: answered once each run started, the saturation is measured afterwards.
     headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), prefer: 'respond-async' },
     body: JSON.stringify({
-      customerId: 'cus_resilience',
-      items: [{ sku: 'SKU-MUG', quantity: 1 }],
-      payment: { token: paymentTokens.approved },
-      shippingAddress: address,
+      customerId,
+      items: [{ sku, quantity: 1 }],
+      payment: { token },
+      shippingAddress: { ...address, postalCode },
     }),
   });
   assert.equal(response.status, 202);
@@ -491,21 +499,6 @@ async function awaitOutcomes(
   return { states, lastFinalAt };
 }
 
-async function placeBurstOrder(stack: Stack, order: BurstOrder): Promise<string> {
-  const response = await fetch(`${stack.baseUrl}/orders`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), prefer: 'respond-async' },
-    body: JSON.stringify({
-      customerId: 'cus_burst',
-      items: [{ sku: 'SKU-TEE', quantity: 1 }],
-      payment: { token: order.token },
-      shippingAddress: { ...address, postalCode: order.postalCode },
-    }),
-  });
-  assert.equal(response.status, 202);
-  return ((await response.json()) as { orderId: string }).orderId;
-}
-
 for (const provider of ['sqlite', 'postgres'] as Provider[]) {
   const skip =
     provider === 'postgres' && !process.env.TEST_POSTGRES_URL
@@ -522,7 +515,11 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const stack = await startStack(provider);
       try {
         const startedAt = Date.now();
-        const orderIds = await Promise.all(orders.map((order) => placeBurstOrder(stack, order)));
+        const orderIds = await Promise.all(
+          orders.map(({ token, postalCode }) =>
+            placeOrder(stack, { token, postalCode, sku: 'SKU-TEE', customerId: 'cus_burst' }),
+          ),
+        );
         const placedMs = Date.now() - startedAt;
         const { states, lastFinalAt } = await awaitOutcomes(stack, orderIds, 600_000);
 
