@@ -82,7 +82,7 @@ async function placeOrder(
 async function orderState(stack: Stack, orderId: string): Promise<OrderSagaState | undefined> {
   const response = await fetch(`${stack.baseUrl}/orders/${orderId}`);
   if (response.status === 503) return undefined;
-  assert.equal(response.status, 200, `GET /orders/${orderId}: ${await response.text()}`);
+  if (response.status !== 200) assert.fail(`GET /orders/${orderId}: ${response.status} ${await response.text()}`);
   return (await response.json()) as OrderSagaState;
 }
 
