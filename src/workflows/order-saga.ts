@@ -438,7 +438,10 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
     const remaining = deadline.at === null ? null : Math.max(deadline.at - Date.now(), 1_000);
     return {
       retry: round === 0 ? firstRound : laterRound,
-      scheduleToStartTimeout: workerWaitLimit,
+      // Only the first round: once the order says it waits for a worker, the task waits in its queue for as long as
+      // it takes. A limit on every round would livelock a queue whose backlog takes longer than the limit to drain:
+      // each task would time out and queue again at the back before a worker reached it.
+      ...(round === 0 ? { scheduleToStartTimeout: workerWaitLimit } : {}),
       // The deadline bounds the round too, so an order does not outlive it by a round of backoff.
       ...(remaining === null ? {} : { scheduleToCloseTimeout: remaining }),
     };
@@ -753,7 +756,7 @@ function transientTrouble(error: ActivityFailure, workerWaitLimit: string): stri
   const cause = error.cause;
   if (cause instanceof TimeoutFailure) {
     return cause.timeoutType === 'SCHEDULE_TO_START'
-      ? `no worker took ${error.activityType} from its task queue within ${workerWaitLimit}`
+      ? `no worker took ${error.activityType} from its task queue within ${workerWaitLimit}: its workers are down or all busy`
       : `${error.activityType} timed out (${cause.timeoutType})`;
   }
   if (cause instanceof ApplicationFailure && (cause.nonRetryable || isRejectionType(cause.type ?? undefined))) {
