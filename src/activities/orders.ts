@@ -127,7 +127,12 @@ export function createOrdersActivities(db: OrdersDb) {
           });
           return { confirmed: true as const };
         },
-        { rememberRejection: true },
+        {
+          rememberRejection: true,
+          // Two executions at once (an attempt Temporal gave up on, beside its retry) take turns: on PostgreSQL the
+          // second used to wait on the order row's lock, find it CONFIRMED and fail, instead of reading the answer.
+          fence: input.key,
+        },
       );
     },
   };
