@@ -19,6 +19,7 @@ import { launchGateway, type GatewayProcess } from '../src/partners/launch';
 import { freePort } from '../src/temporal/servers';
 import { provisionDatabases, type Provider } from './support/stack';
 import { failureOf, rejectionOf, runActivity } from './support/run-activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
 
 /**
  * The payments activities against their real database and the real payment
@@ -232,6 +233,36 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       assert.deepEqual(status.breakerTransitions, { open: 1, 'half-open': 1, closed: 1, isolated: 0 });
       assert.equal((await chargesAtGateway(input.orderId)).length, 1);
       console.log(`  breaker: ${JSON.stringify(status)}; failures seen by the activity: ${types.join(', ')}`);
+    });
+
+    test('late in a round of retries, an open breaker does not bring the retry sooner than the policy would', async () => {
+      const gatewayClient = createGatewayClient({
+        ...defaultGatewayClientOptions,
+        breakAfterFailures: 1,
+        halfOpenAfterMs: 60_000,
+        baseUrl: gateway.url,
+      });
+      const payments = createPaymentsActivities(db, gatewayClient);
+      // Attempt 5 of a later round of the saga's step retries (src/workflows/order-saga.ts): the policy waits 2 min.
+      const lateAttempt = new MockActivityEnvironment({
+        attempt: 5,
+        retryPolicy: { initialInterval: '15s', backoffCoefficient: 2, maximumInterval: '2m' },
+      });
+      await gateway.setFaults({ down: true });
+      try {
+        assert.equal((await failureOf(runActivity(payments.chargePayment, newInput()))).type, 'GatewayUnavailable');
+        const late = await failureOf(lateAttempt.run(payments.chargePayment, newInput()));
+        assert.equal(late.type, 'GatewayCircuitOpen');
+        assert.equal(late.nextRetryDelay, 120_000);
+        // An early attempt gets the breaker's own wait, which is the longer one then.
+        const early = await failureOf(runActivity(payments.chargePayment, newInput()));
+        assert.ok(
+          typeof early.nextRetryDelay === 'number' && early.nextRetryDelay > 55_000,
+          String(early.nextRetryDelay),
+        );
+      } finally {
+        await gateway.setFaults({});
+      }
     });
 
     test("a card issuer's 503 is the card's trouble, not the gateway's: it never opens the breaker", async () => {

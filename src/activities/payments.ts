@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { PaymentsDb } from '../db';
 import { currency } from '../domain/money';
 import { rejectionTypes } from '../domain/rejections';
@@ -77,8 +78,12 @@ function asActivityFailure(error: unknown): unknown {
       message: error.message,
       type: gatewayFailureTypes[error.reason],
       nonRetryable: false,
-      // An open breaker knows when it will let a trial call through: the retry comes then, not on the blind backoff.
-      ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
+      // An open breaker knows when it will let a trial call through: the retry comes no sooner than that, and no
+      // sooner than the retry policy would bring it either, so a long outage spends attempts (and the saga's rounds
+      // of retries, each a few history events) at the policy's pace rather than at the breaker's.
+      ...(error.retryAfterMs === undefined
+        ? {}
+        : { nextRetryDelay: Math.max(error.retryAfterMs, policyBackoffMs() ?? 0) }),
     });
   }
   if (error instanceof GatewayRefusal) {
@@ -86,6 +91,21 @@ function asActivityFailure(error: unknown): unknown {
     return ApplicationFailure.nonRetryable(error.message, 'GatewayRefusal', error.problem);
   }
   return error;
+}
+
+/** The delay the running attempt's retry policy gives before the next attempt, when there is a policy to read. */
+function policyBackoffMs(): number | undefined {
+  let info: Context['info'];
+  try {
+    info = Context.current().info;
+  } catch {
+    return undefined; // not inside an activity
+  }
+  const policy = info.retryPolicy;
+  if (policy?.initialInterval === undefined) return undefined;
+  const initial = msToNumber(policy.initialInterval);
+  const next = initial * (policy.backoffCoefficient ?? 2) ** (info.attempt - 1);
+  return policy.maximumInterval === undefined ? next : Math.min(next, msToNumber(policy.maximumInterval));
 }
 
 async function callGateway<T>(call: () => Promise<T>): Promise<T> {
