@@ -43,7 +43,7 @@ import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-s
  *   committed, or records that there was nothing and fences the step.
  * - runs twice at once: the first attempt calls the service twice concurrently with the same input.
  *
- * MATRIX=full runs every case on both providers (76 cases, about 6 min on 2 cores). The default, CI's short form
+ * MATRIX=full runs every case on both providers (76 cases, about 5 min on 2 cores). The default, CI's short form
  * (62 cases, about 1.5 min), leaves out the past-deadline cases but two on SQLite (each takes ~15 s: see
  * docs/RELIABILITY.md, rounds of one attempt in a deadline's last seconds). MATRIX_PROVIDERS=sqlite (or postgres)
  * runs one provider.
@@ -287,51 +287,63 @@ const providers = (['sqlite', 'postgres'] as const).filter((provider) =>
   (process.env.MATRIX_PROVIDERS ?? 'sqlite,postgres').split(',').includes(provider),
 );
 
+/** As the other tests do: PostgreSQL cases need TEST_POSTGRES_URL (a role that may create databases). */
+const skipWithoutPostgres = (provider: Provider) =>
+  provider === 'postgres' && !process.env.TEST_POSTGRES_URL ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)' : false;
+
 for (const provider of providers) {
   const cases = allCases.filter((matrixCase) => selected(provider, matrixCase));
-  describe(`fault matrix on ${provider} (${cases.length} of ${allCases.length} cases)`, () => {
-    const faults = new FaultInjector();
-    let stack: TimeSkippingStack;
+  describe(
+    `fault matrix on ${provider} (${cases.length} of ${allCases.length} cases)`,
+    { skip: skipWithoutPostgres(provider) },
+    () => {
+      const faults = new FaultInjector();
+      let stack: TimeSkippingStack;
 
-    before(async () => {
-      stack = await startTimeSkippingStack(provider, faults);
-    });
-    after(async () => {
-      await stack?.stop();
-    });
-
-    for (const matrixCase of cases) {
-      test(`${matrixCase.activity} ${matrixCase.role}: ${matrixCase.fault}`, { timeout: caseTimeoutMs }, async (t) => {
-        const row: MatrixRow = {
-          provider,
-          activity: matrixCase.activity,
-          role: matrixCase.role,
-          fault: matrixCase.fault,
-          outcome: '',
-          compensations: '',
-          calls: '',
-          invariants: '',
-          orderTime: '',
-          historyEvents: 0,
-          realMs: 0,
-          verdict: 'FAIL',
-        };
-        rows.push(row);
-        const started = Date.now();
-        try {
-          await runCase(stack, faults, matrixCase, row, t.signal);
-          row.verdict = 'ok';
-        } catch (error) {
-          row.verdict = t.signal.aborted
-            ? `FAIL: no outcome within ${caseTimeoutMs / 1_000} s (the run was terminated)`
-            : `FAIL: ${(error as Error).message.split('\n')[0]}`;
-          throw error;
-        } finally {
-          row.realMs = Date.now() - started;
-        }
+      before(async () => {
+        stack = await startTimeSkippingStack(provider, faults);
       });
-    }
-  });
+      after(async () => {
+        await stack?.stop();
+      });
+
+      for (const matrixCase of cases) {
+        test(
+          `${matrixCase.activity} ${matrixCase.role}: ${matrixCase.fault}`,
+          { timeout: caseTimeoutMs },
+          async (t) => {
+            const row: MatrixRow = {
+              provider,
+              activity: matrixCase.activity,
+              role: matrixCase.role,
+              fault: matrixCase.fault,
+              outcome: '',
+              compensations: '',
+              calls: '',
+              invariants: '',
+              orderTime: '',
+              historyEvents: 0,
+              realMs: 0,
+              verdict: 'FAIL',
+            };
+            rows.push(row);
+            const started = Date.now();
+            try {
+              await runCase(stack, faults, matrixCase, row, t.signal);
+              row.verdict = 'ok';
+            } catch (error) {
+              row.verdict = t.signal.aborted
+                ? `FAIL: no outcome within ${caseTimeoutMs / 1_000} s (the run was terminated)`
+                : `FAIL: ${(error as Error).message.split('\n')[0]}`;
+              throw error;
+            } finally {
+              row.realMs = Date.now() - started;
+            }
+          },
+        );
+      }
+    },
+  );
 }
 
 after(() => {
