@@ -118,7 +118,7 @@ interface MatrixCase {
   activity: string;
   role: 'step' | 'compensation';
   fault: FaultLabel;
-  /** Why the activity runs at all, for a compensation: what stops the saga. */
+  /** The order: for a compensation, what stops the saga so that it runs. */
   scenario: string;
   faults: [string, Fault][];
   input: Partial<OrderSagaInput>;
@@ -275,6 +275,7 @@ interface MatrixRow {
   activity: string;
   role: string;
   fault: string;
+  scenario: string;
   outcome: string;
   compensations: string;
   calls: string;
@@ -325,6 +326,7 @@ for (const provider of providers) {
               activity: matrixCase.activity,
               role: matrixCase.role,
               fault: matrixCase.fault,
+              scenario: matrixCase.scenario,
               outcome: '',
               compensations: '',
               calls: '',
@@ -610,6 +612,7 @@ function renderMatrix(matrix: readonly MatrixRow[]): string {
     'activity',
     'role',
     'fault',
+    'scenario',
     'outcome',
     'compensations (×runs)',
     'calls (invocations/executions)',
@@ -624,6 +627,7 @@ function renderMatrix(matrix: readonly MatrixRow[]): string {
     row.activity,
     row.role,
     row.fault,
+    row.scenario,
     row.outcome,
     row.compensations,
     row.calls,
