@@ -420,7 +420,15 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
       } catch (error) {
         const reason = error instanceof ActivityFailure ? transientTrouble(error, workerWaitLimit) : null;
         if (reason === null || !patched(waitOutTransientFailuresPatch)) throw error;
-        if (deadline.at !== null && Date.now() >= deadline.at) {
+        // A round bounded by the deadline ends with retry state TIMEOUT when its schedule-to-close ran out, or when
+        // the next retry would not start before it: either way no attempt fits before the deadline. Going round again
+        // would make a round of one attempt after another in the deadline's last moments.
+        // (A task no worker took within its limit ends with TIMEOUT too: that one is not about the deadline.)
+        const outOfTime =
+          error instanceof ActivityFailure &&
+          error.retryState === 'TIMEOUT' &&
+          !(error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'SCHEDULE_TO_START');
+        if (deadline.at !== null && (outOfTime || Date.now() >= deadline.at)) {
           throw new SagaStop({
             step,
             type: orderFailureTypes.deadlineExceeded,
