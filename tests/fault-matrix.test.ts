@@ -358,9 +358,6 @@ for (const provider of providers) {
         'a step that fails until its deadline is retried with backoff to the end, not in a loop of one-attempt rounds',
         {
           skip: !cases.some((matrixCase) => matrixCase.fault.endsWith('past deadline')) && 'no past-deadline case here',
-          todo:
-            'src/workflows/order-saga.ts untilAnswered: once less than a later round’s first backoff (15 s) is left ' +
-            'before the deadline, every round makes one attempt and the next starts at once (docs/RELIABILITY.md)',
         },
         () => {
           const pastDeadline = rows.filter((row) => row.provider === provider && row.fault.endsWith('past deadline'));
