@@ -127,17 +127,15 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   const random = seededRandom(options.seed);
   const startedAt = Date.now();
   const tempDir = mkdtempSync(path.join(tmpdir(), 'order-saga-chaos-'));
-  const [temporalPort, apiPort] = [await freePort(), await freePort()];
+  const temporalPort = await freePort();
   let postgres: PrivatePostgres | undefined;
   if (options.database === 'postgres') {
     log('chaos: starting a PostgreSQL server of the run’s own');
     postgres = await startPrivatePostgres(await freePort());
   }
   const databases = await provisionDatabases(options.database, postgres?.adminUrl);
-  const gatewayPort = await freePort();
-  const carrierPort = await freePort();
   const temporalAddress = `127.0.0.1:${temporalPort}`;
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  let apiUrl = '';
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -145,14 +143,11 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     // A private API on loopback, driven by this command alone (and its load would trip a rate limit).
     API_AUTH: 'off',
     API_RATE_LIMIT_PER_MINUTE: '1000000',
-    API_PORT: String(apiPort),
     ORDERS_DATABASE_URL: databases.urls.orders,
     INVENTORY_DATABASE_URL: databases.urls.inventory,
     PAYMENTS_DATABASE_URL: databases.urls.payments,
     SHIPPING_DATABASE_URL: databases.urls.shipping,
     VIEWS_DATABASE_URL: databases.urls.views,
-    PAYMENT_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
-    CARRIER_URL: `http://127.0.0.1:${carrierPort}`,
     ...Object.fromEntries(serviceNames.map((service) => [`${service.toUpperCase()}_WORKER_STATUS_PORT`, '0'])),
     LOG_LEVEL: 'warn',
     // Encrypted as everywhere, with a key of the run's own unless one is given.
@@ -198,6 +193,13 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         `faults: ${options.faults.join(', ') || 'none'}`,
     );
     server = await startServer();
+    // Picked once the dev server runs: it binds ports of its own choosing (its metrics), which could take one picked
+    // before it started.
+    const [gatewayPort, carrierPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    env.PAYMENT_GATEWAY_URL = `http://127.0.0.1:${gatewayPort}`;
+    env.CARRIER_URL = `http://127.0.0.1:${carrierPort}`;
+    env.API_PORT = String(apiPort);
+    apiUrl = `http://127.0.0.1:${apiPort}`;
     gateway = await launchGateway({
       port: gatewayPort,
       databaseUrl: `file:${path.join(tempDir, 'gateway.db')}`,
