@@ -79,11 +79,6 @@ import {
  * Rounds exist only so that the workflow sees the trouble and can publish it;
  * the retry policy inside a round is Temporal's.
  */
-const stepOptions: ActivityOptions = {
-  startToCloseTimeout: stepTimeoutMs,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-};
-
 /** The first round: quick retries for a blip, about 15 s of backoff before the order says it waits. */
 const firstRound: RetryPolicy = {
   initialInterval: '1s',
@@ -92,9 +87,12 @@ const firstRound: RetryPolicy = {
   maximumAttempts: 5,
 };
 
+/** Each step call sets its round's retry policy (roundOptions); this is the first round's. */
+const stepOptions: ActivityOptions = { startToCloseTimeout: stepTimeoutMs, retry: firstRound };
+
 /**
  * Every later round: slower, so a long outage costs a few history events an
- * hour (each round adds three), not thousands; about 7.5 min of backoff.
+ * hour (each round adds three), not thousands; almost 6 min of backoff.
  */
 const laterRound: RetryPolicy = {
   initialInterval: '15s',
@@ -416,7 +414,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
   ): Promise<T> {
     for (let round = 0; ; round += 1) {
       try {
-        return await call(roundOptions(round, deadline));
+        const answer = await call(roundOptions(round, deadline));
+        if (state.waiting) stopWaiting();
+        return answer;
       } catch (error) {
         const reason = error instanceof ActivityFailure ? transientTrouble(error, workerWaitLimit) : null;
         if (reason === null || !patched(waitOutTransientFailuresPatch)) throw error;
