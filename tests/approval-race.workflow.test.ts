@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
@@ -9,16 +8,11 @@ import { orderWorkflowId, serviceNames } from '../src/temporal/names';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
 import { startDevServer } from '../src/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker } from '../src/workers/service-worker';
-import {
-  decideApproval,
-  getOrderState,
-  type ApprovalDecision,
-  type OrderSagaInput,
-  type OrderSagaState,
-} from '../src/workflows/definitions';
+import { decideApproval, type ApprovalDecision, type OrderSagaInput } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
 import { installQuietRuntime, quietLogger } from './support/quiet-logger';
 import { ScriptedServices } from './support/scripted-services';
+import { outcome, waitForStatus } from './support/saga-run';
 
 /**
  * An operator's decision and the approval timeout in one workflow task, and the rule: a decision the run accepted wins
@@ -99,28 +93,6 @@ function laptopOrder(): OrderSagaInput {
     approvalThresholdCents: 100_000,
     approvalTimeout: '2s',
   };
-}
-
-async function waitForStatus(handle: WorkflowHandle<typeof orderSaga>, status: OrderSagaState['status']) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const state = await handle.query(getOrderState);
-    if (state.status === status) return state;
-    if (Date.now() > deadline) assert.fail(`order stayed ${state.status}, expected ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** The run's end: its state, and the failure type it ended with (if it failed). */
-async function outcome(handle: WorkflowHandle<typeof orderSaga>): Promise<{ state: OrderSagaState; type?: string }> {
-  try {
-    return { state: await handle.result() };
-  } catch (error) {
-    assert.ok(error instanceof WorkflowFailedError, `expected the run to fail, got ${String(error)}`);
-    const cause = error.cause;
-    assert.ok(cause instanceof ApplicationFailure, 'the run fails with the saga outcome');
-    return { state: cause.details?.[0] as OrderSagaState, type: cause.type ?? undefined };
-  }
 }
 
 /**

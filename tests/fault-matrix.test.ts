@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { rejectionTypes } from '../src/domain/rejections';
 import { undeliverablePostalCode } from '../src/domain/failure-triggers';
 import {
@@ -25,6 +24,7 @@ import type { orderSaga } from '../src/workflows/order-saga';
 import { FaultInjector, type Fault } from './support/fault-injection';
 import type { Provider } from './support/stack';
 import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping-stack';
+import { outcome } from './support/saga-run';
 
 /**
  * The fault matrix: every step and every compensation of the saga, under each fault an activity can meet, on
@@ -490,18 +490,6 @@ function assertFaultTook(matrixCase: MatrixCase, tally: ReturnType<FaultInjector
       }
       break;
     }
-  }
-}
-
-/** The run's final state, and the failure type it ended with (if it failed). */
-async function outcome(handle: WorkflowHandle<typeof orderSaga>): Promise<{ state: OrderSagaState; type?: string }> {
-  try {
-    return { state: await handle.result() };
-  } catch (error) {
-    assert.ok(error instanceof WorkflowFailedError, `expected the run to fail, got ${String(error)}`);
-    const cause = error.cause;
-    assert.ok(cause instanceof ApplicationFailure, 'the run fails with the saga outcome');
-    return { state: cause.details?.[0] as OrderSagaState, type: cause.type ?? undefined };
   }
 }
 

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  WithStartWorkflowOperation,
-  WorkflowFailedError,
-  WorkflowUpdateFailedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { rejectionTypes } from '../src/domain/rejections';
@@ -28,11 +23,11 @@ import {
   resolveCompensation,
   type OrderSagaInput,
   type OrderSagaState,
-  type OrderStatus,
 } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
 import { startScriptedSaga, type ScriptedSaga } from './support/scripted-saga';
 import { ScriptedServices, type ActivityName } from './support/scripted-services';
+import { outcome, waitForStatus } from './support/saga-run';
 
 const services = new ScriptedServices();
 let saga: ScriptedSaga;
@@ -73,18 +68,6 @@ function start(input: OrderSagaInput): Promise<WorkflowHandle<typeof orderSaga>>
   });
 }
 
-/** The run's end: its state, and the failure type it ended with (if it failed). */
-async function outcome(handle: WorkflowHandle<typeof orderSaga>): Promise<{ state: OrderSagaState; type?: string }> {
-  try {
-    return { state: await handle.result() };
-  } catch (error) {
-    assert.ok(error instanceof WorkflowFailedError, `expected the run to fail, got ${String(error)}`);
-    const cause = error.cause;
-    assert.ok(cause instanceof ApplicationFailure, 'the run fails with the saga outcome');
-    return { state: cause.details?.[0] as OrderSagaState, type: cause.type ?? undefined };
-  }
-}
-
 /** Polls the query in real time until `reached`: no timer in the run advances meanwhile. */
 async function waitFor(
   handle: WorkflowHandle<typeof orderSaga>,
@@ -95,17 +78,6 @@ async function waitFor(
     const state = await handle.query(getOrderState);
     if (reached(state)) return state;
     if (Date.now() > deadline) assert.fail(`order never reached the expected state: ${JSON.stringify(state)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Polls the query in real time: no timer in the run advances meanwhile. */
-async function waitForStatus(handle: WorkflowHandle<typeof orderSaga>, status: OrderStatus): Promise<OrderSagaState> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const state = await handle.query(getOrderState);
-    if (state.status === status) return state;
-    if (Date.now() > deadline) assert.fail(`order stayed ${state.status}, expected ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
