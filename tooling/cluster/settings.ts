@@ -1,0 +1,28 @@
+/**
+ * The Temporal cluster's settings that the cluster launcher (`npm run cluster`), its tests and docker-compose.yml
+ * share: one home, so the static compose check can compare what compose deploys with what the tests ran.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../src/project-root';
+
+/** The Go wrapper module that pins the server; its go.mod names the server version the compose image must match. */
+export const serverModuleDir = path.join(projectRoot, 'deploy', 'temporal-server');
+/** Dynamic config mounted by compose and passed to every server process by the launcher. */
+export const dynamicConfigFile = path.join(projectRoot, 'deploy', 'temporal', 'dynamicconfig.yaml');
+
+/** The namespace the system runs in, on the cluster as on the dev server. */
+export const clusterNamespace = 'default';
+/**
+ * How long a closed order's history is kept. Three days: long enough to read a failed order's history after a
+ * weekend, short enough that PostgreSQL does not keep every order forever (the read model keeps the summary).
+ */
+export const namespaceRetention = '72h';
+
+/** The server version pinned in deploy/temporal-server/go.mod, e.g. `1.32.2`. */
+export function pinnedServerVersion(): string {
+  const goMod = readFileSync(path.join(serverModuleDir, 'go.mod'), 'utf8');
+  const found = /^\s*(?:require\s+)?go\.temporal\.io\/server\s+v(\S+)/m.exec(goMod);
+  if (!found?.[1]) throw new Error(`${serverModuleDir}/go.mod does not require go.temporal.io/server`);
+  return found[1];
+}
