@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { z } from 'zod';
 import { defaultDatabaseUrl } from './db/url';
 import { defaultCarrierClientOptions } from './partners/carrier-client';
@@ -96,6 +97,14 @@ export const defaultWorkerStatusPorts: Record<ServiceName, number> = {
 const environmentSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /**
+   * Worker Deployment Versioning of the orders worker (docs/VERSIONING.md): set, the worker polls as this build of
+   * its deployment and every order run stays pinned to the build that started it. Unset (the default, as `npm start`
+   * and the tests run): an unversioned worker.
+   */
+  TEMPORAL_WORKER_BUILD_ID: z.string().trim().min(1).max(255).optional(),
+  /** The worker deployment the build belongs to; only read with TEMPORAL_WORKER_BUILD_ID. */
+  TEMPORAL_WORKER_DEPLOYMENT_NAME: z.string().trim().min(1).max(255).optional(),
   /** npm start runs a Temporal dev server unless told that one runs elsewhere. */
   START_TEMPORAL_DEV_SERVER: flag.default(true),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -186,6 +195,16 @@ const environmentSchema = z.object({
 
 export type AppConfig = ReturnType<typeof toConfig>;
 
+/** The deployment the orders worker belongs to when TEMPORAL_WORKER_DEPLOYMENT_NAME is not set. */
+export const defaultWorkerDeploymentName = 'order-saga';
+
+function workerDeploymentVersion(
+  deploymentName: string | undefined,
+  buildId: string | undefined,
+): WorkerDeploymentVersion | undefined {
+  return buildId === undefined ? undefined : { deploymentName: deploymentName ?? defaultWorkerDeploymentName, buildId };
+}
+
 function toConfig(env: z.infer<typeof environmentSchema>) {
   const databaseUrls: Record<ServiceName, string> = {
     orders: env.ORDERS_DATABASE_URL,
@@ -200,6 +219,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       startDevServer: env.START_TEMPORAL_DEV_SERVER,
       uiPort: env.TEMPORAL_UI_PORT,
       dbFile: env.TEMPORAL_DB_FILE,
+      workerDeployment: workerDeploymentVersion(env.TEMPORAL_WORKER_DEPLOYMENT_NAME, env.TEMPORAL_WORKER_BUILD_ID),
     },
     databaseUrls,
     viewsDatabaseUrl: env.VIEWS_DATABASE_URL,
@@ -274,6 +294,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  if (parsed.data.TEMPORAL_WORKER_DEPLOYMENT_NAME !== undefined && parsed.data.TEMPORAL_WORKER_BUILD_ID === undefined) {
+    // A name alone would run an unversioned worker where a versioned one was meant, without a word.
+    throw new ConfigError(
+      'Invalid configuration:\n  TEMPORAL_WORKER_DEPLOYMENT_NAME is set without TEMPORAL_WORKER_BUILD_ID: ' +
+        'set both to run the orders worker as a version of its deployment, or neither',
+    );
   }
   const {
     GATEWAY_MAX_QUEUE_WAIT_MS: queueWait,

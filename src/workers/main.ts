@@ -66,6 +66,7 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
       activitySlots: config.activitySlots[service],
       dataConverter,
       ...(tracing && { tracing: workerTracing(tracing) }),
+      ...(config.temporal.workerDeployment && { deploymentVersion: config.temporal.workerDeployment }),
     });
     const partnerStatus: Partial<Record<ServiceName, () => object>> = {
       payments: () => ({ gateway: gateway.status() }),
@@ -83,6 +84,7 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
     logger.info(
       {
         taskQueue: worker.options.taskQueue,
+        deploymentVersion: worker.options.workerDeploymentOptions?.version ?? 'unversioned',
         activitySlots: config.activitySlots[service],
         status: status.url,
         metrics: status.metricsUrl,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, WorkerDeploymentVersion } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   Worker,
@@ -74,6 +74,27 @@ export interface ServiceWorkerOptions {
   /** Spans of its activities (src/telemetry), children of the span that started the run; off when absent.
    */
   tracing?: WorkerTracing;
+  /**
+   * The orders worker's version of its worker deployment (Worker Deployment Versioning, docs/VERSIONING.md); absent:
+   * unversioned. Only the orders worker takes it: see versioningOf.
+   */
+  deploymentVersion?: WorkerDeploymentVersion;
+}
+
+/**
+ * Versioning for the worker that runs the order workflow: each run is pinned to the build that started it, so a
+ * deploy may change the workflow's code freely (no `patched()`) and a running order still finishes on the code it
+ * started on. The activity-only workers (inventory, payments, shipping) stay unversioned: they run no workflow code,
+ * so nothing of theirs can break a replay; an activity task on a queue outside the run's version goes to that
+ * queue's unversioned pollers, so they deploy by a plain rolling restart, and a version of the orders worker does not
+ * have to keep old service workers alive for as long as its pinned orders wait (an approval may take 24 h). What an
+ * activity takes and returns stays compatible across a deploy instead, as with any API.
+ */
+function versioningOf(service: ServiceName, version: WorkerDeploymentVersion | undefined) {
+  if (service !== 'orders' || version === undefined) return {};
+  return {
+    workerDeploymentOptions: { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' },
+  } as const;
 }
 
 /**
@@ -93,6 +114,7 @@ export function createServiceWorker(
     maxCachedWorkflows,
     tracing,
     dataConverter,
+    deploymentVersion,
   }: ServiceWorkerOptions,
 ): Promise<Worker> {
   const workflows = service === 'orders' ? (workflowBundle ? { workflowBundle } : { workflowsPath }) : {};
@@ -103,6 +125,7 @@ export function createServiceWorker(
     activities,
     dataConverter,
     ...workflows,
+    ...versioningOf(service, deploymentVersion),
     ...(activitySlots === undefined ? {} : { maxConcurrentActivityTaskExecutions: activitySlots }),
     ...(maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows }),
     interceptors: {
