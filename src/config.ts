@@ -7,6 +7,7 @@ import { defaultGatewayClientOptions } from './partners/gateway-client';
 import { defaultCarrierPort, defaultGatewayPort } from './partners/config';
 import { projectRoot } from './project-root';
 import { tracesExporters, tracingConfig } from './telemetry/tracing-config';
+import { readTemporalEndpoint, temporalConnectionVariableNames, type TemporalEndpoint } from './temporal/connection';
 import { payloadEncryptionKeys } from './temporal/encryption-keys';
 import type { ServiceName } from './temporal/names';
 import { defaultOrderDeadlines, stepTimeoutMs, type OrderDeadlines } from './workflows/definitions';
@@ -95,8 +96,7 @@ export const defaultWorkerStatusPorts: Record<ServiceName, number> = {
 };
 
 const environmentSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key: read by @temporalio/envconfig (src/temporal/connection.ts).
   /**
    * Worker Deployment Versioning of the orders worker (docs/VERSIONING.md): set, the worker polls as this build of
    * its deployment and every order run stays pinned to the build that started it. Unset (the default, as `npm start`
@@ -205,7 +205,7 @@ function workerDeploymentVersion(
   return buildId === undefined ? undefined : { deploymentName: deploymentName ?? defaultWorkerDeploymentName, buildId };
 }
 
-function toConfig(env: z.infer<typeof environmentSchema>) {
+function toConfig(env: z.infer<typeof environmentSchema>, endpoint: TemporalEndpoint) {
   const databaseUrls: Record<ServiceName, string> = {
     orders: env.ORDERS_DATABASE_URL,
     inventory: env.INVENTORY_DATABASE_URL,
@@ -214,8 +214,10 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
   };
   return {
     temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
+      address: endpoint.address,
+      namespace: endpoint.namespace,
+      /** Everything a connection needs (TLS, API key, gRPC headers): src/temporal/connection.ts connects with it. */
+      endpoint,
       startDevServer: env.START_TEMPORAL_DEV_SERVER,
       uiPort: env.TEMPORAL_UI_PORT,
       dbFile: env.TEMPORAL_DB_FILE,
@@ -286,14 +288,21 @@ export class ConfigError extends Error {
 }
 
 /** The environment variables this project reads, for docs and the compose check. */
-export const configVariableNames = Object.keys(environmentSchema.shape);
+export const configVariableNames: string[] = [
+  ...Object.keys(environmentSchema.shape),
+  ...temporalConnectionVariableNames,
+];
 
 /** Parses the environment once; an invalid variable is named with what it expects. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  const temporal = readTemporalEndpoint(env);
+  if (!parsed.success || !('endpoint' in temporal)) {
+    const problems = [
+      ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+      ...temporal.problems,
+    ];
+    throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   }
   if (parsed.data.TEMPORAL_WORKER_DEPLOYMENT_NAME !== undefined && parsed.data.TEMPORAL_WORKER_BUILD_ID === undefined) {
     // A name alone would run an unversioned worker where a versioned one was meant, without a word.
@@ -322,5 +331,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         `must stay below a step's ${stepTimeoutMs} ms start-to-close timeout, or a waiting charge outlives its attempt`,
     );
   }
-  return toConfig(parsed.data);
+  return toConfig(parsed.data, temporal.endpoint);
 }
