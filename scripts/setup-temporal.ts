@@ -1,11 +1,13 @@
 /**
- * npm run setup:temporal [-- --cli-only | --test-server-only] [--force]
+ * npm run setup:temporal [-- --cli-only | --test-server-only | --cluster-only] [--force]
  *
  * Builds the two Temporal servers the SDK would otherwise download from
  * temporal.download (unreachable where only package registries are):
  *   - the Temporal CLI (dev server with the Web UI embedded), from the Go module proxy;
  *   - the Java time-skipping test server, from Maven Central, plus a wrapper
- *     script the SDK can spawn as `<path> <port> [extraArgs...]`.
+ *     script the SDK can spawn as `<path> <port> [extraArgs...]`;
+ *   - the real Temporal server and temporal-sql-tool for `npm run cluster`, from the Go module proxy through the
+ *     wrapper module deploy/temporal-server (its go.mod pins the version), with the PostgreSQL schema they ship.
  * Everything lands in the gitignored `.temporal/`; a manifest records what was
  * built so a rerun with everything present returns at once.
  */
@@ -21,8 +23,10 @@ import {
   statSync,
   writeFileSync,
   chmodSync,
+  cpSync,
 } from 'node:fs';
 import path from 'node:path';
+import { pinnedServerVersion, serverModuleDir } from '../tooling/cluster/settings';
 import {
   describeMissing,
   findOnPath,
@@ -45,6 +49,7 @@ const dependencyPlugin = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 interface Manifest {
   cli?: { module: string; version: string; go: string; builtAt: string; seconds: number };
+  cluster?: { module: string; version: string; go: string; builtAt: string; seconds: number };
   testServer?: {
     artifact: string;
     version: string;
@@ -120,6 +125,68 @@ async function buildCli(): Promise<void> {
       seconds: Math.round((Date.now() - t) / 1000),
     };
   });
+}
+
+// ---------------------------------------------------------------------------
+// The real Temporal server (for `npm run cluster`)
+
+const serverModule = 'go.temporal.io/server';
+
+function clusterUpToDate(m: Manifest): boolean {
+  return (
+    m.cluster?.version === pinnedServerVersion() &&
+    isExecutableFile(layout.server) &&
+    isExecutableFile(layout.sqlTool) &&
+    existsSync(layout.serverSchema)
+  );
+}
+
+async function buildCluster(): Promise<void> {
+  const go = findOnPath('go')!;
+  const version = pinnedServerVersion();
+  // The server's go.mod may ask for a newer Go than the one installed: GOTOOLCHAIN=auto fetches that toolchain from
+  // the module proxy (a distribution's go.env may pin `local`, which would refuse). A user's own choice wins.
+  const env = { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' };
+  const { stdout: goVersion } = await run(go, ['env', 'GOVERSION'], { cwd: serverModuleDir, env });
+  say(
+    `building Temporal server v${version} and temporal-sql-tool with ${goVersion.trim()} (wrapper module deploy/temporal-server)`,
+  );
+  say('a cold build fetches ~400 modules and compiles for 3-6 minutes on 2 cores; later builds reuse the Go caches');
+  const t = Date.now();
+  // -mod=mod: go.sum pins every module; nothing is vendored. -trimpath/-s -w: smaller binaries, no local paths.
+  const build = (output: string, pkg: string): Promise<void> =>
+    streamed(go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', output, pkg], env, 'go', serverModuleDir);
+  await build(layout.server, `${serverModule}/cmd/server`);
+  await build(layout.sqlTool, `${serverModule}/cmd/tools/sql`);
+  // The versioned SQL ships inside the module; copied out so running the cluster needs no Go module cache.
+  const { stdout: moduleDir } = await run(go, ['list', '-m', '-f', '{{.Dir}}', serverModule], {
+    cwd: serverModuleDir,
+    env,
+  });
+  rmSync(layout.serverSchema, { recursive: true, force: true });
+  mkdirSync(path.dirname(layout.serverSchema), { recursive: true });
+  cpSync(path.join(moduleDir.trim(), 'schema', 'postgresql', 'v12'), layout.serverSchema, { recursive: true });
+  // The module cache is read-only; the copy must stay removable.
+  chmodTree(layout.serverSchema);
+  say(`built ${path.relative(process.cwd(), layout.server)} and temporal-sql-tool v${version} in ${elapsed(t)}`);
+  writeManifest((m) => {
+    m.cluster = {
+      module: serverModule,
+      version,
+      go: goVersion.trim(),
+      builtAt: new Date().toISOString(),
+      seconds: Math.round((Date.now() - t) / 1000),
+    };
+  });
+}
+
+function chmodTree(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) chmodTree(file);
+    else chmodSync(file, 0o644);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -237,9 +304,15 @@ function writeWrapper(): void {
 // Plumbing
 
 /** Runs a long build, prefixing its output and printing a heartbeat so a quiet compile does not look hung. */
-async function streamed(command: string, args: string[], env: NodeJS.ProcessEnv, label: string): Promise<void> {
+async function streamed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  label: string,
+  cwd?: string,
+): Promise<void> {
   const t = Date.now();
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail: string[] = [];
   let downloads = 0;
   const onData = (chunk: Buffer): void => {
@@ -328,54 +401,67 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** What setup builds: the two servers the SDK would download, and the real server for `npm run cluster`. */
+type Build = ServerKind | 'cluster';
+const buildFlags: Record<Build, string> = {
+  'dev-server': '--cli-only',
+  'time-skipping': '--test-server-only',
+  cluster: '--cluster-only',
+};
+
+function upToDate(build: Build, manifest: Manifest): boolean {
+  if (build === 'dev-server') return cliUpToDate(manifest);
+  if (build === 'time-skipping') return testServerUpToDate(manifest);
+  return clusterUpToDate(manifest);
+}
+
+function alreadyBuilt(build: Build): string {
+  if (build === 'dev-server') return `Temporal CLI ${cliVersion} already built: ${layout.cli}`;
+  if (build === 'time-skipping') return `test server ${testServerVersion} already fetched: ${layout.testServer}`;
+  return `Temporal server v${pinnedServerVersion()} already built: ${layout.server}`;
+}
+
 async function main(): Promise<number> {
   const args = new Set(process.argv.slice(2));
+  const usage = `usage: ${setupCommand} [-- --cli-only | --test-server-only | --cluster-only] [--force]`;
   if (args.has('--help') || args.has('-h')) {
     process.stdout.write(
-      `usage: ${setupCommand} [-- --cli-only | --test-server-only] [--force]\n` +
-        `Builds the Temporal CLI ${cliVersion} and the Java test server ${testServerVersion} into ${layout.home}.\n`,
+      `${usage}\nBuilds the Temporal CLI ${cliVersion}, the Java test server ${testServerVersion} and the Temporal ` +
+        `server v${pinnedServerVersion()} with temporal-sql-tool into ${layout.home}.\n`,
     );
     return 0;
   }
   for (const a of args) {
-    if (!['--cli-only', '--test-server-only', '--force'].includes(a)) {
-      process.stderr.write(`setup:temporal: unknown argument ${a} (try --help)\n`);
+    if (![...Object.values(buildFlags), '--force'].includes(a)) {
+      process.stderr.write(`setup:temporal: unknown argument ${a}\n${usage}\n`);
       return 2;
     }
   }
-  const only: ServerKind[] = [
-    ...(args.has('--cli-only') ? (['dev-server'] as const) : []),
-    ...(args.has('--test-server-only') ? (['time-skipping'] as const) : []),
-  ];
-  const kinds: ServerKind[] = only.length > 0 ? only : ['dev-server', 'time-skipping'];
+  const all = Object.keys(buildFlags) as Build[];
+  const only = all.filter((build) => args.has(buildFlags[build]));
+  const builds = only.length > 0 ? only : all;
   const force = args.has('--force');
 
   return withLock(async () => {
     const manifest = readManifest();
-    const todo = kinds.filter((k) =>
-      force ? true : k === 'dev-server' ? !cliUpToDate(manifest) : !testServerUpToDate(manifest),
-    );
-    for (const k of kinds.filter((k) => !todo.includes(k))) {
-      say(
-        k === 'dev-server'
-          ? `Temporal CLI ${cliVersion} already built: ${layout.cli}`
-          : `test server ${testServerVersion} already fetched: ${layout.testServer}`,
-      );
-    }
+    const todo = builds.filter((build) => force || !upToDate(build, manifest));
+    for (const build of builds.filter((b) => !todo.includes(b))) say(alreadyBuilt(build));
     if (todo.length === 0) {
       say('nothing to do');
       return 0;
     }
 
-    const missing = (await Promise.all(todo.map((k) => missingTools(k)))).flat();
+    // The cluster build needs what the CLI's needs: Go.
+    const missing = (await Promise.all(todo.map((b) => missingTools(b === 'cluster' ? 'dev-server' : b)))).flat();
     if (missing.length > 0) {
       process.stderr.write(`setup:temporal: cannot build, missing:\n${describeMissing(missing)}\n`);
       return 1;
     }
 
     mkdirSync(layout.bin, { recursive: true });
-    for (const k of todo) {
-      if (k === 'dev-server') await buildCli();
+    for (const build of todo) {
+      if (build === 'dev-server') await buildCli();
+      else if (build === 'cluster') await buildCluster();
       else if (!force && testServerJarsPresent(manifest)) {
         // Jars are current; only the wrapper changed (or lost its x bit).
         writeWrapper();

@@ -38,6 +38,11 @@ export const temporalLayout = {
   bin: path.join(temporalHome, 'bin'),
   cli: path.join(temporalHome, 'bin', 'temporal'),
   testServer: path.join(temporalHome, 'bin', 'temporal-test-server'),
+  /** The real Temporal server and its SQL tool, for `npm run cluster` (built from deploy/temporal-server). */
+  server: path.join(temporalHome, 'bin', 'temporal-server'),
+  sqlTool: path.join(temporalHome, 'bin', 'temporal-sql-tool'),
+  /** The server module's schema/postgresql tree (versioned SQL for the tool), copied out of the Go module cache. */
+  serverSchema: path.join(temporalHome, 'server-schema', 'postgresql', 'v12'),
   testServerDir: path.join(temporalHome, 'test-server'),
   testServerLib: path.join(temporalHome, 'test-server', 'lib'),
   manifest: path.join(temporalHome, 'manifest.json'),
