@@ -127,51 +127,54 @@ describe('check:compose rules fail on broken copies', () => {
     const context = brokenCompose((services) => {
       const worker = services['worker-orders'];
       assert.ok(worker);
-      worker.depends_on = { 'temporal-search-attribute': { condition: 'service_completed_successfully' } };
+      worker.depends_on = { 'temporal-namespac': { condition: 'service_completed_successfully' } };
     });
     assertProblem(
       checkDependsOn(context),
-      /^worker-orders: depends_on temporal-search-attribute, which is not a service \(did you mean temporal-search-attributes\?\)$/,
+      /^worker-orders: depends_on temporal-namespac, which is not a service \(did you mean temporal-namespace\?\)$/,
     );
-    assertProblem(checkSearchAttributes(context), /^worker-orders: does not wait for temporal-search-attributes/);
+    assertProblem(checkSearchAttributes(context), /^worker-orders: does not wait for temporal-namespace/);
   });
 
   test('depends_on conditions that cannot hold, and a cycle', () => {
     const context = brokenCompose((services) => {
-      const temporal = services.temporal;
-      const registrar = services['temporal-search-attributes'];
-      assert.ok(temporal && registrar);
-      delete temporal.healthcheck;
+      const frontend = services['temporal-frontend'];
+      const registrar = services['temporal-namespace'];
+      assert.ok(frontend && registrar);
+      delete frontend.healthcheck;
       registrar.restart = 'unless-stopped';
-      services['temporal-postgresql'] = { ...services['temporal-postgresql'], depends_on: ['temporal'] };
+      services['temporal-postgresql'] = { ...services['temporal-postgresql'], depends_on: ['temporal-schema'] };
     });
     const problems = checkDependsOn(context);
-    assertProblem(problems, /^temporal-ui: waits for temporal to be healthy, but temporal has no healthcheck$/);
-    assertProblem(problems, /^worker-orders: waits for temporal-search-attributes to complete, but .* restarts/);
+    assertProblem(
+      problems,
+      /^temporal-namespace: waits for temporal-frontend to be healthy, but temporal-frontend has no healthcheck$/,
+    );
+    assertProblem(problems, /^worker-orders: waits for temporal-namespace to complete, but .* restarts/);
     assertProblem(problems, /^depends_on cycle: /);
   });
 
   test('a wrong search attribute type', () => {
     const context = brokenCompose((services) => {
-      const registrar = services['temporal-search-attributes'];
+      const registrar = services['temporal-namespace'];
       assert.ok(registrar);
       registrar.command = (registrar.command as string[]).map((script) =>
         script.replace('--name NeedsAttention --type Bool', '--name NeedsAttention --type Keyword'),
       );
     });
     assert.deepEqual(checkSearchAttributes(context), [
-      'temporal-search-attributes: registers NeedsAttention as Keyword, but src/temporal/search-attributes.ts defines it as Bool',
+      'temporal-namespace: registers NeedsAttention as Keyword, but src/temporal/search-attributes.ts defines it as Bool',
     ]);
   });
 
   test('a missing, an extra and an unregistered search attribute, and another namespace', () => {
     const context = brokenCompose((services) => {
-      const registrar = services['temporal-search-attributes'];
+      const registrar = services['temporal-namespace'];
       assert.ok(registrar);
       registrar.command = (registrar.command as string[]).map((script) =>
         script
           .replace('--name CustomerId --type Keyword', '--name Customer --type Keyword')
-          .replace('create --namespace default', 'create --namespace orders'),
+          .replace('search-attribute create --namespace default', 'search-attribute create --namespace orders'),
       );
     });
     const problems = checkSearchAttributes(context);
@@ -181,9 +184,10 @@ describe('check:compose rules fail on broken copies', () => {
       /registers Customer \(Keyword\), which src\/temporal\/search-attributes\.ts does not define/,
     );
     assertProblem(problems, /registers in namespace orders, but api uses default/);
+    assertProblem(problems, /registers in namespace orders, but the tested cluster's is default/);
 
     const none = brokenCompose((services) => {
-      delete services['temporal-search-attributes'];
+      delete services['temporal-namespace'];
     });
     assertProblem(checkSearchAttributes(none), /no service runs `temporal operator search-attribute create`/);
   });

@@ -12,6 +12,8 @@ import { checkProcessNeeds, checkProjectEnvironment } from './rules/environment'
 import { checkBindMounts, checkPorts } from './rules/ports-and-mounts';
 import { checkSearchAttributes } from './rules/search-attributes';
 import { checkImagesAndBuilds, checkStructure } from './rules/structure';
+import { checkTemporalNamespace, checkTemporalSchema, checkTemporalServer } from './rules/temporal-cluster';
+import { checkWorkerHealth } from './rules/worker-health';
 
 export interface Rule {
   name: string;
@@ -48,6 +50,11 @@ export const rules: Rule[] = [
     check: checkProcessNeeds,
   },
   {
+    name: 'worker-health',
+    description: "every worker's healthcheck calls its own GET /health",
+    check: checkWorkerHealth,
+  },
+  {
     name: 'migrations',
     description: 'no process uses a database before its migrations are applied',
     check: checkMigrations,
@@ -61,6 +68,21 @@ export const rules: Rule[] = [
     name: 'search-attributes',
     description: 'registered search attributes equal src/temporal/search-attributes.ts',
     check: checkSearchAttributes,
+  },
+  {
+    name: 'temporal-server',
+    description: 'the Temporal server as the cluster tests ran it: version, one container per service, dynamic config',
+    check: (context) => checkTemporalServer(context),
+  },
+  {
+    name: 'temporal-schema',
+    description: 'the schema job runs the tested temporal-sql-tool steps before any server starts',
+    check: (context) => checkTemporalSchema(context),
+  },
+  {
+    name: 'temporal-namespace',
+    description: 'the namespace job registers the tested namespace and retention once the frontend is up',
+    check: (context) => checkTemporalNamespace(context),
   },
   { name: 'ports', description: 'published ports are valid and do not collide', check: checkPorts },
   { name: 'bind-mounts', description: 'bind-mounted files exist', check: checkBindMounts },

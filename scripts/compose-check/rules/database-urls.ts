@@ -112,11 +112,13 @@ function checkPostgresTarget(context: CheckContext, all: Map<string, Json>, wher
   return problems;
 }
 
-function isPostgresImage(service: Json): boolean {
+/** The official postgres image, any tag. */
+export function isPostgresImage(service: Json): boolean {
   return /^(?:docker\.io\/)?(?:library\/)?postgres(?::|@|$)/.test(imageOf(service));
 }
 
-interface PostgresInit {
+/** The databases and login roles a postgres service of the file has once initialised. */
+export interface PostgresInit {
   databases: Set<string>;
   /** Owners of the databases created with OWNER. */
   owners: Map<string, string>;
@@ -127,7 +129,7 @@ interface PostgresInit {
 }
 
 /** Databases and roles a postgres service has after its first start: the image's own, then its init scripts'. */
-function postgresInit(context: CheckContext, service: Json): PostgresInit {
+export function postgresInit(context: CheckContext, service: Json): PostgresInit {
   const environment = environmentOf(service);
   const superuser = environment.POSTGRES_USER ?? 'postgres';
   const init: PostgresInit = {

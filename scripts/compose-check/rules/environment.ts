@@ -90,7 +90,8 @@ function whyNeeded(role: ProcessRole, database: DatabaseName): string {
  * model) and to listen on 0.0.0.0 on the port it publishes, a migration job
  * the URL of every database it migrates; every process but the migration
  * job a TEMPORAL_ADDRESS that names a service here; workers must not inherit
- * the image's HTTP healthcheck, which only the API can answer.
+ * the image's HTTP healthcheck, which only the API can answer (scripts/compose-check/rules/worker-health.ts checks
+ * the one they get instead).
  */
 export function checkProcessNeeds(context: CheckContext): string[] {
   const problems: string[] = [];
@@ -144,7 +145,7 @@ export function checkProcessNeeds(context: CheckContext): string[] {
       }
       if (hasHealthcheck(service, context) && !isRecord(service.healthcheck)) {
         problems.push(
-          `${name}: inherits the image's HTTP healthcheck, which a worker cannot answer; set healthcheck.disable`,
+          `${name}: inherits the image's HTTP healthcheck, which a worker cannot answer; give it its own (GET /health on its status port)`,
         );
       }
     }

@@ -1,8 +1,9 @@
 import { orderSearchAttributes } from '../../../src/temporal/search-attributes';
-import type { Json } from '../compose-file';
 import type { CheckContext } from '../context';
 import { projectProcesses } from '../processes';
-import { argvOf, dependsOnOf, effectiveEnvironment, projectServices, services } from '../services';
+import { dependsOnOf, effectiveEnvironment, projectServices, services } from '../services';
+import { commandText } from '../shell';
+import { testedCluster, type TestedCluster } from '../tested-cluster';
 
 /** The `temporal` CLI's spelling of each search attribute type. */
 const cliTypeNames: Record<string, string> = {
@@ -22,15 +23,10 @@ interface SearchAttributeRegistration {
   attributes: { name: string; type: string }[];
 }
 
-/** The text of a service's entrypoint and command (for searching a shell script in them). */
-function commandText(service: Json): string {
-  return [...(argvOf(service.entrypoint) ?? []), ...(argvOf(service.command) ?? [])].join(' ');
-}
-
 function registeredSearchAttributes(context: CheckContext): SearchAttributeRegistration[] {
   const found: SearchAttributeRegistration[] = [];
   for (const [name, service] of services(context)) {
-    const text = commandText(service).replace(/\\\n/g, ' ');
+    const text = commandText(service);
     for (const call of text.split(/temporal\s+operator\s+search-attribute\s+create\b/).slice(1)) {
       // Its arguments run until the end of the shell command (continuation lines are joined above).
       const args = call.split(/[;\n]|&&|\|\|/)[0] ?? '';
@@ -47,10 +43,12 @@ function registeredSearchAttributes(context: CheckContext): SearchAttributeRegis
 
 /**
  * The search attributes registered equal orderSearchAttributes (names and
- * types), in the namespace the app uses, and every worker waits for that
- * registration to complete.
+ * types), in the namespace the app uses and the tested cluster registers
+ * (tooling/cluster/settings.ts), and every worker and the API wait for that
+ * registration to complete: a workflow upserting an unknown attribute fails
+ * its task, and the API starts orders with RequestId, OrderId and CustomerId.
  */
-export function checkSearchAttributes(context: CheckContext): string[] {
+export function checkSearchAttributes(context: CheckContext, tested: TestedCluster = testedCluster()): string[] {
   const problems: string[] = [];
   const registrations = registeredSearchAttributes(context);
   if (registrations.length === 0) {
@@ -78,6 +76,11 @@ export function checkSearchAttributes(context: CheckContext): string[] {
         );
       }
     }
+    if (namespace !== tested.namespace) {
+      problems.push(
+        `${service}: registers in namespace ${namespace}, but the tested cluster's is ${tested.namespace} (tooling/cluster/settings.ts)`,
+      );
+    }
     for (const [name, serviceDefinition] of projectServices(context)) {
       const appNamespace = effectiveEnvironment(context, serviceDefinition).TEMPORAL_NAMESPACE ?? 'default';
       if (appNamespace !== namespace) {
@@ -88,7 +91,7 @@ export function checkSearchAttributes(context: CheckContext): string[] {
   const registrars = new Set(registrations.map(({ service }) => service));
   const all = new Map(services(context));
   for (const [name, resolved] of projectProcesses(context)) {
-    if (typeof resolved === 'string' || resolved.role.kind !== 'worker') continue;
+    if (typeof resolved === 'string' || (resolved.role.kind !== 'worker' && resolved.role.kind !== 'api')) continue;
     const dependsOn = dependsOnOf(all.get(name) ?? {});
     const waits = [...registrars].some((registrar) => dependsOn[registrar] === 'service_completed_successfully');
     if (!waits) {
