@@ -2,7 +2,7 @@
  * Checks the saga's invariants (src/reliability/invariants.ts) on the databases the configuration names, and on
  * Temporal's order workflows:
  *
- *   npx tsx scripts/check-invariants.ts                 # TEMPORAL_ADDRESS, *_DATABASE_URL as for npm start
+ *   npx tsx scripts/check-invariants.ts                 # TEMPORAL_* (or a profile), *_DATABASE_URL as for npm start
  *   npx tsx scripts/check-invariants.ts --no-temporal   # databases only: PENDING orders are not verified
  *
  * Prints the figures (rows by status, stock per SKU, money) and every violation. Exits 0 when every invariant holds,
@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { ConfigError, loadConfig, type AppConfig } from '../src/config';
 import {
@@ -25,13 +25,15 @@ import { sqliteFilePath } from '../src/db/url';
 import { formatCents } from '../src/domain/money';
 import { createGatewayClient } from '../src/partners/gateway-client';
 import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
+import { connectClient, describeTemporalEndpoint } from '../src/temporal/connection';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { serviceNames } from '../src/temporal/names';
 
 const usage = `Usage: npx tsx scripts/check-invariants.ts [--no-temporal] [--no-gateway]
 
 Checks every order saga invariant on the four service databases (ORDERS_DATABASE_URL, INVENTORY_DATABASE_URL,
-PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL), on the order workflows at TEMPORAL_ADDRESS and on the payment
+PAYMENTS_DATABASE_URL, SHIPPING_DATABASE_URL), on the order workflows at TEMPORAL_ADDRESS (or the Temporal profile
+the TEMPORAL_* variables name) and on the payment
 gateway's own charges at PAYMENT_GATEWAY_URL.
 
   --no-temporal   check the databases only (PENDING orders are reported as running, unverified)
@@ -91,12 +93,12 @@ async function openDatabases(urls: AppConfig['databaseUrls']): Promise<ServiceDa
 
 async function connectTemporal(config: AppConfig): Promise<Connection> {
   try {
-    return await Connection.connect({ address: config.temporal.address, connectTimeout: temporalConnectTimeout });
+    return await connectClient(config.temporal.endpoint, {
+      connectTimeout: temporalConnectTimeout,
+      hint: 'Start it, point TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) at it, or run with --no-temporal to check the databases only.',
+    });
   } catch (error) {
-    throw new SetupError(
-      `Cannot reach Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS): ${error instanceof Error ? error.message : String(error)}\n` +
-        'Start it, point TEMPORAL_ADDRESS at it, or run with --no-temporal to check the databases only.',
-    );
+    throw new SetupError(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -233,9 +235,7 @@ async function main(argv: string[]): Promise<number> {
       : undefined;
     const gateway = options.gateway ? createGatewayClient(config.gateway) : undefined;
     const report = await checkInvariants({ db, client, gateway });
-    const temporal = connection
-      ? `${config.temporal.address} (namespace ${config.temporal.namespace})`
-      : 'not consulted (--no-temporal)';
+    const temporal = connection ? describeTemporalEndpoint(config.temporal.endpoint) : 'not consulted (--no-temporal)';
     for (const line of formatReport(report, temporal)) console.log(line);
     return report.ok ? 0 : 1;
   } finally {

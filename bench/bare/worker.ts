@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { reportReadyToParent, stopWhenParentGoes } from '../../src/parent-process';
+import { connectWorker } from '../../src/temporal/connection';
 import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import { installWorkerRuntime } from '../../src/workers/runtime';
 import * as activities from './activities';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(`bare-worker:${service}`, config.logLevel);
   installWorkerRuntime({ logger });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await connectWorker(config.temporal.endpoint);
   try {
     const worker = await Worker.create({
       connection,

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import {
   applyMigrations,
@@ -14,6 +14,7 @@ import { processRegistry } from '../metrics/process';
 import { stopWhenParentGoes } from '../parent-process';
 import { clientTracingInterceptors } from '../telemetry/temporal-tracing';
 import { startTracing } from '../telemetry/tracing';
+import { lazyClientConnection } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames } from '../temporal/names';
 import { createApp } from './app';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
 
   // Lazy, so the API starts while Temporal is down and reports it in /health/ready (503)
   // instead of crash-looping.
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const connection = lazyClientConnection(config.temporal.endpoint);
   const tracing = startTracing('api', config.tracing);
   const client = new Client({
     connection,

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { Connection, type TLSConfig } from '@temporalio/client';
+import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
 
@@ -165,7 +165,7 @@ export function lazyClientConnection(endpoint: TemporalEndpoint): Connection {
 
 /** The message when Temporal does not answer: where we tried and how, never the API key. */
 export function unreachableMessage(endpoint: TemporalEndpoint, error: unknown, hint: string): string {
-  return `Cannot reach Temporal at ${describeTemporalEndpoint(endpoint)}: ${messageOf(error)}. ${hint}`;
+  return `Cannot reach Temporal at ${describeTemporalEndpoint(endpoint)}: ${messageOf(error)}\n${hint}`;
 }
 
 const defaultHint =
@@ -174,13 +174,11 @@ const defaultHint =
 /** A client connection, connected now: a script fails at once, saying where it looked. */
 export async function connectClient(
   endpoint: TemporalEndpoint,
-  options: { connectTimeoutMs?: number; hint?: string } = {},
+  options: Pick<ConnectionOptions, 'connectTimeout'> & { hint?: string } = {},
 ): Promise<Connection> {
   try {
-    return await Connection.connect({
-      ...connectionOptions(endpoint),
-      ...(options.connectTimeoutMs !== undefined && { connectTimeout: options.connectTimeoutMs }),
-    });
+    const { hint: _hint, ...connectOptions } = options;
+    return await Connection.connect({ ...connectionOptions(endpoint), ...connectOptions });
   } catch (error) {
     throw new Error(unreachableMessage(endpoint, error, options.hint ?? defaultHint));
   }

@@ -1,4 +1,3 @@
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { applyMigrations, createServiceDb, disconnectWithin, seedCatalogue } from '../db';
 import { OutboxRelay } from '../events';
@@ -7,6 +6,7 @@ import { createLogger } from '../logger';
 import { runtimeMetricsExporter } from '../metrics/runtime-exporter';
 import { createWorkerMetrics } from '../metrics/worker';
 import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
+import { connectWorker } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames, type ServiceName } from '../temporal/names';
 import { createCarrierClient } from '../partners/carrier-client';
@@ -51,12 +51,7 @@ async function runServiceWorker(service: ServiceName): Promise<void> {
     logger: logger.child({ component: 'outbox-relay' }),
   });
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((error: unknown) => {
-    throw new Error(
-      `Cannot reach Temporal at ${config.temporal.address} (${error instanceof Error ? error.message : String(error)}). ` +
-        'Start one with `npm start`, or set TEMPORAL_ADDRESS.',
-    );
-  });
+  const connection = await connectWorker(config.temporal.endpoint);
   try {
     const gateway = createGatewayClient(config.gateway);
     const carrier = createCarrierClient(config.carrier);

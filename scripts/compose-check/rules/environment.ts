@@ -7,6 +7,7 @@ import {
   PartnerConfigError,
   partnerConfigVariableNames,
 } from '../../../src/partners/config';
+import { temporalGrpcMetadataPrefix } from '../../../src/temporal/connection';
 import type { ServiceName } from '../../../src/temporal/names';
 import { isRecord } from '../compose-file';
 import type { CheckContext } from '../context';
@@ -41,7 +42,11 @@ export function checkProjectEnvironment(context: CheckContext): string[] {
     const known = new Set(names);
     const environment = environmentOf(service);
     for (const key of Object.keys(environment)) {
-      if (!known.has(key)) problems.push(`${name}: ${key} is not a variable ${source} reads${suggestion(key, names)}`);
+      // TEMPORAL_GRPC_META_<NAME>: one gRPC header each, any name (src/temporal/connection.ts).
+      const header = !partner && key.startsWith(temporalGrpcMetadataPrefix) && key !== temporalGrpcMetadataPrefix;
+      if (!known.has(key) && !header) {
+        problems.push(`${name}: ${key} is not a variable ${source} reads${suggestion(key, names)}`);
+      }
     }
     const values = Object.fromEntries(
       Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
