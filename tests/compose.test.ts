@@ -21,13 +21,23 @@ import { checkProcessNeeds, checkProjectEnvironment } from '../scripts/compose-c
 import { checkBindMounts, checkPorts, parsePorts } from '../scripts/compose-check/rules/ports-and-mounts';
 import { checkSearchAttributes } from '../scripts/compose-check/rules/search-attributes';
 import { checkImagesAndBuilds, checkStructure } from '../scripts/compose-check/rules/structure';
+import {
+  checkTemporalNamespace,
+  checkTemporalSchema,
+  checkTemporalServer,
+} from '../scripts/compose-check/rules/temporal-cluster';
+import { checkWorkerHealth } from '../scripts/compose-check/rules/worker-health';
 import { report, rules, runChecks } from '../scripts/compose-check/runner';
+import { invocations } from '../scripts/compose-check/shell';
+import { durationMs, testedCluster } from '../scripts/compose-check/tested-cluster';
+import { pinnedServerVersion } from '../tooling/cluster/settings';
 
 type Json = Record<string, unknown>;
 
 /** The read model's URL variable, as src/config.ts names it. */
 const viewsVariable = databaseUrlVariable(readModelDatabase);
 const workerServices = ['worker-orders', 'worker-inventory', 'worker-payments', 'worker-shipping'];
+const serverContainers = ['temporal-history', 'temporal-matching', 'temporal-frontend', 'temporal-internal-worker'];
 
 function realContext(files: ProjectFiles = diskFiles()): CheckContext {
   const { context, problems } = loadContext(files);
@@ -46,6 +56,12 @@ function brokenCompose(edit: (services: Record<string, Json>, compose: Json) => 
 function environment(service: Json | undefined): Record<string, unknown> {
   assert.ok(service, 'no such service');
   return service.environment as Record<string, unknown>;
+}
+
+/** A one-shot's shell script (its command's single entry), edited by `edit`. */
+function editScript(service: Json | undefined, edit: (script: string) => string): void {
+  assert.ok(service, 'no such service');
+  service.command = (service.command as string[]).map(edit);
 }
 
 /** Asserts that some problem matches `pattern`, showing them all if none does. */
@@ -390,6 +406,213 @@ describe('check:compose rules fail on broken copies', () => {
     const problems = checkDockerfile(context);
     assertProblem(problems, /\.dockerignore excludes prisma, which the image needs/);
     assertProblem(problems, /\.dockerignore does not exclude node_modules\//);
+  });
+});
+
+describe('check:compose against the cluster the tests ran (tooling/cluster)', () => {
+  const version = pinnedServerVersion();
+
+  test('the server image at another version than deploy/temporal-server/go.mod pins, and admin-tools too', () => {
+    const context = brokenCompose((services) => {
+      const history = services['temporal-history'];
+      const schema = services['temporal-schema'];
+      assert.ok(history && schema);
+      history.image = 'temporalio/server:1.31.0';
+      schema.image = 'temporalio/admin-tools:1.29.1-tctl-1.18.4-cli-1.5.0';
+    });
+    const problems = checkTemporalServer(context);
+    assertProblem(
+      problems,
+      new RegExp(
+        `^temporal-history: temporalio/server:1\\.31\\.0, but the cluster tests ran ${version.replace(/\./g, '\\.')}`,
+      ),
+    );
+    assertProblem(
+      problems,
+      /^temporal-schema: temporalio\/admin-tools:1\.29\.1-tctl.* is not the tested server's release/,
+    );
+    // The other way round: go.mod moves to a new release and compose stays behind.
+    const moved = checkTemporalServer(realContext(), { ...testedCluster(), serverVersion: '9.9.9' });
+    for (const name of serverContainers) {
+      assertProblem(moved, new RegExp(`^${name}: temporalio/server:.*, but the cluster tests ran 9\\.9\\.9`));
+    }
+    assertProblem(moved, /^temporal-namespace: temporalio\/admin-tools:.* is not the tested server's release 9\.9\.9/);
+    // The deprecated image that this file used to run.
+    const autoSetup = brokenCompose((services) => {
+      const frontend = services['temporal-frontend'];
+      assert.ok(frontend);
+      frontend.image = 'temporalio/auto-setup:1.29.1';
+    });
+    assertProblem(checkTemporalServer(autoSetup), /^temporal-frontend: temporalio\/auto-setup:1\.29\.1 is deprecated/);
+  });
+
+  test('services merged into one container, or missing', () => {
+    const context = brokenCompose((services) => {
+      environment(services['temporal-frontend']).TEMPORAL_SERVICES = 'frontend,matching';
+      delete environment(services['temporal-history']).TEMPORAL_SERVICES;
+      delete services['temporal-internal-worker'];
+    });
+    const problems = checkTemporalServer(context);
+    assertProblem(problems, /^temporal-frontend: runs frontend, matching in one container; the tested cluster runs/);
+    assertProblem(problems, /^temporal-history: TEMPORAL_SERVICES is unset, so it runs every Temporal service/);
+    const none = brokenCompose((services) => {
+      delete services['temporal-internal-worker'];
+    });
+    assertProblem(checkTemporalServer(none), /^no container runs the Temporal worker service/);
+  });
+
+  test('the dynamic config not mounted, another file, or not pointed at', () => {
+    const context = brokenCompose((services) => {
+      const matching = services['temporal-matching'];
+      const history = services['temporal-history'];
+      assert.ok(matching && history);
+      matching.volumes = [];
+      history.volumes = ['./deploy/temporal/other.yaml:/etc/temporal/config/dynamicconfig/order-saga.yaml:ro'];
+      delete environment(services['temporal-frontend']).DYNAMIC_CONFIG_FILE_PATH;
+    });
+    const problems = checkTemporalServer(context);
+    assertProblem(
+      problems,
+      /^temporal-matching: nothing is mounted at DYNAMIC_CONFIG_FILE_PATH .*; mount deploy\/temporal\/dynamicconfig\.yaml there/,
+    );
+    assertProblem(
+      problems,
+      /^temporal-history: its dynamic config is deploy\/temporal\/other\.yaml, but the cluster tests ran with deploy\/temporal\/dynamicconfig\.yaml/,
+    );
+    assertProblem(problems, /^temporal-frontend: DYNAMIC_CONFIG_FILE_PATH is unset/);
+    assertProblem(problems, /^DYNAMIC_CONFIG_FILE_PATH differs between the Temporal server containers/);
+  });
+
+  test('persistence other than the tested one', () => {
+    const context = brokenCompose((services) => {
+      environment(services['temporal-frontend']).DB = 'mysql8';
+      environment(services['temporal-matching']).POSTGRES_PWD = 'wrong';
+      for (const name of serverContainers) environment(services[name]).NUM_HISTORY_SHARDS = '512';
+    });
+    const problems = checkTemporalServer(context);
+    assertProblem(problems, /^temporal-frontend: DB is mysql8, but the tested cluster runs on postgres12/);
+    assertProblem(
+      problems,
+      /^temporal-matching: POSTGRES_PWD differs from the password temporal-postgresql gives temporal/,
+    );
+    assertProblem(problems, /^temporal-history: NUM_HISTORY_SHARDS is 512, but the tested cluster has 4/);
+    assertProblem(problems, /^DB differs between the Temporal server containers/);
+  });
+
+  test('the schema job: other steps, another plugin, and servers that do not wait for it', () => {
+    const context = brokenCompose((services) => {
+      editScript(services['temporal-schema'], (script) =>
+        script
+          .replace('temporal-sql-tool --db temporal_visibility setup-schema -v 0.0\n', '')
+          .replace('v12/temporal/versioned', 'v12/visibility/versioned')
+          .replace('--db temporal create-database', '--db temporal --plugin mysql8 create-database'),
+      );
+      delete services['temporal-history']?.depends_on;
+    });
+    const problems = checkTemporalSchema(context);
+    assertProblem(
+      problems,
+      /^temporal-schema: runs create-database; update-schema -d \/etc\/temporal\/schema\/postgresql\/v12\/visibility\/versioned on temporal_visibility, but the tested cluster runs create-database; setup-schema -v 0\.0; update-schema/,
+    );
+    assertProblem(
+      problems,
+      /^temporal-schema: runs .*v12\/visibility\/versioned on temporal, but the tested cluster runs .*v12\/temporal\/versioned/,
+    );
+    assertProblem(
+      problems,
+      /^temporal-schema: temporal-sql-tool --db temporal uses plugin mysql8; the tested cluster uses postgres12/,
+    );
+    assertProblem(problems, /^temporal-history: does not wait for temporal-schema \(service_completed_successfully\)/);
+    const none = brokenCompose((services) => {
+      delete services['temporal-schema'];
+    });
+    assertProblem(checkTemporalSchema(none), /^no service runs temporal-sql-tool/);
+  });
+
+  test('the namespace: another name, another retention, none, or before the frontend', () => {
+    const retention = (value: string) =>
+      brokenCompose((services) =>
+        editScript(services['temporal-namespace'], (script) => script.replace('--retention 72h', value)),
+      );
+    assertProblem(
+      checkTemporalNamespace(retention('--retention 24h')),
+      /^temporal-namespace: creates default with retention 24h, but the tested cluster keeps 72h/,
+    );
+    assertProblem(checkTemporalNamespace(retention('')), /^temporal-namespace: creates default without --retention/);
+    // The same duration spelled otherwise is the same retention.
+    assert.deepEqual(checkTemporalNamespace(retention('--retention 3d')), []);
+    const context = brokenCompose((services) => {
+      editScript(services['temporal-namespace'], (script) =>
+        script.replace('namespace create --namespace default', 'namespace create --namespace orders'),
+      );
+      delete (services['temporal-namespace']?.depends_on as Json)['temporal-frontend'];
+    });
+    const problems = checkTemporalNamespace(context);
+    assertProblem(problems, /^temporal-namespace: creates namespace orders, but the tested cluster's is default/);
+    assertProblem(
+      problems,
+      /^temporal-namespace: does not wait for the Temporal frontend \(temporal-frontend\) to be healthy/,
+    );
+    const none = brokenCompose((services) => {
+      editScript(services['temporal-namespace'], (script) =>
+        script.replace(/temporal operator namespace create/g, 'true'),
+      );
+    });
+    assertProblem(checkTemporalNamespace(none), /^no service runs `temporal operator namespace create`/);
+  });
+
+  test('the API or a worker starting before the namespace and its search attributes exist', () => {
+    const context = brokenCompose((services) => {
+      delete (services.api?.depends_on as Json)['temporal-namespace'];
+      (services['worker-payments']?.depends_on as Json)['temporal-namespace'] = { condition: 'service_started' };
+    });
+    const problems = checkSearchAttributes(context);
+    assertProblem(problems, /^api: does not wait for temporal-namespace \(service_completed_successfully\)/);
+    assertProblem(problems, /^worker-payments: does not wait for temporal-namespace/);
+  });
+
+  test('a worker without a healthcheck, or probing what it does not serve', () => {
+    const context = brokenCompose((services) => {
+      const payments = services['worker-payments'];
+      const orders = services['worker-orders'];
+      assert.ok(payments && orders);
+      payments.healthcheck = { disable: true };
+      orders.healthcheck = {
+        test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:3102/health').then(() => process.exit(0))"],
+      };
+      environment(services['worker-shipping']).WORKER_STATUS_HOST = '10.0.0.5';
+      environment(services['worker-inventory']).INVENTORY_WORKER_STATUS_PORT = '0';
+    });
+    const problems = checkWorkerHealth(context);
+    assertProblem(
+      problems,
+      /^worker-payments: has no healthcheck; call the worker's GET \/health \(http:\/\/127\.0\.0\.1:3103\/health/,
+    );
+    assertProblem(
+      problems,
+      /^worker-orders: its healthcheck calls http:\/\/127\.0\.0\.1:3102\/health, but the worker serves GET \/health on 127\.0\.0\.1:3101/,
+    );
+    assertProblem(
+      problems,
+      /^worker-shipping: its healthcheck calls .*, but the worker serves GET \/health on 10\.0\.0\.5:3104/,
+    );
+    assertProblem(problems, /^worker-inventory: its status page is off \(INVENTORY_WORKER_STATUS_PORT=0\)/);
+    // Opened to every address, the page still answers on loopback inside the container.
+    const open = brokenCompose((services) => {
+      environment(services['worker-shipping']).WORKER_STATUS_HOST = '0.0.0.0';
+    });
+    assert.deepEqual(checkWorkerHealth(open), []);
+  });
+
+  test('shell scripts and durations', () => {
+    const script =
+      'set -eu\nfoo > /dev/null 2>&1 || temporal operator namespace create -n x --retention=1h && echo done';
+    assert.deepEqual(invocations(script, ['temporal', 'operator', 'namespace', 'create']), [
+      ['-n', 'x', '--retention=1h'],
+    ]);
+    assert.equal(durationMs('72h'), durationMs('3d'));
+    assert.equal(durationMs('1h30m'), 5_400_000);
+    assert.equal(durationMs('72 hours'), undefined);
   });
 });
 
