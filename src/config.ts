@@ -103,8 +103,8 @@ const environmentSchema = z.object({
    * and the tests run): an unversioned worker.
    */
   TEMPORAL_WORKER_BUILD_ID: z.string().trim().min(1).max(255).optional(),
-  /** The worker deployment the build belongs to; only read with TEMPORAL_WORKER_BUILD_ID. */
-  TEMPORAL_WORKER_DEPLOYMENT_NAME: z.string().trim().min(1).max(255).optional(),
+  /** The worker deployment the orders worker's builds belong to (the worker and `npm run deploy:version` read it). */
+  TEMPORAL_WORKER_DEPLOYMENT_NAME: z.string().trim().min(1).max(255).default('order-saga'),
   /** npm start runs a Temporal dev server unless told that one runs elsewhere. */
   START_TEMPORAL_DEV_SERVER: flag.default(true),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -195,14 +195,8 @@ const environmentSchema = z.object({
 
 export type AppConfig = ReturnType<typeof toConfig>;
 
-/** The deployment the orders worker belongs to when TEMPORAL_WORKER_DEPLOYMENT_NAME is not set. */
-export const defaultWorkerDeploymentName = 'order-saga';
-
-function workerDeploymentVersion(
-  deploymentName: string | undefined,
-  buildId: string | undefined,
-): WorkerDeploymentVersion | undefined {
-  return buildId === undefined ? undefined : { deploymentName: deploymentName ?? defaultWorkerDeploymentName, buildId };
+function workerDeploymentVersion(deploymentName: string, buildId: string | undefined) {
+  return buildId === undefined ? undefined : ({ deploymentName, buildId } satisfies WorkerDeploymentVersion);
 }
 
 function toConfig(env: z.infer<typeof environmentSchema>, endpoint: TemporalEndpoint) {
@@ -221,6 +215,8 @@ function toConfig(env: z.infer<typeof environmentSchema>, endpoint: TemporalEndp
       startDevServer: env.START_TEMPORAL_DEV_SERVER,
       uiPort: env.TEMPORAL_UI_PORT,
       dbFile: env.TEMPORAL_DB_FILE,
+      workerDeploymentName: env.TEMPORAL_WORKER_DEPLOYMENT_NAME,
+      /** The orders worker's version when it is versioned (TEMPORAL_WORKER_BUILD_ID set), else undefined. */
       workerDeployment: workerDeploymentVersion(env.TEMPORAL_WORKER_DEPLOYMENT_NAME, env.TEMPORAL_WORKER_BUILD_ID),
     },
     databaseUrls,
@@ -303,13 +299,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...temporal.problems,
     ];
     throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
-  }
-  if (parsed.data.TEMPORAL_WORKER_DEPLOYMENT_NAME !== undefined && parsed.data.TEMPORAL_WORKER_BUILD_ID === undefined) {
-    // A name alone would run an unversioned worker where a versioned one was meant, without a word.
-    throw new ConfigError(
-      'Invalid configuration:\n  TEMPORAL_WORKER_DEPLOYMENT_NAME is set without TEMPORAL_WORKER_BUILD_ID: ' +
-        'set both to run the orders worker as a version of its deployment, or neither',
-    );
   }
   const {
     GATEWAY_MAX_QUEUE_WAIT_MS: queueWait,

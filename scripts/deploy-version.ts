@@ -1,0 +1,304 @@
+/**
+ * Promotes and retires versions of the orders worker's deployment (Worker Deployment Versioning, docs/VERSIONING.md).
+ *
+ *   npm run deploy:version -- status                       # current and ramping build, every version and its drainage
+ *   npm run deploy:version -- set-current <buildId>        # new orders start on this build; open ones stay on theirs
+ *   npm run deploy:version -- ramp <buildId> <percent>     # that share of new orders start on the build
+ *   npm run deploy:version -- ramp --off                   # no ramping build: new orders start on the current one
+ *   npm run deploy:version -- retire <buildId> [--wait 30m]
+ *                                                          # deletes a drained build whose workers are gone
+ *
+ * Talks to the Temporal frontend the configuration names (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), in the deployment
+ * TEMPORAL_WORKER_DEPLOYMENT_NAME names (default order-saga) unless --deployment says otherwise.
+ * Exits 0 on success, 1 when Temporal refuses or cannot be reached (said why), 2 on a usage or configuration error.
+ */
+import { hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
+import proto, { type temporal } from '@temporalio/proto';
+import { ConfigError, loadConfig } from '../src/config';
+
+const usage = `Usage: npm run deploy:version -- <command> [options]
+
+Commands:
+  status                      the deployment's current and ramping build, and each version's status and drainage
+  set-current <buildId>       make the build current: new orders start on it, open ones stay on the build they started on
+  ramp <buildId> <percent>    start that percentage of new orders on the build (the rest on the current one)
+  ramp --off                  stop ramping
+  retire <buildId>            delete a version that no open order is pinned to and whose workers have stopped
+
+Options:
+  --deployment <name>         the worker deployment (default: TEMPORAL_WORKER_DEPLOYMENT_NAME, else order-saga)
+  --wait <duration>           retire only: wait up to this long (e.g. 90s, 30m) for drainage and for the workers to go
+  --off                       ramp only: remove the ramping build
+  --help                      show this help
+
+Exit status: 0 done, 1 Temporal refused or could not be reached, 2 usage or configuration error.`;
+
+/** A mistake in how the command was run: exit status 2. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Temporal refused the change, or the version is not ready for it: exit status 1. */
+class RefusedError extends Error {
+  override name = 'RefusedError';
+}
+
+type Command =
+  | { name: 'status' }
+  | { name: 'set-current'; buildId: string }
+  | { name: 'ramp'; buildId: string; percent: number }
+  | { name: 'retire'; buildId: string; waitMs: number };
+
+function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!match) throw new UsageError(`--wait ${text}: a duration such as 90s, 30m or 1h`);
+  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unitMs;
+}
+
+function parseCommand(argv: string[]): { command: Command; deployment?: string } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        deployment: { type: 'string' },
+        wait: { type: 'string' },
+        off: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  const [name, ...rest] = positionals;
+  const takes = (count: number) => {
+    if (rest.length !== count) throw new UsageError(`${name} takes ${count === 0 ? 'no' : count} argument(s)`);
+  };
+  if (values.wait !== undefined && name !== 'retire') throw new UsageError('--wait goes with retire only');
+  if (values.off && name !== 'ramp') throw new UsageError('--off goes with ramp only');
+  const deployment = values.deployment;
+  const command = ((): Command => {
+    switch (name) {
+      case 'status':
+        takes(0);
+        return { name };
+      case 'set-current':
+        takes(1);
+        return { name, buildId: rest[0] ?? '' };
+      case 'ramp': {
+        // Temporal's way to remove the ramping version: ramp no build at 0 %.
+        if (values.off) return (takes(0), { name, buildId: '', percent: 0 });
+        takes(2);
+        const percent = Number(rest[1]);
+        if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
+          throw new UsageError(`ramp ${rest[1]}: a percentage from 0 to 100`);
+        }
+        return { name, buildId: rest[0] ?? '', percent };
+      }
+      case 'retire':
+        takes(1);
+        return { name, buildId: rest[0] ?? '', waitMs: values.wait === undefined ? 0 : parseDuration(values.wait) };
+      default:
+        throw new UsageError(name ? `Unknown command ${name}` : 'No command given');
+    }
+  })();
+  return { command, ...(deployment !== undefined && { deployment }) };
+}
+
+const { VersionDrainageStatus, WorkerDeploymentVersionStatus } = proto.temporal.api.enums.v1;
+type VersionInfo = temporal.api.deployment.v1.IWorkerDeploymentVersionInfo;
+
+/** `DRAINING` for VERSION_DRAINAGE_STATUS_DRAINING, and so on; `-` when unset. */
+function enumName(values: Record<number, string>, value: number | null | undefined, prefix: string): string {
+  const name = value ? values[value] : undefined;
+  return name ? name.replace(prefix, '') : '-';
+}
+
+const drainageName = (value: number | null | undefined) =>
+  enumName(VersionDrainageStatus, value, 'VERSION_DRAINAGE_STATUS_');
+const statusName = (value: number | null | undefined) =>
+  enumName(WorkerDeploymentVersionStatus, value, 'WORKER_DEPLOYMENT_VERSION_STATUS_');
+
+function timeOf(timestamp: temporal.api.deployment.v1.IVersionDrainageInfo['lastCheckedTime']): string {
+  return timestamp?.seconds ? new Date(Number(timestamp.seconds) * 1000).toISOString() : '-';
+}
+
+/** One deployment's versions, as the operations below see them. */
+class DeploymentVersions {
+  private readonly identity = `deploy-version:${userInfo().username}@${hostname()}`;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly namespace: string,
+    readonly deploymentName: string,
+  ) {}
+
+  private label(buildId: string): string {
+    return `${this.deploymentName}/${buildId}`;
+  }
+
+  async status(): Promise<string> {
+    const { workerDeploymentInfo: info } = await this.connection.workflowService.describeWorkerDeployment({
+      namespace: this.namespace,
+      deploymentName: this.deploymentName,
+    });
+    const routing = info?.routingConfig;
+    const lines = [
+      `deployment ${this.deploymentName} (namespace ${this.namespace})`,
+      `  current: ${routing?.currentDeploymentVersion?.buildId || '(none: new orders go to unversioned workers)'}`,
+      `  ramping: ${routing?.rampingDeploymentVersion?.buildId ? `${routing.rampingDeploymentVersion.buildId} at ${routing.rampingVersionPercentage ?? 0} %` : '(none)'}`,
+      '  versions:',
+    ];
+    for (const summary of info?.versionSummaries ?? []) {
+      lines.push(
+        `    ${summary.deploymentVersion?.buildId ?? '?'}: ${statusName(summary.status)}, drainage ${drainageName(summary.drainageInfo?.status)}` +
+          (summary.drainageInfo?.lastCheckedTime ? ` (checked ${timeOf(summary.drainageInfo.lastCheckedTime)})` : ''),
+      );
+    }
+    return lines.join('\n');
+  }
+
+  async describe(buildId: string): Promise<VersionInfo> {
+    const { workerDeploymentVersionInfo: info } = await this.connection.workflowService.describeWorkerDeploymentVersion(
+      { namespace: this.namespace, deploymentVersion: { deploymentName: this.deploymentName, buildId } },
+    );
+    if (!info) throw new RefusedError(`Temporal described no version ${this.label(buildId)}`);
+    return info;
+  }
+
+  async setCurrent(buildId: string): Promise<string> {
+    await this.connection.workflowService.setWorkerDeploymentCurrentVersion({
+      namespace: this.namespace,
+      deploymentName: this.deploymentName,
+      buildId,
+      identity: this.identity,
+    });
+    return `${this.label(buildId)} is current: new orders start on it; open orders stay on the build they started on`;
+  }
+
+  async ramp(buildId: string, percent: number): Promise<string> {
+    await this.connection.workflowService.setWorkerDeploymentRampingVersion({
+      namespace: this.namespace,
+      deploymentName: this.deploymentName,
+      buildId,
+      percentage: percent,
+      identity: this.identity,
+    });
+    return buildId === ''
+      ? `${this.deploymentName}: no ramping build; new orders start on the current one`
+      : `${this.label(buildId)} ramps at ${percent} %: that share of new orders starts on it`;
+  }
+
+  /** Deletes the version once nothing is pinned to it and no worker polls as it; waits up to waitMs for both. */
+  async retire(buildId: string, waitMs: number): Promise<string> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const notYet = await this.whyNotRetirable(buildId).then(
+        async (reason) => reason ?? (await this.tryDelete(buildId)),
+      );
+      if (notYet === undefined) return `${this.label(buildId)} retired: the version is deleted`;
+      if (Date.now() >= deadline) {
+        throw new RefusedError(
+          `${this.label(buildId)} cannot be retired yet: ${notYet}` +
+            (waitMs > 0 ? ` (waited ${Math.round(waitMs / 1000)} s)` : ' (--wait <duration> waits for it)'),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, Math.max(0, deadline - Date.now()))));
+    }
+  }
+
+  /** Why the version may not go yet, in words; undefined when it may. */
+  private async whyNotRetirable(buildId: string): Promise<string | undefined> {
+    const info = await this.describe(buildId);
+    const status = statusName(info.status);
+    if (status === 'CURRENT' || status === 'RAMPING') {
+      return `it is ${status.toLowerCase()}: make another build current (set-current) first`;
+    }
+    if (info.drainageInfo?.status === VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING) {
+      return (
+        'open orders are still pinned to it (drainage DRAINING, last checked ' +
+        `${timeOf(info.drainageInfo.lastCheckedTime)}): keep its workers running until they finish`
+      );
+    }
+    return undefined;
+  }
+
+  /** Deletes the version; undefined when deleted, else why Temporal would not (yet). */
+  private async tryDelete(buildId: string): Promise<string | undefined> {
+    try {
+      await this.connection.workflowService.deleteWorkerDeploymentVersion({
+        namespace: this.namespace,
+        deploymentVersion: { deploymentName: this.deploymentName, buildId },
+        identity: this.identity,
+      });
+      return undefined;
+    } catch (error) {
+      // The server refuses while a worker polls as the version, or polled within matching.PollerHistoryTTL.
+      if (isGrpcServiceError(error) && /poller/i.test(error.details)) {
+        return `workers still poll as it (or did within the server's matching.PollerHistoryTTL, 5 min by default): stop them first (${error.details})`;
+      }
+      throw error;
+    }
+  }
+}
+
+async function run(command: Command, versions: DeploymentVersions): Promise<string> {
+  switch (command.name) {
+    case 'status':
+      return versions.status();
+    case 'set-current':
+      return versions.setCurrent(command.buildId);
+    case 'ramp':
+      return versions.ramp(command.buildId, command.percent);
+    case 'retire':
+      return versions.retire(command.buildId, command.waitMs);
+  }
+}
+
+async function main(): Promise<number> {
+  const parsed = parseCommand(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  const config = loadConfig();
+  const { address, namespace } = config.temporal;
+  const deploymentName = parsed.deployment ?? config.temporal.workerDeploymentName;
+  const connection = await Connection.connect({ address }).catch((error: unknown) => {
+    throw new RefusedError(
+      `Cannot reach Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  try {
+    const versions = new DeploymentVersions(connection, namespace, deploymentName);
+    console.log(await run(parsed.command, versions));
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      console.error(`${error.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    // Temporal's own refusals (not found, not ready, no pollers yet) say why in their details.
+    const message = isGrpcServiceError(error)
+      ? `Temporal refused: ${error.details || error.message}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    console.error(message);
+    process.exit(1);
+  },
+);
