@@ -8,15 +8,17 @@
  *   npm run deploy:version -- retire <buildId> [--wait 30m]
  *                                                          # deletes a drained build whose workers are gone
  *
- * Talks to the Temporal frontend the configuration names (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), in the deployment
+ * Talks to the Temporal the configuration names (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, or a
+ * TEMPORAL_PROFILE: src/temporal/connection.ts), in the deployment
  * TEMPORAL_WORKER_DEPLOYMENT_NAME names (default order-saga) unless --deployment says otherwise.
  * Exits 0 on success, 1 when Temporal refuses or cannot be reached (said why), 2 on a usage or configuration error.
  */
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import proto, { type temporal } from '@temporalio/proto';
 import { ConfigError, loadConfig } from '../src/config';
+import { connectClient } from '../src/temporal/connection';
 
 const usage = `Usage: npm run deploy:version -- <command> [options]
 
@@ -269,12 +271,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const { address, namespace } = config.temporal;
+  const { namespace } = config.temporal;
   const deploymentName = parsed.deployment ?? config.temporal.workerDeploymentName;
-  const connection = await Connection.connect({ address }).catch((error: unknown) => {
-    throw new RefusedError(
-      `Cannot reach Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+  // Where and how (TLS, API key, profile) as every process of the system connects; unreachable: exit status 1.
+  const connection = await connectClient(config.temporal.endpoint).catch((error: unknown) => {
+    throw new RefusedError(error instanceof Error ? error.message : String(error));
   });
   try {
     const versions = new DeploymentVersions(connection, namespace, deploymentName);

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection, isGrpcServiceError, type WorkflowHandle } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import pg from 'pg';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createApp } from '../src/api/app';
@@ -30,14 +31,14 @@ import { createGatewayClient, defaultGatewayClientOptions } from '../src/partner
 import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { orderWorkflowId, type ServiceName } from '../src/temporal/names';
-import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, startDevServer } from '../src/temporal/servers';
+import { freePort, isExecutableFile, temporalLayout } from '../src/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../src/workers/service-worker';
 import { getOrderState, type OrderSagaState } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
 import { startedByBuild, startedByBuildMemo } from './fixtures/order-saga-v2/marker';
 import { testPayloadEncryption } from './support/codec';
 import { installQuietRuntime, quietLogger, testLogger } from './support/quiet-logger';
+import { startCluster } from '../tooling/cluster/cluster';
 import { runScript } from './support/run-script';
 
 /**
@@ -85,24 +86,46 @@ const orderNeedingApproval = {
   shippingAddress: address,
 };
 
+const postgresUrl = process.env.TEST_POSTGRES_URL;
+const clusterName = 'temporal_deploy_test';
+
 interface TemporalUnderTest {
   address: string;
   namespace: string;
   stop(): Promise<void>;
 }
 
-async function startTemporal(): Promise<TemporalUnderTest> {
-  const server = await startDevServer({
-    searchAttributes: orderSearchAttributes,
-    extraArgs: Object.entries(fastDrainage).flatMap(([key, value]) => [
-      '--dynamic-config-value',
-      `${key}=${JSON.stringify(value)}`,
-    ]),
-  });
-  return { address: server.address, namespace: server.namespace ?? 'default', stop: () => server.teardown() };
+/**
+ * The real cluster (tooling/cluster), started fresh: a deployment's versions and routing live in the cluster's
+ * databases, and a run left over from an earlier test would still own the orders queue's routing.
+ */
+async function startTemporal(adminUrl: string): Promise<TemporalUnderTest> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (const database of [clusterName, `${clusterName}_visibility`]) {
+      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+  const root = mkdtempSync(path.join(tmpdir(), 'order-saga-deploy-cluster-'));
+  const cluster = await startCluster({ postgresUrl: adminUrl, name: clusterName, root, dynamicConfig: fastDrainage });
+  return {
+    address: cluster.address,
+    namespace: cluster.namespace,
+    stop: async () => {
+      await cluster.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
-const skip = process.env.TEST_POSTGRES_URL ? false : 'TEST_POSTGRES_URL is not set (.ci/run sets it)';
+const skip = !postgresUrl
+  ? 'needs TEST_POSTGRES_URL (a PostgreSQL role that may create databases) for the cluster'
+  : !isExecutableFile(temporalLayout.server)
+    ? `needs ${temporalLayout.server}: run npm run setup:temporal`
+    : false;
 
 describe('a rolling deploy of the order workflow', { skip }, () => {
   let server: TemporalUnderTest;
@@ -122,45 +145,48 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
   const encryption = testPayloadEncryption();
   const dataConverter = createDataConverter(encryption);
 
-  before(async () => {
-    installQuietRuntime();
-    server = await startTemporal();
-    databases = await provisionDatabases('postgres');
-    await Promise.all(
-      (['orders', 'inventory', 'payments', 'shipping', readModelDatabase] as const).map((database) =>
-        applyMigrations(database, databases.urls[database]),
-      ),
-    );
-    db = openServiceDatabases(databases.urls);
-    await seedCatalogue(db.inventory);
-    gatewayDir = mkdtempSync(path.join(tmpdir(), 'order-saga-gateway-'));
-    gateway = await launchGateway({ port: await freePort(), databaseUrl: `file:${path.join(gatewayDir, 'gw.db')}` });
-    carrier = await launchCarrier({ port: await freePort() });
-    nativeConnection = await NativeConnection.connect({ address: server.address });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: server.namespace, dataConverter });
-    [v1Bundle, v2Bundle] = await Promise.all([
-      bundleOrderWorkflow(quietLogger),
-      bundleWorkflowCode({
-        workflowsPath: v2WorkflowsPath,
-        workflowInterceptorModules: [...orderWorkflowInterceptorModules],
-        logger: quietLogger,
-      }),
-    ]);
-    // The services' own workers are unversioned (src/workers/service-worker.ts says why): one of each serves both
-    // builds' runs across the deploy.
-    for (const service of ['inventory', 'payments', 'shipping'] as const) await startWorker(service);
-    const app = createApp({
-      client,
-      logger: testLogger('api', 'silent'),
-      approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
-      readinessChecks: [],
-    });
-    api = await new Promise((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  });
+  before(
+    async () => {
+      installQuietRuntime();
+      server = await startTemporal(postgresUrl!);
+      databases = await provisionDatabases('postgres');
+      await Promise.all(
+        (['orders', 'inventory', 'payments', 'shipping', readModelDatabase] as const).map((database) =>
+          applyMigrations(database, databases.urls[database]),
+        ),
+      );
+      db = openServiceDatabases(databases.urls);
+      await seedCatalogue(db.inventory);
+      gatewayDir = mkdtempSync(path.join(tmpdir(), 'order-saga-gateway-'));
+      gateway = await launchGateway({ port: await freePort(), databaseUrl: `file:${path.join(gatewayDir, 'gw.db')}` });
+      carrier = await launchCarrier({ port: await freePort() });
+      nativeConnection = await NativeConnection.connect({ address: server.address });
+      connection = await Connection.connect({ address: server.address });
+      client = new Client({ connection, namespace: server.namespace, dataConverter });
+      [v1Bundle, v2Bundle] = await Promise.all([
+        bundleOrderWorkflow(quietLogger),
+        bundleWorkflowCode({
+          workflowsPath: v2WorkflowsPath,
+          workflowInterceptorModules: [...orderWorkflowInterceptorModules],
+          logger: quietLogger,
+        }),
+      ]);
+      // The services' own workers are unversioned (src/workers/service-worker.ts says why): one of each serves both
+      // builds' runs across the deploy.
+      for (const service of ['inventory', 'payments', 'shipping'] as const) await startWorker(service);
+      const app = createApp({
+        client,
+        logger: testLogger('api', 'silent'),
+        approval: { thresholdCents: approvalThresholdCents, timeout: '24h' },
+        readinessChecks: [],
+      });
+      api = await new Promise((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    },
+    { timeout: 240_000 },
+  );
 
   after(async () => {
     await new Promise((resolve) => api?.close(resolve));
@@ -288,7 +314,7 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
     return db.orders.order.findUnique({ where: { workflowId: handle.workflowId } });
   }
 
-  test('runs started on v1 finish on v1, new orders start and finish on v2, then v1 drains and is retired', async () => {
+  test('runs started on v1 finish on v1, new orders start and finish on v2, then v1 drains and is retired', async (t) => {
     const v1Worker = await startWorker('orders', { version: v1, bundle: v1Bundle });
     const setV1 = await deployVersionEventually('set-current', 'v1');
     assert.match(setV1.stdout, /v1 is current/);
@@ -304,7 +330,7 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
     // Orders pinned to v1 are open: the script refuses to retire it, and says why.
     const early = await deployVersion('retire', 'v1');
     assert.equal(early.code, 1, early.stdout);
-    assert.match(early.stderr, /cannot be retired yet: (open orders are still pinned to it|workers still poll)/);
+    assert.match(early.stderr, /v1 cannot be retired yet: open orders are still pinned to it/);
 
     const onV2 = await placeWaitingOrder();
     assert.equal((await memoOf(onV2))[startedByBuildMemo], startedByBuild, 'v2 code started it');
@@ -334,15 +360,19 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
       DeterminismViolationError,
     );
 
-    const drainedBy = Date.now() + 60_000;
+    const lastV1RunClosed = Date.now();
+    const drainedBy = lastV1RunClosed + 60_000;
     while ((await describeVersion(v1)).drainageInfo?.status !== VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED) {
       if (Date.now() > drainedBy) assert.fail('v1 never reported DRAINED');
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
 
+    t.diagnostic(`v1 reported DRAINED ${Date.now() - lastV1RunClosed} ms after its last run closed`);
     v1Worker.shutdown();
     await running.find(({ worker }) => worker === v1Worker)?.done;
+    const workersStopped = Date.now();
     const retired = await deployVersion('retire', 'v1', '--wait', '60s');
+    t.diagnostic(`retire v1 succeeded ${Date.now() - workersStopped} ms after its workers stopped`);
     assert.equal(retired.code, 0, retired.stderr);
     assert.match(retired.stdout, /v1 retired/);
     await assert.rejects(
