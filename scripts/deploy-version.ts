@@ -161,7 +161,7 @@ class DeploymentVersions {
     for (const summary of info?.versionSummaries ?? []) {
       lines.push(
         `    ${summary.deploymentVersion?.buildId ?? '?'}: ${statusName(summary.status)}, drainage ${drainageName(summary.drainageInfo?.status)}` +
-          (summary.drainageInfo?.lastCheckedTime ? ` (checked ${timeOf(summary.drainageInfo.lastCheckedTime)})` : ''),
+          (summary.drainageInfo?.status ? ` (checked ${timeOf(summary.drainageInfo.lastCheckedTime)})` : ''),
       );
     }
     return lines.join('\n');
@@ -175,24 +175,43 @@ class DeploymentVersions {
     return info;
   }
 
+  /** Temporal knows a version once one of its workers has polled: say so when it does not know the build. */
+  private async routing(buildId: string, change: () => Promise<unknown>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      if (isGrpcServiceError(error) && /not found|no worker deployment found/i.test(error.details)) {
+        throw new RefusedError(
+          `Temporal does not know ${this.label(buildId)} (${error.details}): start the build's orders workers ` +
+            `first (TEMPORAL_WORKER_BUILD_ID=${buildId}); a version exists once one of them has polled`,
+        );
+      }
+      throw error;
+    }
+  }
+
   async setCurrent(buildId: string): Promise<string> {
-    await this.connection.workflowService.setWorkerDeploymentCurrentVersion({
-      namespace: this.namespace,
-      deploymentName: this.deploymentName,
-      buildId,
-      identity: this.identity,
-    });
+    await this.routing(buildId, () =>
+      this.connection.workflowService.setWorkerDeploymentCurrentVersion({
+        namespace: this.namespace,
+        deploymentName: this.deploymentName,
+        buildId,
+        identity: this.identity,
+      }),
+    );
     return `${this.label(buildId)} is current: new orders start on it; open orders stay on the build they started on`;
   }
 
   async ramp(buildId: string, percent: number): Promise<string> {
-    await this.connection.workflowService.setWorkerDeploymentRampingVersion({
-      namespace: this.namespace,
-      deploymentName: this.deploymentName,
-      buildId,
-      percentage: percent,
-      identity: this.identity,
-    });
+    await this.routing(buildId, () =>
+      this.connection.workflowService.setWorkerDeploymentRampingVersion({
+        namespace: this.namespace,
+        deploymentName: this.deploymentName,
+        buildId,
+        percentage: percent,
+        identity: this.identity,
+      }),
+    );
     return buildId === ''
       ? `${this.deploymentName}: no ramping build; new orders start on the current one`
       : `${this.label(buildId)} ramps at ${percent} %: that share of new orders starts on it`;
@@ -221,7 +240,11 @@ class DeploymentVersions {
     const info = await this.describe(buildId);
     const status = statusName(info.status);
     if (status === 'CURRENT' || status === 'RAMPING') {
-      return `it is ${status.toLowerCase()}: make another build current (set-current) first`;
+      // Waiting would not help: only an operator's set-current or ramp moves it.
+      throw new RefusedError(
+        `${this.label(buildId)} cannot be retired: it is ${status.toLowerCase()}; make another build current ` +
+          '(set-current) or stop the ramp (ramp --off) first',
+      );
     }
     if (info.drainageInfo?.status === VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING) {
       return (

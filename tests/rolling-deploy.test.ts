@@ -327,6 +327,13 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
     const v1Info = await describeVersion(v1);
     assert.equal(v1Info.status, WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING);
 
+    const retireCurrent = await deployVersion('retire', 'v2');
+    assert.equal(retireCurrent.code, 1);
+    assert.match(retireCurrent.stderr, /v2 cannot be retired: it is current/);
+    const badRamp = await deployVersion('ramp', 'v2', '150');
+    assert.equal(badRamp.code, 2, 'a usage error');
+    assert.match(badRamp.stderr, /a percentage from 0 to 100/);
+
     // Orders pinned to v1 are open: the script refuses to retire it, and says why.
     const early = await deployVersion('retire', 'v1');
     assert.equal(early.code, 1, early.stdout);
