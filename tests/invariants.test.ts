@@ -565,7 +565,10 @@ describe('the check-invariants command', () => {
 
     const temporal = await runChecker([], { ...databaseEnv(unitUrls), TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(temporal.code, 2);
-    assert.match(temporal.stderr, /Cannot reach Temporal at 127\.0\.0\.1:1 \(TEMPORAL_ADDRESS\)[\s\S]*--no-temporal/);
+    assert.match(
+      temporal.stderr,
+      /Cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default, plain text\)[\s\S]*TEMPORAL_ADDRESS[\s\S]*--no-temporal/,
+    );
 
     const missing = `file:${sqliteFilePath(unitUrls.orders)}.missing`;
     const database = await runChecker(['--no-temporal'], { ...databaseEnv(unitUrls), ORDERS_DATABASE_URL: missing });
