@@ -309,6 +309,11 @@ describe('Temporal endpoint: mistakes are named, not stack traces', () => {
     );
   });
 
+  test('an API key and an authorization header at once', () => {
+    const message = configErrorOf(isolated({ TEMPORAL_API_KEY: 'key', TEMPORAL_GRPC_META_AUTHORIZATION: 'Bearer x' }));
+    assert.match(message, /TEMPORAL_API_KEY and an authorization header .*: give one or the other/);
+  });
+
   test('a certificate given both by path and inline', () => {
     const cert = fileWith('client.pem', certificate);
     const message = configErrorOf(

@@ -91,12 +91,17 @@ export function readTemporalEndpoint(env: NodeJS.ProcessEnv): TemporalEndpointRe
       }
     }
     if ((tls.clientCert === undefined) !== (tls.clientKey === undefined)) {
-      const [given, missing] = tls.clientCert ? ['clientCert', 'clientKey'] : ['clientKey', 'clientCert'];
+      const [given, missing]: TlsFile[] = tls.clientCert ? ['clientCert', 'clientKey'] : ['clientKey', 'clientCert'];
       const name = (file: TlsFile) => `${tlsFileSettings[file].variable}_PATH (tls.${tlsFileSettings[file].key}_path)`;
-      problems.push(
-        `${name(given as TlsFile)} is set without ${name(missing as TlsFile)}: mTLS needs both the certificate and its key`,
-      );
+      problems.push(`${name(given!)} is set without ${name(missing!)}: mTLS needs both the certificate and its key`);
     }
+  }
+  if (profile.apiKey !== undefined && profile.grpcMeta?.authorization !== undefined) {
+    // Both would be sent: the SDK's own check looks for `Authorization`, and envconfig lowercases header names.
+    problems.push(
+      `${sourceOf('TEMPORAL_API_KEY', 'api_key')} and an authorization header ` +
+        `(TEMPORAL_GRPC_META_AUTHORIZATION, profile.${profileName}.grpc_meta): give one or the other`,
+    );
   }
   if (problems.length > 0) return { problems };
 
