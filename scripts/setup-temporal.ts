@@ -26,7 +26,7 @@ import {
   cpSync,
 } from 'node:fs';
 import path from 'node:path';
-import { pinnedServerVersion, serverModuleDir } from '../tooling/cluster/settings';
+import { pinnedServerVersion, pinnedUiVersion, serverModuleDir, uiModuleDir } from '../tooling/cluster/settings';
 import {
   describeMissing,
   findOnPath,
@@ -49,7 +49,7 @@ const dependencyPlugin = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 interface Manifest {
   cli?: { module: string; version: string; go: string; builtAt: string; seconds: number };
-  cluster?: { module: string; version: string; go: string; builtAt: string; seconds: number };
+  cluster?: { module: string; version: string; uiVersion: string; go: string; builtAt: string; seconds: number };
   testServer?: {
     artifact: string;
     version: string;
@@ -135,7 +135,9 @@ const serverModule = 'go.temporal.io/server';
 function clusterUpToDate(m: Manifest): boolean {
   return (
     m.cluster?.version === pinnedServerVersion() &&
+    m.cluster.uiVersion === pinnedUiVersion() &&
     isExecutableFile(layout.server) &&
+    isExecutableFile(layout.uiServer) &&
     isExecutableFile(layout.sqlTool) &&
     existsSync(layout.serverSchema)
   );
@@ -154,10 +156,12 @@ async function buildCluster(): Promise<void> {
   say('a cold build fetches ~400 modules and compiles for 3-6 minutes on 2 cores; later builds reuse the Go caches');
   const t = Date.now();
   // -mod=mod: go.sum pins every module; nothing is vendored. -trimpath/-s -w: smaller binaries, no local paths.
-  const build = (output: string, pkg: string): Promise<void> =>
-    streamed(go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', output, pkg], env, 'go', serverModuleDir);
+  const build = (output: string, pkg: string, moduleDir = serverModuleDir): Promise<void> =>
+    streamed(go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', output, pkg], env, 'go', moduleDir);
   await build(layout.server, `${serverModule}/cmd/server`);
   await build(layout.sqlTool, `${serverModule}/cmd/tools/sql`);
+  say(`building the Web UI server v${pinnedUiVersion()} (wrapper module deploy/temporal-ui)`);
+  await build(layout.uiServer, 'github.com/temporalio/ui-server/v2/cmd/server', uiModuleDir);
   // The versioned SQL ships inside the module; copied out so running the cluster needs no Go module cache.
   const { stdout: moduleDir } = await run(go, ['list', '-m', '-f', '{{.Dir}}', serverModule], {
     cwd: serverModuleDir,
@@ -173,6 +177,7 @@ async function buildCluster(): Promise<void> {
     m.cluster = {
       module: serverModule,
       version,
+      uiVersion: pinnedUiVersion(),
       go: goVersion.trim(),
       builtAt: new Date().toISOString(),
       seconds: Math.round((Date.now() - t) / 1000),
@@ -418,7 +423,7 @@ function upToDate(build: Build, manifest: Manifest): boolean {
 function alreadyBuilt(build: Build): string {
   if (build === 'dev-server') return `Temporal CLI ${cliVersion} already built: ${layout.cli}`;
   if (build === 'time-skipping') return `test server ${testServerVersion} already fetched: ${layout.testServer}`;
-  return `Temporal server v${pinnedServerVersion()} already built: ${layout.server}`;
+  return `Temporal server v${pinnedServerVersion()} and Web UI v${pinnedUiVersion()} already built: ${layout.server}`;
 }
 
 async function main(): Promise<number> {

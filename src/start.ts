@@ -97,10 +97,11 @@ function devServerPid(): number | undefined {
 }
 
 async function main(): Promise<void> {
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  // `on`, not `once`: npm forwards Ctrl-C's SIGINT, so it can come twice, and with no listener left tsx exits at once.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
   // The terminal closed: its processes get SIGHUP, but the services lead groups of their own and would not.
-  process.once('SIGHUP', () => void stop(0));
+  process.on('SIGHUP', () => void stop(0));
   // A kill -9 of npm (or of the tsx below it) ends nothing else: this process notices and stops what it started.
   watchChain(npmScriptChain(), ({ ppid }) => {
     say(`process ${ppid}, which ran npm start, has gone (killed?): stopping everything`);

@@ -41,6 +41,8 @@ export const temporalLayout = {
   /** The real Temporal server and its SQL tool, for `npm run cluster` (built from deploy/temporal-server). */
   server: path.join(temporalHome, 'bin', 'temporal-server'),
   sqlTool: path.join(temporalHome, 'bin', 'temporal-sql-tool'),
+  /** The Web UI server for the cluster (the dev server has the UI built in); built from deploy/temporal-ui. */
+  uiServer: path.join(temporalHome, 'bin', 'temporal-ui-server'),
   /** The server module's schema/postgresql tree (versioned SQL for the tool), copied out of the Go module cache. */
   serverSchema: path.join(temporalHome, 'server-schema', 'postgresql', 'v12'),
   testServerDir: path.join(temporalHome, 'test-server'),

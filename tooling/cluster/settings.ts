@@ -8,6 +8,8 @@ import { projectRoot } from '../../src/project-root';
 
 /** The Go wrapper module that pins the server; its go.mod names the server version the compose image must match. */
 export const serverModuleDir = path.join(projectRoot, 'deploy', 'temporal-server');
+/** The Go wrapper module that pins the Web UI server; its version is the compose UI image's. */
+export const uiModuleDir = path.join(projectRoot, 'deploy', 'temporal-ui');
 /** Dynamic config mounted by compose and passed to every server process by the launcher. */
 export const dynamicConfigFile = path.join(projectRoot, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
@@ -21,8 +23,18 @@ export const namespaceRetention = '72h';
 
 /** The server version pinned in deploy/temporal-server/go.mod, e.g. `1.32.2`. */
 export function pinnedServerVersion(): string {
-  const goMod = readFileSync(path.join(serverModuleDir, 'go.mod'), 'utf8');
-  const found = /^\s*(?:require\s+)?go\.temporal\.io\/server\s+v(\S+)/m.exec(goMod);
-  if (!found?.[1]) throw new Error(`${serverModuleDir}/go.mod does not require go.temporal.io/server`);
+  return pinnedVersion(serverModuleDir, 'go.temporal.io/server');
+}
+
+/** The Web UI version pinned in deploy/temporal-ui/go.mod, e.g. `2.56.4`. */
+export function pinnedUiVersion(): string {
+  return pinnedVersion(uiModuleDir, 'github.com/temporalio/ui-server/v2');
+}
+
+function pinnedVersion(moduleDir: string, module: string): string {
+  const goMod = readFileSync(path.join(moduleDir, 'go.mod'), 'utf8');
+  const escaped = module.replace(/[./]/g, (c) => `\\${c}`);
+  const found = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+v(\\S+)`, 'm').exec(goMod);
+  if (!found?.[1]) throw new Error(`${moduleDir}/go.mod does not require ${module}`);
   return found[1];
 }
