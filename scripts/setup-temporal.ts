@@ -139,7 +139,7 @@ function clusterUpToDate(m: Manifest): boolean {
     isExecutableFile(layout.server) &&
     isExecutableFile(layout.uiServer) &&
     isExecutableFile(layout.sqlTool) &&
-    existsSync(layout.serverSchema)
+    existsSync(path.join(layout.serverSchema, 'postgresql', 'v12'))
   );
 }
 
@@ -167,9 +167,12 @@ async function buildCluster(): Promise<void> {
     cwd: serverModuleDir,
     env,
   });
+  const postgresSchema = path.join('postgresql', 'v12');
   rmSync(layout.serverSchema, { recursive: true, force: true });
-  mkdirSync(path.dirname(layout.serverSchema), { recursive: true });
-  cpSync(path.join(moduleDir.trim(), 'schema', 'postgresql', 'v12'), layout.serverSchema, { recursive: true });
+  mkdirSync(path.join(layout.serverSchema, 'postgresql'), { recursive: true });
+  cpSync(path.join(moduleDir.trim(), 'schema', postgresSchema), path.join(layout.serverSchema, postgresSchema), {
+    recursive: true,
+  });
   // The module cache is read-only; the copy must stay removable.
   chmodTree(layout.serverSchema);
   say(`built ${path.relative(process.cwd(), layout.server)} and temporal-sql-tool v${version} in ${elapsed(t)}`);

@@ -437,6 +437,10 @@ describe('check:compose against the cluster the tests ran (tooling/cluster)', ()
       assertProblem(moved, new RegExp(`^${name}: temporalio/server:.*, but the cluster tests ran 9\\.9\\.9`));
     }
     assertProblem(moved, /^temporal-namespace: temporalio\/admin-tools:.* is not the tested server's release 9\.9\.9/);
+    // The Web UI: compose runs the version npm run cluster builds and runs.
+    const newUi = checkTemporalServer(realContext(), { ...testedCluster(), uiVersion: '9.9.9' });
+    assertProblem(newUi, /^temporal-ui: temporalio\/ui:.*, but npm run cluster runs the Web UI 9\.9\.9/);
+    assert.deepEqual(checkTemporalServer(realContext()), []);
     // The deprecated image that this file used to run.
     const autoSetup = brokenCompose((services) => {
       const frontend = services['temporal-frontend'];

@@ -7,10 +7,16 @@ import path from 'node:path';
 import { projectRoot } from '../../src/project-root';
 import { serverServices, type ServerService } from '../../tooling/cluster/cluster';
 import {
+  clusterDatabases,
   clusterNamespace,
   dynamicConfigFile,
+  historyShards,
   namespaceRetention,
   pinnedServerVersion,
+  pinnedUiVersion,
+  schemaSteps,
+  sqlPlugin,
+  versionedSchema,
 } from '../../tooling/cluster/settings';
 
 export type { ServerService };
@@ -21,6 +27,8 @@ export type SchemaStep = string[];
 export interface TestedCluster {
   /** go.temporal.io/server's version in deploy/temporal-server/go.mod, e.g. `1.32.2`. */
   serverVersion: string;
+  /** github.com/temporalio/ui-server/v2's version in deploy/temporal-ui/go.mod: the Web UI `npm run cluster` runs. */
+  uiVersion: string;
   namespace: string;
   /** As settings.ts spells it, e.g. `72h`. */
   retention: string;
@@ -39,37 +47,21 @@ export interface TestedCluster {
   versionedSchema: { history: string; visibility: string };
 }
 
-/**
- * The launcher's own choices, as tooling/cluster/cluster.ts makes them (startCluster, setUpSchema, serverConfig).
- * They are not exported from settings.ts yet; each says where it comes from, so a change there is a change here.
- */
-const launcher = {
-  /** cluster.ts serverConfig and setUpSchema: pluginName and SQL_PLUGIN. */
-  sqlPlugin: 'postgres12',
-  /** cluster.ts serverConfig: persistence.numHistoryShards. */
-  historyShards: 4,
-  /** cluster.ts startCluster: `<name>` and `<name>_visibility`, name `temporal` by default. */
-  databases: { history: 'temporal', visibility: 'temporal_visibility' },
-  /** cluster.ts setUpSchema: `<serverSchema>/<kind>/versioned`, serverSchema being the module's schema/postgresql/v12. */
-  versionedSchema: { history: 'postgresql/v12/temporal/versioned', visibility: 'postgresql/v12/visibility/versioned' },
-  /** cluster.ts setUpSchema: create-database, setup-schema -v 0.0, update-schema -d <versioned>. */
-  schemaSteps: (schemaDir: string): SchemaStep[] => [
-    ['create-database'],
-    ['setup-schema', '-v', '0.0'],
-    ['update-schema', '-d', schemaDir],
-  ],
-};
-
 /** The cluster the tests ran, as compose must deploy it. */
 export function testedCluster(): TestedCluster {
   return {
     serverVersion: pinnedServerVersion(),
+    uiVersion: pinnedUiVersion(),
     namespace: clusterNamespace,
     retention: namespaceRetention,
     dynamicConfigFile: path.relative(projectRoot, dynamicConfigFile).split(path.sep).join('/'),
     // The four processes startCluster launches.
     serverServices,
-    ...launcher,
+    sqlPlugin,
+    historyShards,
+    databases: clusterDatabases(),
+    versionedSchema,
+    schemaSteps,
   };
 }
 

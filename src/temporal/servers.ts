@@ -43,8 +43,8 @@ export const temporalLayout = {
   sqlTool: path.join(temporalHome, 'bin', 'temporal-sql-tool'),
   /** The Web UI server for the cluster (the dev server has the UI built in); built from deploy/temporal-ui. */
   uiServer: path.join(temporalHome, 'bin', 'temporal-ui-server'),
-  /** The server module's schema/postgresql tree (versioned SQL for the tool), copied out of the Go module cache. */
-  serverSchema: path.join(temporalHome, 'server-schema', 'postgresql', 'v12'),
+  /** The server module's `schema/` (its PostgreSQL part: versioned SQL for the tool), out of the Go module cache. */
+  serverSchema: path.join(temporalHome, 'server-schema'),
   testServerDir: path.join(temporalHome, 'test-server'),
   testServerLib: path.join(temporalHome, 'test-server', 'lib'),
   manifest: path.join(temporalHome, 'manifest.json'),

@@ -19,7 +19,16 @@ import pg from 'pg';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { isExecutableFile, run, setupCommand, temporalLayout } from '../../src/temporal/servers';
-import { clusterNamespace, dynamicConfigFile, namespaceRetention } from './settings';
+import {
+  clusterDatabases,
+  clusterNamespace,
+  dynamicConfigFile,
+  historyShards,
+  namespaceRetention,
+  schemaSteps,
+  sqlPlugin,
+  versionedSchema,
+} from './settings';
 
 /** The server's services, in the order they start: the frontend last but one, the internal worker needs it. */
 export const serverServices = ['history', 'matching', 'frontend', 'worker'] as const;
@@ -95,12 +104,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   mkdirSync(path.join(root, 'logs'), { recursive: true });
 
   const database = postgresTarget(options.postgresUrl);
-  const databases = { history: name, visibility: `${name}_visibility` };
+  const databases = clusterDatabases(name);
   log(
     `schema: PostgreSQL ${database.host}:${database.port}, databases ${databases.history} and ${databases.visibility}`,
   );
-  await setUpSchema(database, databases.history, 'temporal', log);
-  await setUpSchema(database, databases.visibility, 'visibility', log);
+  await setUpSchema(database, databases.history, versionedSchema.history, log);
+  await setUpSchema(database, databases.visibility, versionedSchema.visibility, log);
 
   const ports = await clusterPorts(root, options.frontendPort);
   const address = `127.0.0.1:${ports.frontend.grpc}`;
@@ -222,26 +231,23 @@ function postgresTarget(url: string): PostgresTarget {
 async function setUpSchema(
   target: PostgresTarget,
   database: string,
-  kind: 'temporal' | 'visibility',
+  versioned: string,
   log: (line: string) => void,
 ): Promise<void> {
   const env = {
     ...process.env,
-    SQL_PLUGIN: 'postgres12',
+    SQL_PLUGIN: sqlPlugin,
     SQL_HOST: target.host,
     SQL_PORT: String(target.port),
     SQL_USER: target.user,
     SQL_PASSWORD: target.password,
   };
-  const tool = (...args: string[]): Promise<unknown> =>
-    run(temporalLayout.sqlTool, ['--db', database, ...args], { env });
   const state = await schemaState(target, database);
-  if (state === 'absent') {
-    log(`schema: creating database ${database}`);
-    await tool('create-database');
-  }
-  if (state !== 'versioned') await tool('setup-schema', '-v', '0.0');
-  await tool('update-schema', '-d', path.join(temporalLayout.serverSchema, kind, 'versioned'));
+  if (state === 'absent') log(`schema: creating database ${database}`);
+  // The steps compose's schema job runs too; those a database has been through are skipped here.
+  const [create, setup, update] = schemaSteps(path.join(temporalLayout.serverSchema, versioned));
+  const steps = state === 'absent' ? [create, setup, update] : state === 'empty' ? [setup, update] : [update];
+  for (const step of steps) await run(temporalLayout.sqlTool, ['--db', database, ...step!], { env });
 }
 
 async function schemaState(target: PostgresTarget, database: string): Promise<'absent' | 'empty' | 'versioned'> {
@@ -348,7 +354,7 @@ function serverConfig(args: {
   const { ports, database, tls } = args;
   const sql = (databaseName: string, maxConns: number): object => ({
     sql: {
-      pluginName: 'postgres12',
+      pluginName: sqlPlugin,
       databaseName,
       connectAddr: `${database.host}:${database.port}`,
       connectProtocol: 'tcp',
@@ -373,8 +379,7 @@ function serverConfig(args: {
     persistence: {
       defaultStore: 'postgres-default',
       visibilityStore: 'postgres-visibility',
-      // Shards are fixed for the cluster's life; 4 suits one machine (production sizing: docs/DEPLOYMENT.md).
-      numHistoryShards: 4,
+      numHistoryShards: historyShards,
       datastores: {
         'postgres-default': sql(args.databases.history, 20),
         'postgres-visibility': sql(args.databases.visibility, 10),

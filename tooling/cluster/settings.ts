@@ -21,6 +21,30 @@ export const clusterNamespace = 'default';
  */
 export const namespaceRetention = '72h';
 
+/** Persistence and visibility run on PostgreSQL through this SQL plugin (the server's config and temporal-sql-tool). */
+export const sqlPlugin = 'postgres12';
+/**
+ * History shards, fixed for a cluster's life (changing it means a new cluster). 4 suits one machine and the tests;
+ * docs/DEPLOYMENT.md says how to size it for production.
+ */
+export const historyShards = 4;
+/** The databases of a cluster named `name`: persistence's and visibility's. */
+export function clusterDatabases(name = 'temporal'): { history: string; visibility: string } {
+  return { history: name, visibility: `${name}_visibility` };
+}
+/** Where each database's versioned schema is, below the folder of the server's schemas (the module's `schema/`). */
+export const versionedSchema = {
+  history: 'postgresql/v12/temporal/versioned',
+  visibility: 'postgresql/v12/visibility/versioned',
+} as const;
+/**
+ * temporal-sql-tool's steps for a new database; update-schema alone on one that has a schema (a no-op when current,
+ * the upgrade after a server version bump).
+ */
+export function schemaSteps(versionedDir: string): string[][] {
+  return [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '-d', versionedDir]];
+}
+
 /** The server version pinned in deploy/temporal-server/go.mod, e.g. `1.32.2`. */
 export function pinnedServerVersion(): string {
   return pinnedVersion(serverModuleDir, 'go.temporal.io/server');

@@ -67,6 +67,12 @@ export function checkTemporalServer(context: CheckContext, tested: TestedCluster
           'with a schema job, as the tested cluster does',
       );
     }
+    const uiTag = temporalImageTag(image, 'ui');
+    if (uiTag !== undefined && uiTag !== tested.uiVersion) {
+      problems.push(
+        `${name}: ${image}, but npm run cluster runs the Web UI ${tested.uiVersion} (deploy/temporal-ui/go.mod)`,
+      );
+    }
     const toolsTag = temporalImageTag(image, 'admin-tools');
     if (toolsTag !== undefined && toolsTag.split('-')[0] !== tested.serverVersion) {
       problems.push(
