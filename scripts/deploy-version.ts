@@ -5,7 +5,7 @@
  *   npm run deploy:version -- set-current <buildId>        # new orders start on this build; open ones stay on theirs
  *   npm run deploy:version -- ramp <buildId> <percent>     # that share of new orders start on the build
  *   npm run deploy:version -- ramp --off                   # no ramping build: new orders start on the current one
- *   npm run deploy:version -- retire <buildId> [--wait 30m]
+ *   npm run deploy:version -- retire <buildId> [--wait 30m] [--ignore-closed-runs]
  *                                                          # deletes a drained build whose workers are gone
  *
  * Talks to the Temporal the configuration names (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, or a
@@ -27,12 +27,15 @@ Commands:
   set-current <buildId>       make the build current: new orders start on it, open ones stay on the build they started on
   ramp <buildId> <percent>    start that percentage of new orders on the build (the rest on the current one)
   ramp --off                  stop ramping
-  retire <buildId>            delete a version that no open order is pinned to and whose workers have stopped
+  retire <buildId>            delete a version that no order is pinned to any more (open, or closed and still kept
+                              by the namespace's retention: GET /orders/{id} queries them on the build's workers),
+                              once its workers have stopped
 
 Options:
   --deployment <name>         the worker deployment (default: TEMPORAL_WORKER_DEPLOYMENT_NAME, else order-saga)
   --wait <duration>           retire only: wait up to this long (e.g. 90s, 30m) for drainage and for the workers to go
   --off                       ramp only: remove the ramping build
+  --ignore-closed-runs        retire only: retire although closed orders pinned to it are kept (their GET answers 503)
   --help                      show this help
 
 Exit status: 0 done, 1 Temporal refused or could not be reached, 2 usage or configuration error.`;
@@ -51,7 +54,7 @@ type Command =
   | { name: 'status' }
   | { name: 'set-current'; buildId: string }
   | { name: 'ramp'; buildId: string; percent: number }
-  | { name: 'retire'; buildId: string; waitMs: number };
+  | { name: 'retire'; buildId: string; waitMs: number; ignoreClosedRuns: boolean };
 
 function parseDuration(text: string): number {
   const match = /^(\d+)(ms|s|m|h)$/.exec(text);
@@ -69,6 +72,7 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
         deployment: { type: 'string' },
         wait: { type: 'string' },
         off: { type: 'boolean', default: false },
+        'ignore-closed-runs': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -85,6 +89,8 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
   };
   if (values.wait !== undefined && name !== 'retire') throw new UsageError('--wait goes with retire only');
   if (values.off && name !== 'ramp') throw new UsageError('--off goes with ramp only');
+  if (values['ignore-closed-runs'] && name !== 'retire')
+    throw new UsageError('--ignore-closed-runs goes with retire only');
   const deployment = values.deployment;
   const command = ((): Command => {
     switch (name) {
@@ -106,7 +112,12 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
       }
       case 'retire':
         takes(1);
-        return { name, buildId: rest[0] ?? '', waitMs: values.wait === undefined ? 0 : parseDuration(values.wait) };
+        return {
+          name,
+          buildId: rest[0] ?? '',
+          waitMs: values.wait === undefined ? 0 : parseDuration(values.wait),
+          ignoreClosedRuns: values['ignore-closed-runs'],
+        };
       default:
         throw new UsageError(name ? `Unknown command ${name}` : 'No command given');
     }
@@ -152,6 +163,7 @@ class DeploymentVersions {
       deploymentName: this.deploymentName,
     });
     const routing = info?.routingConfig;
+    const currentBuild = routing?.currentDeploymentVersion?.buildId;
     const lines = [
       `deployment ${this.deploymentName} (namespace ${this.namespace})`,
       `  current: ${routing?.currentDeploymentVersion?.buildId || '(none: new orders go to unversioned workers)'}`,
@@ -159,12 +171,47 @@ class DeploymentVersions {
       '  versions:',
     ];
     for (const summary of info?.versionSummaries ?? []) {
+      const buildId = summary.deploymentVersion?.buildId ?? '?';
       lines.push(
-        `    ${summary.deploymentVersion?.buildId ?? '?'}: ${statusName(summary.status)}, drainage ${drainageName(summary.drainageInfo?.status)}` +
+        `    ${buildId}: ${statusName(summary.status)}, drainage ${drainageName(summary.drainageInfo?.status)}` +
           (summary.drainageInfo?.status ? ` (checked ${timeOf(summary.drainageInfo.lastCheckedTime)})` : ''),
       );
+      const routed = [currentBuild, routing?.rampingDeploymentVersion?.buildId].includes(buildId);
+      const closedRuns = routed ? undefined : await this.closedRunsLine(buildId);
+      if (closedRuns) lines.push(`      ${closedRuns}: keep its workers running until then`);
     }
     return lines.join('\n');
+  }
+
+  /**
+   * The closed runs pinned to the build that the namespace still keeps (for its retention period). A query on a
+   * pinned run goes to its build's workers, closed or not, and `GET /orders/{id}` is a query: until these runs are
+   * gone, stopping the build's workers makes their orders answer 503.
+   */
+  async closedPinnedRuns(buildId: string): Promise<{ count: number; keptUntil?: Date }> {
+    const query =
+      `TemporalWorkerDeploymentVersion = '${this.deploymentName}:${buildId}' AND ` +
+      `TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus != 'Running'`;
+    const { namespace } = this;
+    const { count } = await this.connection.workflowService.countWorkflowExecutions({ namespace, query });
+    if (!count || Number(count) === 0) return { count: 0 };
+    // Visibility lists the most recently closed runs first: the first page holds the last to leave.
+    const [{ executions }, { config }] = await Promise.all([
+      this.connection.workflowService.listWorkflowExecutions({ namespace, query, pageSize: 100 }),
+      this.connection.workflowService.describeNamespace({ namespace }),
+    ]);
+    const lastClosedMs = Math.max(...(executions ?? []).map(({ closeTime }) => Number(closeTime?.seconds ?? 0) * 1000));
+    const retentionMs = Number(config?.workflowExecutionRetentionTtl?.seconds ?? 0) * 1000;
+    return { count: Number(count), ...(lastClosedMs > 0 && { keptUntil: new Date(lastClosedMs + retentionMs) }) };
+  }
+
+  private async closedRunsLine(buildId: string): Promise<string | undefined> {
+    const closed = await this.closedPinnedRuns(buildId);
+    if (closed.count === 0) return undefined;
+    return (
+      `${closed.count} closed order(s) pinned to it are kept until ${closed.keptUntil?.toISOString() ?? '?'} ` +
+      "(the namespace's retention); GET /orders/{id} on them queries this build's workers"
+    );
   }
 
   async describe(buildId: string): Promise<VersionInfo> {
@@ -218,10 +265,10 @@ class DeploymentVersions {
   }
 
   /** Deletes the version once nothing is pinned to it and no worker polls as it; waits up to waitMs for both. */
-  async retire(buildId: string, waitMs: number): Promise<string> {
+  async retire(buildId: string, waitMs: number, ignoreClosedRuns: boolean): Promise<string> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const notYet = await this.whyNotRetirable(buildId).then(
+      const notYet = await this.whyNotRetirable(buildId, ignoreClosedRuns).then(
         async (reason) => reason ?? (await this.tryDelete(buildId)),
       );
       if (notYet === undefined) return `${this.label(buildId)} retired: the version is deleted`;
@@ -236,7 +283,7 @@ class DeploymentVersions {
   }
 
   /** Why the version may not go yet, in words; undefined when it may. */
-  private async whyNotRetirable(buildId: string): Promise<string | undefined> {
+  private async whyNotRetirable(buildId: string, ignoreClosedRuns: boolean): Promise<string | undefined> {
     const info = await this.describe(buildId);
     const status = statusName(info.status);
     if (status === 'CURRENT' || status === 'RAMPING') {
@@ -251,6 +298,10 @@ class DeploymentVersions {
         'open orders are still pinned to it (drainage DRAINING, last checked ' +
         `${timeOf(info.drainageInfo.lastCheckedTime)}): keep its workers running until they finish`
       );
+    }
+    const closedRuns = ignoreClosedRuns ? undefined : await this.closedRunsLine(buildId);
+    if (closedRuns) {
+      return `${closedRuns}: keep its workers running until then, or pass --ignore-closed-runs to let them answer 503`;
     }
     return undefined;
   }
@@ -283,7 +334,7 @@ async function run(command: Command, versions: DeploymentVersions): Promise<stri
     case 'ramp':
       return versions.ramp(command.buildId, command.percent);
     case 'retire':
-      return versions.retire(command.buildId, command.waitMs);
+      return versions.retire(command.buildId, command.waitMs, command.ignoreClosedRuns);
   }
 }
 
