@@ -142,6 +142,16 @@ async function main(): Promise<void> {
 
   const uiUrl = `http://localhost:${config.temporal.uiPort}`;
   if (config.temporal.startDevServer) {
+    const { endpoint } = config.temporal;
+    // The dev server speaks plain text: with TLS or an API key configured (maybe by a Temporal Cloud profile in the
+    // CLI's config file) the workers would fail to connect to it, one by one, after it started.
+    if (endpoint.tls !== false || endpoint.apiKey !== undefined) {
+      throw new Error(
+        'The Temporal connection is configured for TLS or an API key (TEMPORAL_TLS_*, TEMPORAL_API_KEY or a ' +
+          'TEMPORAL_PROFILE in the config file), which the dev server does not speak. Set ' +
+          'START_TEMPORAL_DEV_SERVER=false to use that server, or unset those settings for the dev server.',
+      );
+    }
     const { host, port } = parseAddress(config.temporal.address);
     // A dev server that cannot bind exits, but the SDK would then connect to whatever
     // answers on the port and carry on against someone else's server.

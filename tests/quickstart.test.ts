@@ -123,3 +123,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+test('npm start refuses a TLS or API-key connection, which its plain-text dev server does not speak', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-quickstart-'));
+  try {
+    const start = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/start.ts')], {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        TEMPORAL_API_KEY: 'a-cloud-key',
+        TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        TEMPORAL_DB_FILE: path.join(dataDir, 'temporal.db'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    start.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    start.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => start.once('exit', resolve));
+    assert.equal(code, 1, output);
+    assert.match(output, /configured for TLS or an API key .* Set START_TEMPORAL_DEV_SERVER=false/);
+    assert.doesNotMatch(output, /at .*\.ts:\d+/, 'a message, not a stack trace');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
