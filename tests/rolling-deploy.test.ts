@@ -345,6 +345,7 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
     assert.equal((await memoOf(onV2))[startedByBuildMemo], startedByBuild, 'v2 code started it');
 
     const v1States = await Promise.all(onV1.map(approve));
+    const lastV1RunClosed = Date.now();
     const v2State = await approve(onV2);
 
     for (const [index, handle] of onV1.entries()) {
@@ -369,7 +370,6 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
       DeterminismViolationError,
     );
 
-    const lastV1RunClosed = Date.now();
     const drainedBy = lastV1RunClosed + 60_000;
     while ((await describeVersion(v1)).drainageInfo?.status !== VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED) {
       if (Date.now() > drainedBy) assert.fail('v1 never reported DRAINED');
