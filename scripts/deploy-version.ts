@@ -35,7 +35,7 @@ Options:
   --deployment <name>         the worker deployment (default: TEMPORAL_WORKER_DEPLOYMENT_NAME, else order-saga)
   --wait <duration>           retire only: wait up to this long (e.g. 90s, 30m) for drainage and for the workers to go
   --off                       ramp only: remove the ramping build
-  --ignore-closed-runs        retire only: retire although closed orders pinned to it are kept (their GET answers 503)
+  --ignore-closed-runs        retire only: retire although closed orders pinned to it are kept (their GET /orders/{id} fails)
   --help                      show this help
 
 Exit status: 0 done, 1 Temporal refused or could not be reached, 2 usage or configuration error.`;
@@ -186,7 +186,7 @@ class DeploymentVersions {
   /**
    * The closed runs pinned to the build that the namespace still keeps (for its retention period). A query on a
    * pinned run goes to its build's workers, closed or not, and `GET /orders/{id}` is a query: until these runs are
-   * gone, stopping the build's workers makes their orders answer 503.
+   * gone, stopping the build's workers makes GET /orders/{id} of their orders fail.
    */
   async closedPinnedRuns(buildId: string): Promise<{ count: number; keptUntil?: Date }> {
     const query =
@@ -301,7 +301,7 @@ class DeploymentVersions {
     }
     const closedRuns = ignoreClosedRuns ? undefined : await this.closedRunsLine(buildId);
     if (closedRuns) {
-      return `${closedRuns}: keep its workers running until then, or pass --ignore-closed-runs to let them answer 503`;
+      return `${closedRuns}: keep its workers running until then, or pass --ignore-closed-runs and let their GET /orders/{id} fail`;
     }
     return undefined;
   }
