@@ -9,6 +9,7 @@ import { projectRoot } from '../src/config';
 import { orderWorkflowId } from '../src/temporal/names';
 import { freePort } from '../src/temporal/servers';
 import type { OrderSagaState } from '../src/workflows/definitions';
+import { withTimeout } from './support/timeout';
 
 /**
  * The README's quick start, as a user runs it: `npm start` brings up the dev
@@ -113,16 +114,6 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
   assert.equal(output.filter((line) => line.includes('worker stopped')).length, 4, 'every worker drained and stopped');
   assert.ok(output.some((line) => line.includes('api stopped')));
 });
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message())), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 test('npm start refuses a TLS or API-key connection, which its plain-text dev server does not speak', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-quickstart-'));

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { projectRoot } from '../src/config';
 import { portIsFree } from '../src/service-process';
 import { freePort } from '../src/temporal/servers';
+import { withTimeout } from './support/timeout';
 
 /**
  * `npm start` killed with no chance to stop anything (kill -9, a crash): whatever it started must end with it, and
@@ -237,13 +238,3 @@ test('kill -9 of src/start.ts and its guardian together: the next npm start stop
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message())), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

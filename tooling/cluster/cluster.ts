@@ -309,7 +309,7 @@ async function clusterPorts(root: string, frontendPort: number | undefined): Pro
  * A free port below 32768: the membership table stores ports as PostgreSQL `smallint`, so an ephemeral port
  * (32768 and up on Linux) makes a service fail at start ("value out of range for type smallint").
  */
-async function freeLowPort(): Promise<number> {
+export async function freeLowPort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (!taken.has(port) && (await portIsFree(port))) {
