@@ -2,7 +2,8 @@
  * Promotes and retires versions of the orders worker's deployment (Worker Deployment Versioning, docs/VERSIONING.md).
  *
  *   npm run deploy:version -- status                       # current and ramping build, every version and its drainage
- *   npm run deploy:version -- set-current <buildId>        # new orders start on this build; open ones stay on theirs
+ *   npm run deploy:version -- set-current <buildId> [--wait 60s]
+ *                                                          # new orders start on this build; open ones stay on theirs
  *   npm run deploy:version -- ramp <buildId> <percent>     # that share of new orders start on the build
  *   npm run deploy:version -- ramp --off                   # no ramping build: new orders start on the current one
  *   npm run deploy:version -- retire <buildId> [--wait 30m] [--ignore-closed-runs]
@@ -33,7 +34,8 @@ Commands:
 
 Options:
   --deployment <name>         the worker deployment (default: TEMPORAL_WORKER_DEPLOYMENT_NAME, else order-saga)
-  --wait <duration>           retire only: wait up to this long (e.g. 90s, 30m) for drainage and for the workers to go
+  --wait <duration>           wait up to this long (e.g. 90s, 30m): set-current and ramp for the build's workers to
+                              poll, retire for its orders to drain and its workers to go
   --off                       ramp only: remove the ramping build
   --ignore-closed-runs        retire only: retire although closed orders pinned to it are kept (their GET /orders/{id} fails)
   --help                      show this help
@@ -52,8 +54,8 @@ class RefusedError extends Error {
 
 type Command =
   | { name: 'status' }
-  | { name: 'set-current'; buildId: string }
-  | { name: 'ramp'; buildId: string; percent: number }
+  | { name: 'set-current'; buildId: string; waitMs: number }
+  | { name: 'ramp'; buildId: string; percent: number; waitMs: number }
   | { name: 'retire'; buildId: string; waitMs: number; ignoreClosedRuns: boolean };
 
 function parseDuration(text: string): number {
@@ -87,7 +89,8 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
   const takes = (count: number) => {
     if (rest.length !== count) throw new UsageError(`${name} takes ${count === 0 ? 'no' : count} argument(s)`);
   };
-  if (values.wait !== undefined && name !== 'retire') throw new UsageError('--wait goes with retire only');
+  if (values.wait !== undefined && name === 'status') throw new UsageError('status takes no --wait');
+  const waitMs = values.wait === undefined ? 0 : parseDuration(values.wait);
   if (values.off && name !== 'ramp') throw new UsageError('--off goes with ramp only');
   if (values['ignore-closed-runs'] && name !== 'retire')
     throw new UsageError('--ignore-closed-runs goes with retire only');
@@ -99,23 +102,23 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
         return { name };
       case 'set-current':
         takes(1);
-        return { name, buildId: rest[0] ?? '' };
+        return { name, buildId: rest[0] ?? '', waitMs };
       case 'ramp': {
         // Temporal's way to remove the ramping version: ramp no build at 0 %.
-        if (values.off) return (takes(0), { name, buildId: '', percent: 0 });
+        if (values.off) return (takes(0), { name, buildId: '', percent: 0, waitMs });
         takes(2);
         const percent = Number(rest[1]);
         if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
           throw new UsageError(`ramp ${rest[1]}: a percentage from 0 to 100`);
         }
-        return { name, buildId: rest[0] ?? '', percent };
+        return { name, buildId: rest[0] ?? '', percent, waitMs };
       }
       case 'retire':
         takes(1);
         return {
           name,
           buildId: rest[0] ?? '',
-          waitMs: values.wait === undefined ? 0 : parseDuration(values.wait),
+          waitMs,
           ignoreClosedRuns: values['ignore-closed-runs'],
         };
       default:
@@ -223,22 +226,32 @@ class DeploymentVersions {
   }
 
   /** Temporal knows a version once one of its workers has polled: say so when it does not know the build. */
-  private async routing(buildId: string, change: () => Promise<unknown>): Promise<void> {
-    try {
-      await change();
-    } catch (error) {
-      if (isGrpcServiceError(error) && /not found|no worker deployment found/i.test(error.details)) {
-        throw new RefusedError(
-          `Temporal does not know ${this.label(buildId)} (${error.details}): start the build's orders workers ` +
-            `first (TEMPORAL_WORKER_BUILD_ID=${buildId}); a version exists once one of them has polled`,
-        );
+  private async routing(buildId: string, waitMs: number, change: () => Promise<unknown>): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await change();
+        return;
+      } catch (error) {
+        // Waitable: the build's workers have not polled yet, or not yet on every queue the current build serves.
+        const notYet =
+          isGrpcServiceError(error) &&
+          /not found|does your Worker Deployment have pollers|is missing active task queues/i.test(error.details);
+        if (!notYet) throw error;
+        if (Date.now() >= deadline) {
+          throw new RefusedError(
+            `Temporal cannot route to ${this.label(buildId)} yet (${error.details}): start the build's orders ` +
+              `workers first (TEMPORAL_WORKER_BUILD_ID=${buildId}); a version exists once they have polled` +
+              (waitMs > 0 ? ` (waited ${Math.round(waitMs / 1000)} s)` : ' (--wait <duration> waits for them)'),
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, Math.max(0, deadline - Date.now()))));
       }
-      throw error;
     }
   }
 
-  async setCurrent(buildId: string): Promise<string> {
-    await this.routing(buildId, () =>
+  async setCurrent(buildId: string, waitMs: number): Promise<string> {
+    await this.routing(buildId, waitMs, () =>
       this.connection.workflowService.setWorkerDeploymentCurrentVersion({
         namespace: this.namespace,
         deploymentName: this.deploymentName,
@@ -249,8 +262,8 @@ class DeploymentVersions {
     return `${this.label(buildId)} is current: new orders start on it; open orders stay on the build they started on`;
   }
 
-  async ramp(buildId: string, percent: number): Promise<string> {
-    await this.routing(buildId, () =>
+  async ramp(buildId: string, percent: number, waitMs: number): Promise<string> {
+    await this.routing(buildId, waitMs, () =>
       this.connection.workflowService.setWorkerDeploymentRampingVersion({
         namespace: this.namespace,
         deploymentName: this.deploymentName,
@@ -330,9 +343,9 @@ async function run(command: Command, versions: DeploymentVersions): Promise<stri
     case 'status':
       return versions.status();
     case 'set-current':
-      return versions.setCurrent(command.buildId);
+      return versions.setCurrent(command.buildId, command.waitMs);
     case 'ramp':
-      return versions.ramp(command.buildId, command.percent);
+      return versions.ramp(command.buildId, command.percent, command.waitMs);
     case 'retire':
       return versions.retire(command.buildId, command.waitMs, command.ignoreClosedRuns);
   }

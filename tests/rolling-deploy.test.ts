@@ -238,17 +238,6 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
     });
   }
 
-  /** Runs the script until it succeeds (a version exists once its first worker has polled), for up to 30 s. */
-  async function deployVersionEventually(...args: string[]) {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const run = await deployVersion(...args);
-      if (run.code === 0) return run;
-      if (Date.now() > deadline) assert.fail(`deploy:version ${args.join(' ')} kept failing: ${run.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-
   async function describeVersion(version: WorkerDeploymentVersion) {
     const { workerDeploymentVersionInfo } = await connection.workflowService.describeWorkerDeploymentVersion({
       namespace: server.namespace,
@@ -317,14 +306,20 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
   }
 
   test('runs started on v1 finish on v1, new orders start and finish on v2, then v1 drains and is retired', async (t) => {
+    const beforeWorkers = await deployVersion('set-current', 'v1');
+    assert.equal(beforeWorkers.code, 1, beforeWorkers.stdout);
+    assert.match(beforeWorkers.stderr, /start the build's orders workers first \(TEMPORAL_WORKER_BUILD_ID=v1\)/);
+
     const v1Worker = await startWorker('orders', { version: v1, bundle: v1Bundle });
-    const setV1 = await deployVersionEventually('set-current', 'v1');
+    const setV1 = await deployVersion('set-current', 'v1', '--wait', '30s');
+    assert.equal(setV1.code, 0, setV1.stderr);
     assert.match(setV1.stdout, /v1 is current/);
 
     const onV1 = [await placeWaitingOrder(), await placeWaitingOrder()];
 
     await startWorker('orders', { version: v2, bundle: v2Bundle });
-    const setV2 = await deployVersionEventually('set-current', 'v2');
+    const setV2 = await deployVersion('set-current', 'v2', '--wait', '30s');
+    assert.equal(setV2.code, 0, setV2.stderr);
     assert.match(setV2.stdout, /v2 is current/);
     const v1Info = await describeVersion(v1);
     assert.equal(v1Info.status, WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING);
