@@ -10,8 +10,8 @@
  *
  * Run Prisma through `npx tsx scripts/prisma.ts ...` rather than `npx prisma`.
  *
- * Offline setup (see /work/shared/TOOLCHAIN.md): Prisma 6.19 with the JS schema
- * engine and driver adapters, so no native engine is downloaded.
+ * Offline setup (docs/DEPENDENCIES.md): Prisma 6.19 with the JS schema engine
+ * and driver adapters, so no native engine is downloaded.
  *  - SQLite: @prisma/adapter-libsql; shadow database: a temporary file.
  *  - PostgreSQL: @prisma/adapter-pg 7.10 (npm alias @prisma/adapter-pg-migrate),
  *    because `migrate deploy` fails with adapter-pg 6.19 (prisma/orm#27403). The
