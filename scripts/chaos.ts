@@ -3,14 +3,15 @@ import { defaultChaosOptions, faultNames, runChaos, type FaultName } from '../sr
 
 /**
  * `npm run chaos -- [--orders 300] [--concurrency 8] [--database sqlite|postgres]
- *   [--faults kill-workers,restart-temporal,database-outage]
+ *   [--cluster [--replicas 2]] [--faults kill-workers,restart-temporal,database-outage]
  *   [--kill-every 4000] [--outage 15000] [--faults-for 90000] [--seed 1]`
  *
  * Runs the system on loopback under a bounded load while injecting faults,
- * then checks that every order finished and every invariant holds. Exits 1 if
+ * on the dev server or, with --cluster, on the real Temporal cluster (its
+ * PostgreSQL: CLUSTER_POSTGRES_URL or TEST_POSTGRES_URL), then checks that every order finished and every invariant holds. Exits 1 if
  * not, so it can gate a build; the figures are printed either way.
  */
-const usage = `usage: npm run chaos -- [--orders N] [--concurrency N] [--database sqlite|postgres]
+const usage = `usage: npm run chaos -- [--orders N] [--concurrency N] [--database sqlite|postgres] [--cluster] [--replicas N]
                        [--faults ${faultNames.join(',')}|none]
                        [--kill-every MS] [--outage MS] [--faults-for MS] [--drain-timeout MS] [--seed N] [--verbose]`;
 
@@ -48,6 +49,8 @@ async function main(): Promise<number> {
       'faults-for': { type: 'string' },
       'drain-timeout': { type: 'string' },
       seed: { type: 'string' },
+      cluster: { type: 'boolean' },
+      replicas: { type: 'string' },
       verbose: { type: 'boolean' },
     },
   });
@@ -56,6 +59,8 @@ async function main(): Promise<number> {
     concurrency: positiveInteger('concurrency', values.concurrency, defaultChaosOptions.concurrency),
     faults: parseFaults(values.faults),
     database: parseDatabase(values.database),
+    temporal: values.cluster ? 'cluster' : 'dev-server',
+    replicas: positiveInteger('replicas', values.replicas, defaultChaosOptions.replicas),
     killEveryMs: positiveInteger('kill-every', values['kill-every'], defaultChaosOptions.killEveryMs),
     outageMs: positiveInteger('outage', values.outage, defaultChaosOptions.outageMs),
     faultWindowMs: positiveInteger('faults-for', values['faults-for'], defaultChaosOptions.faultWindowMs),
@@ -72,7 +77,7 @@ async function main(): Promise<number> {
     'client retries while the API or Temporal was down': orders.clientRetries,
     ...Object.fromEntries(Object.entries(orders.byStatus).map(([status, count]) => [`orders ${status}`, count])),
     'workers killed (SIGKILL) and restarted': faults.workerKills,
-    'Temporal server restarts': faults.temporalRestarts,
+    [values.cluster ? 'history service SIGKILLs and restarts' : 'Temporal server restarts']: faults.temporalRestarts,
     'database outages': faults.databaseOutages,
     'activity attempts redone after faults': report.retriedActivityAttempts,
     'time to drain after the load (s)': Number((report.drainMs / 1000).toFixed(1)),

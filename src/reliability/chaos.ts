@@ -1,28 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createClient } from '@libsql/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { type ServiceDatabases, openServiceDatabases, closeServiceDatabases } from '../db';
 import { provisionDatabases } from '../db/provision';
 import { sqliteFilePath } from '../db/url';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../domain/failure-triggers';
-import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../service-process';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../temporal/names';
-import { loadConfig } from '../config';
-import { createDataConverter } from '../temporal/data-converter';
-import { newKeyEntry } from '../temporal/encryption-keys';
-import { orderSearchAttributes } from '../temporal/search-attributes';
-import { freePort, startDevServer } from '../temporal/servers';
+import { freePort } from '../temporal/servers';
 import { finalStatuses, type OrderSagaState } from '../workflows/definitions';
 import { checkInvariants, type InvariantReport } from './invariants';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
+import {
+  launchSystemProcesses,
+  runEncryption,
+  startTemporalUnderFault,
+  type SystemProcesses,
+  type TemporalKind,
+  type TemporalUnderFault,
+} from './system-processes';
 import { createGatewayClient, defaultGatewayClientOptions } from '../partners/gateway-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../partners/launch';
 
 /**
  * Fault injection with invariant checks: the whole system runs as separate
- * processes (dev server, four workers, API) on loopback while a bounded load
+ * processes (Temporal, four workers, API; src/reliability/system-processes.ts) on loopback while a bounded load
  * of orders is placed, and faults are injected meanwhile. Afterwards every
  * order must reach a final state and every cross-service invariant must hold.
  */
@@ -42,6 +41,15 @@ export interface ChaosOptions {
    * the run's own (so that an outage can stop it without touching another).
    */
   database: 'sqlite' | 'postgres';
+  /**
+   * Which Temporal: the dev server (restart-temporal stops and starts it), or the real cluster on PostgreSQL
+   * (restart-temporal kills its history service with SIGKILL and starts it again).
+   */
+  temporal: TemporalKind;
+  /** The cluster's PostgreSQL, a role that may create databases (the run drops and creates `temporal_chaos`). */
+  clusterPostgresUrl: string | undefined;
+  /** Processes of each service worker; a kill takes one of them, the others keep polling. */
+  replicas: number;
   /**
    * How long the database outage lasts (database-outage): on SQLite the
    * payments file is locked; on PostgreSQL the server is stopped (as in a
@@ -67,6 +75,9 @@ export const defaultChaosOptions: ChaosOptions = {
   concurrency: 8,
   faults: faultNames,
   database: 'sqlite',
+  temporal: 'dev-server',
+  clusterPostgresUrl: process.env.CLUSTER_POSTGRES_URL || process.env.TEST_POSTGRES_URL,
+  replicas: 1,
   killEveryMs: 4_000,
   outageMs: 15_000,
   faultWindowMs: 90_000,
@@ -126,90 +137,41 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   const { log } = options;
   const random = seededRandom(options.seed);
   const startedAt = Date.now();
-  const tempDir = mkdtempSync(path.join(tmpdir(), 'order-saga-chaos-'));
-  const temporalPort = await freePort();
   let postgres: PrivatePostgres | undefined;
   if (options.database === 'postgres') {
     log('chaos: starting a PostgreSQL server of the run’s own');
     postgres = await startPrivatePostgres(await freePort());
   }
   const databases = await provisionDatabases(options.database, postgres?.adminUrl);
-  const temporalAddress = `127.0.0.1:${temporalPort}`;
-  let apiUrl = '';
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: temporalAddress,
-    API_HOST: '127.0.0.1',
-    // A private API on loopback, driven by this command alone (and its load would trip a rate limit).
-    API_AUTH: 'off',
-    API_RATE_LIMIT_PER_MINUTE: '1000000',
-    ORDERS_DATABASE_URL: databases.urls.orders,
-    INVENTORY_DATABASE_URL: databases.urls.inventory,
-    PAYMENTS_DATABASE_URL: databases.urls.payments,
-    SHIPPING_DATABASE_URL: databases.urls.shipping,
-    VIEWS_DATABASE_URL: databases.urls.views,
-    ...Object.fromEntries(serviceNames.map((service) => [`${service.toUpperCase()}_WORKER_STATUS_PORT`, '0'])),
-    LOG_LEVEL: 'warn',
-    // Encrypted as everywhere, with a key of the run's own unless one is given.
-    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || newKeyEntry('chaos'),
-  };
-  const dataConverter = createDataConverter(loadConfig(env).payloadEncryption);
+  const encryption = runEncryption('chaos');
   const faults = { workerKills: 0, temporalRestarts: 0, databaseOutages: 0 };
-  const startServer = () =>
-    startDevServer({
-      port: temporalPort,
-      ip: '127.0.0.1',
-      // Persisted, so a restart keeps every run's history, as a real server's database does.
-      dbFilename: path.join(tempDir, 'temporal.db'),
-      searchAttributes: orderSearchAttributes,
-      client: { dataConverter },
-      // Its shutdown during a restart logs every cancelled operation; the run is judged by the invariants instead.
-      log: { format: 'pretty', level: 'never' },
-      progress: () => undefined,
-    });
-
-  let server: TestWorkflowEnvironment | undefined;
-  let gateway: GatewayProcess | undefined;
-  let carrier: CarrierProcess | undefined;
-  const workers = new Map<ServiceName, ServiceProcess>();
-  let api: ServiceProcess | undefined;
-  let db: ServiceDatabases | undefined;
   const processOutput = options.verbose ? (line: string) => log(line) : () => undefined;
-  const launchWorker = (service: ServiceName) => {
-    const worker = launchServiceProcess({
-      name: `worker:${service}`,
-      script: 'src/workers/main.ts',
-      args: [service],
-      env,
-      onLine: processOutput,
-    });
-    workers.set(service, worker);
-    return worker.ready;
-  };
 
+  let temporal: TemporalUnderFault | undefined;
+  let system: SystemProcesses | undefined;
+  let db: ServiceDatabases | undefined;
   try {
     log(
-      `chaos: seed ${options.seed}, ${options.orders} orders on ${options.database}, ` +
+      `chaos: seed ${options.seed}, ${options.orders} orders on ${options.database}, Temporal ${options.temporal}` +
+        `${options.replicas > 1 ? `, ${options.replicas} replicas of each worker` : ''}, ` +
         `faults: ${options.faults.join(', ') || 'none'}`,
     );
-    server = await startServer();
-    // Picked once the dev server runs: it binds ports of its own choosing (its metrics), which could take one picked
-    // before it started.
-    const [gatewayPort, carrierPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    env.PAYMENT_GATEWAY_URL = `http://127.0.0.1:${gatewayPort}`;
-    env.CARRIER_URL = `http://127.0.0.1:${carrierPort}`;
-    env.API_PORT = String(apiPort);
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    gateway = await launchGateway({
-      port: gatewayPort,
-      databaseUrl: `file:${path.join(tempDir, 'gateway.db')}`,
-      env,
+    temporal = await startTemporalUnderFault({
+      kind: options.temporal,
+      dataConverter: encryption.dataConverter,
+      // Not the run's own PostgreSQL: its outage is the service databases', Temporal's persistence stays up.
+      postgresUrl: options.clusterPostgresUrl,
+      clusterName: 'temporal_chaos',
+      log: options.verbose ? (line) => log(`cluster: ${line}`) : () => undefined,
+    });
+    system = await launchSystemProcesses({
+      temporal,
+      databaseUrls: databases.urls,
+      replicas: options.replicas,
+      payloadEncryptionKeys: encryption.keys,
       onLine: processOutput,
     });
-    carrier = await launchCarrier({ port: carrierPort, env, onLine: processOutput });
-    await Promise.all(serviceNames.map(launchWorker));
-    api = launchServiceProcess({ name: 'api', script: 'src/api/server.ts', env, onLine: processOutput });
-    await waitForApiReady(apiUrl, 60_000);
+    const { apiUrl } = system;
     log('chaos: system up; placing orders');
 
     // --- load ---
@@ -217,35 +179,10 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     let duplicatesSent = 0;
     let clientRetries = 0;
     let faultsOver = false;
-    /** A client that retries with the same Idempotency-Key until the API accepts: safe by design. */
-    const place = async (key: string, body: unknown): Promise<string> => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          const response = await fetch(`${apiUrl}/orders`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'idempotency-key': key },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(15_000),
-          });
-          // The default answer: 201 accepted, 202 still being accepted (a fault is slowing it down), or the
-          // saga's own refusal (422 rejected, 409 cancelled), which names the order in its `state`.
-          if (response.status === 201 || response.status === 202) {
-            return ((await response.json()) as { orderId: string }).orderId;
-          }
-          if (response.status === 409 || response.status === 422) {
-            const problem = (await response.clone().json()) as { state?: { orderId: string } };
-            if (problem.state) return problem.state.orderId;
-          }
-          if (response.status < 500)
-            throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
-        } catch (error) {
-          if (error instanceof Error && error.message.startsWith('POST /orders answered')) throw error;
-        }
-        if (attempt >= 60) throw new Error(`POST /orders with key ${key} failed 60 times`);
+    const place = (key: string, body: unknown) =>
+      placeOrderUntilAnswered(apiUrl, key, body, () => {
         clientRetries += 1;
-        await sleep(500);
-      }
-    };
+      });
     let next = 0;
     const loadWorkers = Array.from({ length: options.concurrency }, async () => {
       while (next < options.orders) {
@@ -274,20 +211,22 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         await sleep(200);
         if (options.faults.includes('kill-workers') && Date.now() >= nextKill) {
           const service = serviceNames[Math.floor(random() * serviceNames.length)]!;
-          log(`chaos: SIGKILL worker:${service}`);
-          workers.get(service)?.kill();
-          await workers.get(service)?.closed;
+          const replica = Math.floor(random() * options.replicas);
+          log(`chaos: SIGKILL worker:${service}${options.replicas > 1 ? ` replica ${replica + 1}` : ''}`);
+          await system?.killWorker(service, replica);
           faults.workerKills += 1;
           await sleep(500 + Math.floor(random() * 1_500));
-          await launchWorker(service);
+          await system?.restartWorker(service, replica);
           nextKill = Date.now() + options.killEveryMs;
         }
         if (options.faults.includes('restart-temporal') && !restarted && placed.length >= restartAt) {
           restarted = true;
-          log('chaos: restarting the Temporal server');
-          await server?.teardown();
-          await sleep(2_000);
-          server = await startServer();
+          log(
+            options.temporal === 'cluster'
+              ? 'chaos: SIGKILL the cluster’s history service, then start it again'
+              : 'chaos: restarting the Temporal server',
+          );
+          await temporal?.restart();
           faults.temporalRestarts += 1;
         }
         if (options.faults.includes('database-outage') && !outage && placed.length >= outageAt) {
@@ -314,22 +253,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
 
     // --- drain ---
     const unique = [...new Set(placed)];
-    const states = new Map<string, OrderSagaState>();
-    const drainDeadline = Date.now() + options.drainTimeoutMs;
-    while (states.size < unique.length && Date.now() < drainDeadline) {
-      for (const orderId of unique) {
-        if (states.has(orderId)) continue;
-        try {
-          const response = await fetch(`${apiUrl}/orders/${orderId}`, { signal: AbortSignal.timeout(10_000) });
-          if (!response.ok) continue;
-          const state = (await response.json()) as OrderSagaState;
-          if (finalStatuses.includes(state.status)) states.set(orderId, state);
-        } catch {
-          // The API or Temporal may still be recovering; the next round asks again.
-        }
-      }
-      if (states.size < unique.length) await sleep(1_000);
-    }
+    const states = await waitForFinalStates(apiUrl, unique, Date.now() + options.drainTimeoutMs);
     faultsOver = true;
     await faultsRunning;
     const drainMs = Date.now() - loadEndedAt;
@@ -339,12 +263,13 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     if (undrained.length > 0) byStatus.unfinished = undrained.length;
 
     // --- what happened, and do the books balance? ---
-    const retriedActivityAttempts = await countRetriedAttempts(server, unique);
+    const client = temporal.client();
+    const retriedActivityAttempts = await countRetriedAttempts(client, unique);
     db = openServiceDatabases(databases.urls);
     const invariants = await checkInvariants({
       db,
-      client: server.client,
-      gateway: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url }),
+      client,
+      gateway: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: system.gateway.url }),
     });
     return {
       seed: options.seed,
@@ -357,19 +282,76 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       durationMs: Date.now() - startedAt,
     };
   } finally {
-    await api?.stop();
-    await Promise.all([...workers.values()].map((worker) => worker.stop()));
-    await gateway?.stop();
-    await carrier?.stop();
-    await server?.teardown();
+    await system?.stop();
+    await temporal?.stop();
     if (db) await closeServiceDatabases(db);
     try {
       await databases.drop();
     } finally {
       await postgres?.destroy();
-      rmSync(tempDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Places an order as a careful client does: retries with the same Idempotency-Key until the API answers (safe by
+ * design), through a Temporal or API outage. Returns the order's id, from the answer or from a refusal's state.
+ */
+export async function placeOrderUntilAnswered(
+  apiUrl: string,
+  key: string,
+  body: unknown,
+  onRetry: () => void = () => undefined,
+): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(`${apiUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(15_000),
+      });
+      // The default answer: 201 accepted, 202 still being accepted (a fault is slowing it down), or the
+      // saga's own refusal (422 rejected, 409 cancelled), which names the order in its `state`.
+      if (response.status === 201 || response.status === 202) {
+        return ((await response.json()) as { orderId: string }).orderId;
+      }
+      if (response.status === 409 || response.status === 422) {
+        const problem = (await response.clone().json()) as { state?: { orderId: string } };
+        if (problem.state) return problem.state.orderId;
+      }
+      if (response.status < 500) throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('POST /orders answered')) throw error;
+    }
+    if (attempt >= 60) throw new Error(`POST /orders with key ${key} failed 60 times`);
+    onRetry();
+    await sleep(500);
+  }
+}
+
+/** Asks the API for each order until all are final or the deadline passes; returns the final states found. */
+export async function waitForFinalStates(
+  apiUrl: string,
+  orderIds: readonly string[],
+  deadline: number,
+): Promise<Map<string, OrderSagaState>> {
+  const states = new Map<string, OrderSagaState>();
+  while (states.size < orderIds.length && Date.now() < deadline) {
+    for (const orderId of orderIds) {
+      if (states.has(orderId)) continue;
+      try {
+        const response = await fetch(`${apiUrl}/orders/${orderId}`, { signal: AbortSignal.timeout(10_000) });
+        if (!response.ok) continue;
+        const state = (await response.json()) as OrderSagaState;
+        if (finalStatuses.includes(state.status)) states.set(orderId, state);
+      } catch {
+        // The API or Temporal may still be recovering; the next round asks again.
+      }
+    }
+    if (states.size < orderIds.length) await sleep(1_000);
+  }
+  return states;
 }
 
 /**
@@ -391,11 +373,10 @@ async function lockSqliteDatabase(url: string, ms: number): Promise<void> {
 }
 
 /** Counts activity attempts after the first in the orders' histories (ActivityTaskStarted.attempt > 1). */
-async function countRetriedAttempts(server: TestWorkflowEnvironment | undefined, orderIds: string[]): Promise<number> {
-  if (!server) return 0;
+export async function countRetriedAttempts(client: Client, orderIds: readonly string[]): Promise<number> {
   let retried = 0;
   for (const orderId of orderIds) {
-    const history = await server.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+    const history = await client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
     for (const event of history.events ?? []) {
       const attempt = event.activityTaskStartedEventAttributes?.attempt ?? 1;
       if (attempt > 1) retried += attempt - 1;
