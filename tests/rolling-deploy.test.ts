@@ -30,7 +30,7 @@ import { createCarrierClient, defaultCarrierClientOptions } from '../src/partner
 import { createGatewayClient, defaultGatewayClientOptions } from '../src/partners/gateway-client';
 import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
 import { createDataConverter } from '../src/temporal/data-converter';
-import { orderWorkflowId, type ServiceName } from '../src/temporal/names';
+import { orderIdOfWorkflow, orderWorkflowId, type ServiceName } from '../src/temporal/names';
 import { freePort, isExecutableFile, temporalLayout } from '../src/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../src/workers/service-worker';
 import { getOrderState, type OrderSagaState } from '../src/workflows/definitions';
@@ -389,6 +389,10 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
         String((error.cause as Error | undefined)?.message),
       ),
     );
+    // The API does not ask: a closed order's state is its run's result, in the history, with no worker involved.
+    const afterV1 = await fetch(`${baseUrl}/orders/${orderIdOfWorkflow(onV1[0]!.workflowId)}`);
+    assert.equal(afterV1.status, 200);
+    assert.equal(((await afterV1.json()) as OrderSagaState).status, 'confirmed');
     const retireStarted = Date.now();
     const retired = await deployVersion('retire', 'v1', '--ignore-closed-runs', '--wait', '60s');
     t.diagnostic(`retire v1 --ignore-closed-runs --wait 60s took ${Date.now() - retireStarted} ms (workers stopped)`);

@@ -33,6 +33,7 @@ import {
   type OrderAcceptance,
   type OrderDeadlines,
   type OrderSagaInput,
+  type OrderSagaState,
 } from '../workflows/definitions';
 import type { orderSaga } from '../workflows/order-saga';
 import { requireOperator, requireOwnerOrOperator } from './auth';
@@ -164,6 +165,17 @@ export function ordersRouter({
       throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);
     }
     return { orderId, handle: client.workflow.getHandle<typeof orderSaga>(orderWorkflowId(orderId)) };
+  }
+
+  /**
+   * An order's state: once its run has completed, the saga's result, read from the run's history; while it runs, the
+   * saga's query. A query needs a worker of the build the run is pinned to (Worker Deployment Versioning) and makes
+   * it replay the whole run, so a closed order's state never depends on a retired build's workers.
+   */
+  async function orderState(handle: WorkflowHandle<typeof orderSaga>): Promise<OrderSagaState> {
+    const { status } = await withinDeadline(() => handle.describe());
+    if (status.name === 'COMPLETED') return withinDeadline(() => handle.result());
+    return withinDeadline(() => handle.query(getOrderState));
   }
 
   /**
@@ -463,7 +475,7 @@ export function ordersRouter({
     const { orderId, handle } = handleFor(request);
     await requireOwnerOrOperator(request, () => customerOf(orderId, handle));
     try {
-      response.json(await withinDeadline(() => handle.query(getOrderState)));
+      response.json(await orderState(handle));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
         throw new HttpProblem(404, 'Order not found', `No order ${orderId}`);

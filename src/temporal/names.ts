@@ -23,3 +23,9 @@ export const orderWorkflowTaskQueue = taskQueues.orders;
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }
+
+/** The order id of an order's workflow id (the inverse of orderWorkflowId). */
+export function orderIdOfWorkflow(workflowId: string): string {
+  if (!workflowId.startsWith('order-')) throw new Error(`${workflowId} is not an order's workflow id`);
+  return workflowId.slice('order-'.length);
+}
