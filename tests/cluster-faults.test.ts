@@ -175,6 +175,8 @@ interface RunResult {
   killedAt: number;
   historyBackAt: number;
   invariants: InvariantReport;
+  /** POST /orders sent again by a client (same Idempotency-Key) because the API answered 5xx or not in time. */
+  placementRetries: number;
   startedAt: number;
   systemUpAt: number;
   endedAt: number;
@@ -219,12 +221,16 @@ describe('the core scenarios on the cluster, through SIGKILLs of worker replicas
       say(`system up in ${seconds(systemUpAt - startedAt)}: cluster ${temporal.address}, 2 replicas of each worker`);
       const { apiUrl } = system;
       const runId = Date.now().toString(36);
+      let placementRetries = 0;
       const place = async (scenario: ScenarioName, index: number): Promise<PlacedOrder> => ({
         scenario,
         orderId: await placeOrderUntilAnswered(
           apiUrl,
           `faults-${runId}-${scenario}-${index}`,
           scenarios[scenario].body(index),
+          () => {
+            placementRetries += 1;
+          },
         ),
       });
 
@@ -251,7 +257,14 @@ describe('the core scenarios on the cluster, through SIGKILLs of worker replicas
       );
 
       // The faults: once some orders are placed, while they and the waiting ones are in flight.
-      while (placed.length < placedBeforeKills) await sleep(20);
+      let placingFailed: Error | undefined;
+      placing.catch((error: unknown) => {
+        placingFailed = error instanceof Error ? error : new Error(String(error));
+      });
+      while (placed.length < placedBeforeKills) {
+        if (placingFailed) throw placingFailed;
+        await sleep(20);
+      }
       const faults: FaultEvent[] = [];
       const note = (what: string) => {
         faults.push({ what, at: Date.now() });
@@ -319,6 +332,7 @@ describe('the core scenarios on the cluster, through SIGKILLs of worker replicas
         killedAt,
         historyBackAt,
         invariants,
+        placementRetries,
         startedAt,
         systemUpAt,
         endedAt: Date.now(),
@@ -522,6 +536,7 @@ function report(run: RunResult, say: (line: string) => void): void {
   say('faults (since the test began):');
   for (const { what, at } of run.faults) say(`  +${seconds(at - run.startedAt)} ${new Date(at).toISOString()} ${what}`);
   say(`fast-path orders in flight at the kills: ${inFlightFast.length}`);
+  say(`POST /orders sent again (same Idempotency-Key) after a 5xx or no answer: ${run.placementRetries}`);
   say(
     `first order completed ${closedAfterBack.length ? seconds(Math.min(...closedAfterBack) - run.historyBackAt) : 'never'} after history restarted`,
   );
