@@ -369,6 +369,14 @@ describe('every answer of the real system matches the document', () => {
     assert.deepEqual(document.body, JSON.parse(JSON.stringify(doc)));
   });
 
+  test("a problem's type resolves to the API's page describing it", async () => {
+    const problem = await call('get', '/orders/{orderId}', { path: orderPath('ord_000000000000000000000000') });
+    const type = (problem.body as { type: string }).type;
+    const page = await call('get', '/problems/{type}', { path: new URL(type, stack.baseUrl).pathname });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Order not found/);
+  });
+
   test('the interactive docs page loads everything from the API itself', async () => {
     const page = await call('get', docsPath);
     assert.equal(page.status, 200);

@@ -149,9 +149,9 @@ describe('npm run order: the terminal client', () => {
     assert.equal((await stateOf(orderId)).status, 'needs-attention');
   });
 
-  test('--timeout: exit 2 when the order does not get there in time', async () => {
+  test('--timeout: exit 1 (failed) when the order does not get there in time', async () => {
     const run = await runCli(['needs-approval', '--wait', '--timeout', '1', '--api', stack.baseUrl]);
-    assert.equal(run.code, 2, run.stdout.join('\n'));
+    assert.equal(run.code, 1, run.stdout.join('\n'));
     assert.equal(run.stderr.length, 1);
     assert.match(
       run.stderr[0]!,
@@ -159,9 +159,9 @@ describe('npm run order: the terminal client', () => {
     );
   });
 
-  test('an unknown scenario: exit 1 with one line naming the scenarios, no stack trace', async () => {
+  test('an unknown scenario: exit 2 (usage) with one line naming the scenarios, no stack trace', async () => {
     const run = await runCli(['no-such-scenario', '--api', stack.baseUrl]);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2);
     assert.deepEqual(run.stdout, []);
     assert.equal(run.stderr.length, 1, run.stderr.join('\n'));
     assert.match(run.stderr[0]!, /^order: unknown scenario 'no-such-scenario'; choose one of: happy, declined-card, /);

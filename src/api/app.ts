@@ -6,10 +6,11 @@ import type { Registry } from 'prom-client';
 import { createApiMetrics } from '../metrics/api';
 import { identifyCaller, rateLimitPerCaller, requireCaller, unprotected, type Protection } from './auth';
 import { healthRouter, type ReadinessCheck } from './health';
-import { openApiRouter } from './openapi';
+import { openApiDocument, openApiRouter } from './openapi';
 import { orderViewsRouter, type ReadModel } from './order-views';
 import { ordersRouter, type RecordedOrderCustomer } from './orders';
-import { notFoundRoute, problemHandler } from './problem';
+import { answerOptions, methodNotAllowed, notFoundRoute, problemHandler } from './problem';
+import { problemTypesRouter } from './problem-types';
 import { orderLogContext, requestContext } from './request-id';
 import { requestBodyLimit } from './schemas';
 import { httpServerSpans } from '../telemetry/http-spans';
@@ -69,6 +70,7 @@ export function createApp({
   app.use(metrics.timeRequests);
   // Before the callers are identified: Prometheus scrapes without an API key and is not rate-limited.
   app.use(metrics.router);
+  app.use(answerOptions(openApiDocument.paths));
   // Before the body is read: an unknown caller costs a hash, a counted request and a 401, no parsing.
   // The limit comes before the 401, so guessing keys is limited too (per IP).
   app.use(identifyCaller(protection.auth));
@@ -88,6 +90,8 @@ export function createApp({
     }),
   );
   app.use(openApiRouter());
+  app.use(problemTypesRouter());
+  app.use(methodNotAllowed(openApiDocument.paths));
   app.use(notFoundRoute);
   app.use(problemHandler(logger));
   return app;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { retryAfterUnavailableSeconds } from './problem';
 import type { Readiness } from './schemas';
 
 /** A named dependency check: resolves when the dependency answers, rejects with why not. */
@@ -42,6 +43,8 @@ export function healthRouter(checks: ReadinessCheck[]): Router {
     );
     const ready = results.every((result) => result.status === 'ok');
     const readiness: Readiness = { status: ready ? 'ready' : 'not ready', checks: results };
+    // A load balancer or client that sees the 503 learns when to ask again.
+    if (!ready) response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
     response.status(ready ? 200 : 503).json(readiness);
   });
 

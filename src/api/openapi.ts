@@ -5,6 +5,8 @@ import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { metricsPath } from '../metrics/api';
 import { apiKeyHeader } from './auth';
+import { retryAfterUnavailableSeconds } from './problem';
+import { problemTypes, problemTypesPath } from './problem-types';
 import { requestIdHeader } from './request-id';
 import {
   cancelSchema,
@@ -52,10 +54,18 @@ export interface OpenApiHeader {
   schema: JsonSchema;
 }
 
+/** An OpenAPI link: how a value of this answer feeds another operation, for tools and clients to follow. */
+export interface OpenApiLink {
+  operationId: string;
+  parameters: Record<string, string>;
+  description: string;
+}
+
 export interface OpenApiResponse {
   description: string;
   headers?: Record<string, OpenApiHeader>;
   content?: Record<string, OpenApiMediaType>;
+  links?: Record<string, OpenApiLink>;
 }
 
 export interface OpenApiParameter {
@@ -217,12 +227,43 @@ const replayedHeader: Record<string, OpenApiHeader> = {
   },
 };
 
+/** What a client can do next with an order, from where an answer names it (a runtime expression to its id). */
+function orderLinks(orderIdAt: string): Record<string, OpenApiLink> {
+  const link = (operationId: string, description: string): OpenApiLink => ({
+    operationId,
+    parameters: { orderId: orderIdAt },
+    description,
+  });
+  return {
+    GetOrder: link('getOrder', "The order's saga state."),
+    GetOrderEvents: link('getOrderEvents', "The order's history across the services."),
+    CancelOrder: link('cancelOrder', 'Cancel the order.'),
+    ApproveOrder: link('approveOrder', 'Approve the order, when it awaits approval (operators).'),
+    RejectOrder: link('rejectOrder', 'Reject the order, when it awaits approval (operators).'),
+    ResolveCompensation: link('resolveCompensation', 'Retry or resolve a compensation waiting for an operator.'),
+  };
+}
+
 /** Every route can fail in ways no client can provoke on purpose; those answers share this shape. */
 const otherProblems = problem(
   'Any other failure, e.g. 500 when the server fails (it logs the error; no stack trace is sent).',
 );
 
-const temporalUnavailable = problem('Temporal did not answer in time (5 s); try again shortly.');
+const retryAfterHeader: Record<string, OpenApiHeader> = {
+  'Retry-After': {
+    description: `Seconds to wait before trying again (${retryAfterUnavailableSeconds}).`,
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+};
+
+/** A 503 problem: the client may repeat the request after Retry-After. */
+function unavailable(description: string): OpenApiResponse {
+  const response = problem(description);
+  return { ...response, headers: { ...response.headers, ...retryAfterHeader } };
+}
+
+const temporalUnavailable = unavailable('Temporal did not answer in time (5 s); try again shortly.');
 const invalidBody = problem(
   'Invalid fields (`errors` names each one) or malformed JSON. The URL is not valid percent-encoding also answers 400.',
 );
@@ -334,7 +375,9 @@ function buildDocument(): OpenApiDocument {
       description:
         'Places orders that run as Temporal sagas, shows their state, and takes the decisions of customers and ' +
         'operators. Every error is RFC 9457 `application/problem+json`; every answer carries `X-Request-Id`. ' +
-        "A path not listed here answers 404 (problem+json). The order routes need an API key (a customer's acts " +
+        'A path not listed here answers 404, a method not listed for a path 405 with `Allow` (both problem+json); a ' +
+        "problem's `type` resolves, against the request's URL, to a page describing it (GET /problems/{type}); every " +
+        "503 carries `Retry-After`. The order routes need an API key (a customer's acts " +
         "on that customer's orders only; an operator's on all, and takes the decisions) unless the API runs with " +
         'API_AUTH=off, as under `npm start`; health probes, metrics and this documentation are open.',
     },
@@ -359,7 +402,10 @@ function buildDocument(): OpenApiDocument {
           parameters: [...listQueryParameters(), requestIdParameter],
           security: keyRequired,
           responses: {
-            '200': answer('A page of orders.', 'OrderList'),
+            '200': {
+              ...answer('A page of orders.', 'OrderList'),
+              links: orderLinks('$response.body#/orders/0/orderId'),
+            },
             '400': problem('An unknown or invalid parameter, or a cursor that is malformed or from another query.'),
             ...callerProblems("A customer's key without its own customerId as filter."),
             default: otherProblems,
@@ -402,23 +448,29 @@ function buildDocument(): OpenApiDocument {
           requestBody: jsonBody('OrderRequest'),
           security: keyRequired,
           responses: {
-            '201': answer('Created: the saga accepted the order; its state at that moment.', 'OrderCreated', {
-              ...locationHeader,
-              ...replayedHeader,
-            }),
-            '202': answer(
-              'Accepted: the order runs. Asked for with `Prefer: respond-async` (then `Preference-Applied: ' +
-                'respond-async` is set), or the acceptance took longer than the API waits.',
-              'OrderAccepted',
-              {
+            '201': {
+              ...answer('Created: the saga accepted the order; its state at that moment.', 'OrderCreated', {
                 ...locationHeader,
                 ...replayedHeader,
-                'Preference-Applied': {
-                  description: '`respond-async` when the request asked for it.',
-                  schema: { type: 'string', const: 'respond-async' },
+              }),
+              links: orderLinks('$response.body#/orderId'),
+            },
+            '202': {
+              ...answer(
+                'Accepted: the order runs. Asked for with `Prefer: respond-async` (then `Preference-Applied: ' +
+                  'respond-async` is set), or the acceptance took longer than the API waits.',
+                'OrderAccepted',
+                {
+                  ...locationHeader,
+                  ...replayedHeader,
+                  'Preference-Applied': {
+                    description: '`respond-async` when the request asked for it.',
+                    schema: { type: 'string', const: 'respond-async' },
+                  },
                 },
-              },
-            ),
+              ),
+              links: orderLinks('$response.body#/orderId'),
+            },
             '400': problem(
               'Invalid fields (`errors` names each one), malformed JSON, or a missing or invalid Idempotency-Key.',
             ),
@@ -433,7 +485,7 @@ function buildDocument(): OpenApiDocument {
                 '`state.compensations` what was undone), or the Idempotency-Key was first used with another body ' +
                 '(/problems/idempotency-key-reused).',
             ),
-            '503': problem(
+            '503': unavailable(
               'Temporal, or the orders database (asked whether the key placed an order before keys were scoped to ' +
                 'their customer), did not answer in time (5 s); try again shortly.',
             ),
@@ -558,7 +610,7 @@ function buildDocument(): OpenApiDocument {
           parameters: [requestIdParameter],
           responses: {
             '200': answer('Every dependency answers.', 'Readiness'),
-            '503': answer('A dependency does not answer; `checks` names it and why.', 'Readiness'),
+            '503': answer('A dependency does not answer; `checks` names it and why.', 'Readiness', retryAfterHeader),
             default: otherProblems,
           },
         },
@@ -593,6 +645,21 @@ function buildDocument(): OpenApiDocument {
             },
             default: otherProblems,
           },
+        },
+      },
+      [`${problemTypesPath}/{type}`]: {
+        get: {
+          ...documentation('problemType', 'What a problem type means: the page its `type` resolves to', ['text/html']),
+          parameters: [
+            {
+              name: 'type',
+              in: 'path',
+              description: "The last segment of a problem's `type`.",
+              required: true,
+              schema: { enum: Object.keys(problemTypes) },
+            },
+            requestIdParameter,
+          ],
         },
       },
       [openApiPath]: { get: documentation('openApiDocument', 'This OpenAPI 3.1 document', ['application/json']) },

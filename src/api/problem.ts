@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { problemTypeOf } from './problem-types';
 import { maybeRequestContextOf } from './request-id';
 
 export interface FieldError {
@@ -30,15 +31,8 @@ export class HttpProblem extends Error {
   }
 }
 
-// Relative type URIs (RFC 9457 §3.1.1): they name the problem without a host this project does not own.
-const problemTypeBase = '/problems/';
-
-function slug(title: string): string {
-  return title
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/(^-|-$)/g, '');
-}
+/** Seconds a client should wait before repeating a request answered 503: about the API's own 5 s deadline. */
+export const retryAfterUnavailableSeconds = 5;
 
 export const notFoundRoute: RequestHandler = (request, _response, next) => {
   next(new HttpProblem(404, 'Not found', `No route for ${request.method} ${request.path}`));
@@ -101,11 +95,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (problem.status >= 500) {
       (context?.log ?? logger).error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
+    if (problem.status === 503) response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
     response
       .status(problem.status)
       .type('application/problem+json')
       .json({
-        type: `${problemTypeBase}${slug(problem.title)}`,
+        type: problemTypeOf(problem.title),
         title: problem.title,
         status: problem.status,
         detail: problem.detail,
@@ -114,5 +109,59 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         ...(problem.errors ? { errors: problem.errors } : {}),
         ...problem.extensions,
       });
+  };
+}
+
+/** The methods each documented path takes, as `Allow` lists them: HEAD wherever GET is (Express answers it), OPTIONS. */
+function allowedMethods(
+  paths: Record<string, Partial<Record<string, unknown>>>,
+): (path: string) => string[] | undefined {
+  const templates = Object.entries(paths).map(([template, operations]) => {
+    const methods = Object.keys(operations).map((method) => method.toUpperCase());
+    if (methods.includes('GET')) methods.push('HEAD');
+    methods.push('OPTIONS');
+    const pattern = template
+      .split(/\{[^}]+\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]+');
+    return { path: new RegExp(`^${pattern}/?$`), methods };
+  });
+  return (path) => templates.find((template) => template.path.test(path))?.methods;
+}
+
+/**
+ * OPTIONS on a documented path: 204 with `Allow` listing what the document declares for it. Express's own answer
+ * would list only the methods of the first router holding the path (GET /orders and POST /orders live in two).
+ * Mounted before the API keys are asked for, as browsers send it (CORS preflight) without credentials.
+ */
+export function answerOptions(paths: Record<string, Partial<Record<string, unknown>>>): RequestHandler {
+  const methodsOf = allowedMethods(paths);
+  return (request, response, next) => {
+    const methods = request.method === 'OPTIONS' ? methodsOf(request.path) : undefined;
+    if (!methods) {
+      next();
+      return;
+    }
+    response.setHeader('Allow', methods.join(', '));
+    response.status(204).end();
+  };
+}
+
+/**
+ * 405 with `Allow` for a method the document does not declare on a path it declares (RFC 9110 §15.5.6), rather than
+ * the 404 of a path that does not exist. Mounted after every route, so it sees only requests no route took.
+ */
+export function methodNotAllowed(paths: Record<string, Partial<Record<string, unknown>>>): RequestHandler {
+  const methodsOf = allowedMethods(paths);
+  return (request, response, next) => {
+    const methods = methodsOf(request.path);
+    if (!methods || methods.includes(request.method)) {
+      next();
+      return;
+    }
+    response.setHeader('Allow', methods.join(', '));
+    next(
+      new HttpProblem(405, 'Method not allowed', `${request.path} takes ${methods.join(', ')}, not ${request.method}`),
+    );
   };
 }

@@ -3,6 +3,7 @@ import { orderRequestSchema } from '../domain/order';
 import { compensationNames, orderSteps, type OrderSagaState } from '../workflows/definitions';
 import { orderViewStatuses, paymentStatuses, reservationStatuses, shipmentStatuses } from '../read-model/fold';
 import { orderListPageSize, orderListSorts, type OrderView } from '../read-model/queries';
+import { blankProblemType, problemTypes, problemTypesPath } from './problem-types';
 
 /**
  * The API's contract as zod schemas: the requests it validates and the
@@ -45,12 +46,24 @@ export const orderIdSchema = z
     examples: ['ord_5d41402abc4b2a76b9719d91'],
   });
 
+/**
+ * A character String.prototype.trim keeps: anything but ECMAScript white space and line terminators. Spelled out
+ * rather than `\S`, whose meaning differs between regex engines (Python's counts U+001C–U+001F as space, not U+FEFF),
+ * so a client that generates from the document's pattern sends what the API keeps.
+ */
+const notTrimmed = /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+
+/** Text that must say something: trimmed, and not blank (the pattern says so to clients). */
+function someText(max: number) {
+  return z.string().trim().min(1).max(max).regex(notTrimmed, 'must not be blank');
+}
+
 export const cancelSchema = z.strictObject({
-  reason: z.string().trim().min(1).max(500).default('Cancelled by the customer'),
+  reason: someText(500).default('Cancelled by the customer'),
 });
 
 export const decisionSchema = z.strictObject({
-  decidedBy: z.string().trim().min(1).max(100),
+  decidedBy: someText(100),
   comment: z.string().trim().max(500).optional(),
 });
 
@@ -58,7 +71,7 @@ export const resolutionSchema = z.strictObject({
   action: z.enum(['retry', 'mark-resolved']).meta({
     description: 'retry: run the failed compensation again; mark-resolved: it was done by hand.',
   }),
-  note: z.string().trim().min(1).max(1000),
+  note: someText(1000),
 });
 
 // ---- Answers ----
@@ -160,6 +173,9 @@ export type OrderStateSchemaMirrorsWorkflow = Assert<Identical<z.infer<typeof or
 
 // ---- The read model (GET /orders, GET /orders/{id}/events) ----
 
+/** The form of the order list's cursors (src/read-model/cursor.ts): `<base64url JSON>.<16 base64url characters>`. */
+export const orderListCursorPattern = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}$/;
+
 /** GET /orders' query string: filters, sort and page. Unknown parameters are refused (400). */
 export const orderListQuerySchema = z.strictObject({
   status: z.enum(orderViewStatuses).optional(),
@@ -170,9 +186,17 @@ export const orderListQuerySchema = z.strictObject({
   createdTo: z.iso.datetime({ offset: true }).optional().meta({ description: 'Created before (ISO 8601).' }),
   sort: z.enum(orderListSorts).default('createdAt:desc'),
   limit: z.coerce.number().int().min(1).max(orderListPageSize.max).default(orderListPageSize.default),
-  cursor: z.string().min(1).max(1000).optional().meta({
-    description: "The previous page's nextCursor; the same filters and sort must be sent with it.",
-  }),
+  cursor: z
+    .string()
+    .max(1000)
+    .regex(orderListCursorPattern)
+    .optional()
+    .meta({
+      description:
+        "The previous page's nextCursor, as it came (base64url, a dot, 16 base64url check characters); the same " +
+        'filters and sort must be sent with it. A cursor of this form that the API did not issue for this query ' +
+        '(its check does not match) is refused with 400.',
+    }),
 });
 
 export const orderViewSchema = z.object({
@@ -267,10 +291,12 @@ export const fieldErrorSchema = z.object({
 
 /** RFC 9457 problem details, the body of every error answer (src/api/problem.ts writes it). */
 export const problemSchema = z.object({
-  type: z
-    .string()
-    .regex(/^\/problems\/[a-z0-9-]+$/)
-    .meta({ description: 'A relative URI naming the problem, e.g. /problems/idempotency-key-reused.' }),
+  type: z.enum([...Object.keys(problemTypes).map((slug) => `${problemTypesPath}/${slug}`), blankProblemType]).meta({
+    description:
+      "A relative reference naming the problem, e.g. /problems/idempotency-key-reused: resolved against the request's " +
+      'URL, it is a page of this API describing the problem (GET /problems/{type}). about:blank for a problem its ' +
+      'status code describes.',
+  }),
   title: z.string(),
   status: z.int().min(400).max(599),
   detail: z.string(),

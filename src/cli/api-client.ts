@@ -1,12 +1,23 @@
+import createClient from 'openapi-fetch';
 import { idempotencyKeyHeader, idempotentReplayedHeader } from '../api/schemas';
-import type { OrderRequest } from '../domain/order';
-import type { OrderSagaState } from '../workflows/definitions';
+import type { components, paths } from './api-types';
+
+/**
+ * The terminal client's side of the API: openapi-fetch over the types openapi-typescript generated from the committed
+ * openapi.json (src/cli/api-types.ts, `npm run openapi:write`), so a path, parameter or body the document does not
+ * have fails to compile.
+ */
 
 /** How long one request may take; the API itself answers 503 after 5 s without Temporal. */
 const requestTimeoutMs = 10_000;
 
+export type OrderRequest = components['schemas']['OrderRequest'];
+export type OrderState = components['schemas']['OrderState'];
+type Problem = components['schemas']['Problem'];
+
 /** The API answered with a problem (RFC 9457); `message` is one line with its title, detail and field errors. */
 export class ApiProblem extends Error {
+  override name = 'ApiProblem';
   constructor(
     readonly status: number,
     message: string,
@@ -16,7 +27,9 @@ export class ApiProblem extends Error {
 }
 
 /** No answer at all: refused, unresolvable, timed out. */
-export class ApiUnreachable extends Error {}
+export class ApiUnreachable extends Error {
+  override name = 'ApiUnreachable';
+}
 
 export interface PlacedOrder {
   orderId: string;
@@ -24,23 +37,14 @@ export interface PlacedOrder {
   replayed: boolean;
 }
 
-interface ProblemBody {
-  title?: unknown;
-  detail?: unknown;
-  errors?: unknown;
-}
-
 function describeProblem(request: string, status: number, body: unknown): string {
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as ProblemBody;
+  const problem: Partial<Problem> = typeof body === 'object' && body !== null ? body : {};
   const parts = [`${request} answered ${status}`];
   if (typeof problem.title === 'string') parts.push(problem.title);
   if (typeof problem.detail === 'string' && problem.detail !== problem.title) parts.push(problem.detail);
   let text = parts.join(': ');
   if (Array.isArray(problem.errors) && problem.errors.length > 0) {
-    const fields = problem.errors.map((error: { field?: unknown; message?: unknown }) =>
-      [error.field, error.message].filter((part) => typeof part === 'string').join(': '),
-    );
-    text += ` (${fields.join('; ')})`;
+    text += ` (${problem.errors.map(({ field, message }) => `${field}: ${message}`).join('; ')})`;
   }
   return text.replace(/\s*\n\s*/g, ' ');
 }
@@ -57,59 +61,54 @@ function unreachableReason(error: unknown): string {
 }
 
 export function createApiClient(baseUrl: string, apiKey?: string) {
-  const authorization: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-  async function send(
-    method: 'GET' | 'POST',
-    path: string,
-    init: { headers?: Record<string, string>; body?: unknown },
-  ) {
-    const request = `${method} ${path}`;
-    let response: Response;
+  const api = createClient<paths>({
+    baseUrl,
+    headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+  });
+
+  /** One call: its answer, or ApiUnreachable without one, or ApiProblem for an error or an answer without a body. */
+  async function send<T>(
+    request: string,
+    call: (signal: AbortSignal) => Promise<{ data?: T; error?: unknown; response: Response }>,
+  ): Promise<{ data: T; response: Response }> {
+    let answer: Awaited<ReturnType<typeof call>>;
     try {
-      response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: { accept: 'application/json', ...authorization, ...init.headers },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      answer = await call(AbortSignal.timeout(requestTimeoutMs));
     } catch (error) {
       throw new ApiUnreachable(`cannot reach the API at ${baseUrl} (${unreachableReason(error)})`);
     }
-    const text = await response.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) throw new ApiProblem(response.status, describeProblem(request, response.status, body));
-    if (body === undefined) {
+    const { data, error, response } = answer;
+    if (!response.ok) throw new ApiProblem(response.status, describeProblem(request, response.status, error));
+    if (data === undefined) {
       throw new ApiProblem(response.status, `${request} answered ${response.status} without a JSON body`);
     }
-    return { response, body };
+    return { data, response };
   }
 
   return {
     async placeOrder(order: OrderRequest, idempotencyKey: string): Promise<PlacedOrder> {
-      const { response, body } = await send('POST', '/orders', {
-        headers: {
-          'content-type': 'application/json',
-          [idempotencyKeyHeader]: idempotencyKey,
-          // The client follows every step itself, the first two included, so it wants the 202 at once.
-          prefer: 'respond-async',
-        },
-        body: order,
-      });
-      const { orderId, workflowId } = body as Partial<PlacedOrder>;
-      if (typeof orderId !== 'string' || typeof workflowId !== 'string') {
-        throw new ApiProblem(response.status, 'POST /orders answered without an orderId and workflowId');
-      }
-      return { orderId, workflowId, replayed: response.headers.get(idempotentReplayedHeader) === 'true' };
+      const { data, response } = await send('POST /orders', (signal) =>
+        api.POST('/orders', {
+          params: {
+            // The client follows every step itself, the first two included, so it wants the 202 at once.
+            header: { [idempotencyKeyHeader]: idempotencyKey, Prefer: 'respond-async' },
+          },
+          body: order,
+          signal,
+        }),
+      );
+      return {
+        orderId: data.orderId,
+        workflowId: data.workflowId,
+        replayed: response.headers.get(idempotentReplayedHeader) === 'true',
+      };
     },
 
-    async orderState(orderId: string): Promise<OrderSagaState> {
-      const { body } = await send('GET', `/orders/${encodeURIComponent(orderId)}`, {});
-      return body as OrderSagaState;
+    async orderState(orderId: string): Promise<OrderState> {
+      const { data } = await send(`GET /orders/${orderId}`, (signal) =>
+        api.GET('/orders/{orderId}', { params: { path: { orderId } }, signal }),
+      );
+      return data;
     },
   };
 }

@@ -6,10 +6,13 @@ export const defaultApiUrl = 'http://127.0.0.1:3000';
 export const defaultUiUrl = 'http://localhost:8233';
 export const defaultTimeoutSeconds = 120;
 
-/** Exit codes, as --help documents them. */
-export const exitCodes = { done: 0, usage: 1, api: 1, timeout: 2, interrupted: 130 } as const;
+/**
+ * Exit codes, as --help documents them: the convention of the project's commands (0 done, 1 failed, 2 bad usage) and
+ * the shell's for an interrupt.
+ */
+export const exitCodes = { done: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
-/** A mistake in the command line: reported in one line, exit code 1. */
+/** A mistake in the command line: reported in one line, exit code 2. */
 export class UsageError extends Error {}
 
 export interface PlaceCommand {
@@ -64,8 +67,8 @@ export function scenarioList(): string {
 export function helpText(): string {
   return `Places an order through the API and follows its saga live: each step and compensation as it happens.
 
-Usage: npm run order -- [scenario] [options]
-       npm run order -- --follow <order id> [options]
+Usage: npx order [scenario] [options]            (or npm run order -- ...)
+       npx order --follow <order id> [options]
 
 Scenarios (the README's failure triggers; options below override their order):
 ${scenarioList()}
@@ -91,8 +94,9 @@ Options:
 Exit codes:
   0  the order reached a final state (confirmed, failed or cancelled: the saga did its job),
      or stopped where it waits for a person (approval or operator; the output says how to go on)
-  1  bad usage, or the API refused the request or could not be reached
-  2  --timeout ran out before the order got there (it goes on in Temporal)
+  1  failed: the API refused the request or could not be reached, or --timeout ran out before the order
+     got there (it goes on in Temporal)
+  2  bad usage (an unknown option or scenario, a missing or invalid value)
   130  interrupted (Ctrl-C); the order goes on in Temporal`;
 }
 
@@ -127,9 +131,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const { values, positionals } = parsed;
   const common = {
-    apiUrl: parseUrl('api', values.api ?? env.ORDER_API_URL ?? defaultApiUrl),
+    apiUrl: parseUrl('api', values.api ?? (env.ORDER_API_URL || defaultApiUrl)),
     apiKey: values['api-key'] ?? (env.ORDER_API_KEY || undefined),
-    uiUrl: parseUrl('ui', values.ui ?? env.TEMPORAL_UI_URL ?? defaultUiUrl),
+    uiUrl: parseUrl('ui', values.ui ?? (env.TEMPORAL_UI_URL || defaultUiUrl)),
     namespace: values.namespace ?? 'default',
     timeoutMs: positiveNumber('timeout', values.timeout ?? String(defaultTimeoutSeconds), false) * 1000,
     waitForHuman: values.wait ?? false,

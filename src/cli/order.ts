@@ -2,13 +2,13 @@
  * The terminal client: places an order (a failure-trigger scenario or one of
  * your own) and follows its saga live, step by step and compensation by
  * compensation, then prints where it ended and its run in the Web UI.
- * `npm run order -- --help` says how.
+ * `npx order --help` (or `npm run order -- --help`) says how.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { orderWorkflowId } from '../temporal/names';
-import { finalStatuses, type OrderSagaState, type OrderStatus, type OrderStep } from '../workflows/definitions';
-import { ApiProblem, ApiUnreachable, createApiClient, type ApiClient } from './api-client';
+import { finalStatuses, type OrderStatus, type OrderStep } from '../workflows/definitions';
+import { ApiProblem, ApiUnreachable, createApiClient, type ApiClient, type OrderState } from './api-client';
 import { exitCodes, helpText, parseCommandLine, scenarioList, UsageError, type CliOptions } from './options';
 import { describeEvent, describeOutcome, elapsed, humanWaitHint, labelColumn, painter, type Paint } from './render';
 import { sagaEvents, type SagaEvent } from './saga-events';
@@ -27,7 +27,7 @@ const slowStepMs = 2_000;
 /** Statuses where the saga waits for a person: the client stops there unless --wait. */
 const humanWaits: readonly OrderStatus[] = ['awaiting-approval', 'needs-attention'];
 
-type FollowOutcome = { kind: 'final' | 'waiting' | 'timeout'; state: OrderSagaState | undefined };
+type FollowOutcome = { kind: 'final' | 'waiting' | 'timeout'; state: OrderState | undefined };
 
 interface Output {
   /** A line of the live log, after the elapsed time since the order was placed. */
@@ -59,12 +59,12 @@ async function follow(
   paint: Paint,
 ): Promise<FollowOutcome> {
   const deadline = performance.now() + options.timeoutMs;
-  let state: OrderSagaState | undefined;
+  let state: OrderState | undefined;
   let lastNotice: string | undefined;
   let hinted = false;
   // A step that takes long is usually retrying; the state does not count attempts, the run's history does.
   let current: { step: OrderStep; since: number; noted: boolean } | undefined;
-  const noteSlowStep = ({ currentStep, status }: OrderSagaState) => {
+  const noteSlowStep = ({ currentStep, status }: OrderState) => {
     if (currentStep === null || status !== 'running') return void (current = undefined);
     if (current?.step !== currentStep) current = { step: currentStep, since: performance.now(), noted: false };
     const seconds = (performance.now() - current.since) / 1000;
@@ -76,7 +76,7 @@ async function follow(
     );
   };
   while (performance.now() < deadline) {
-    let next: OrderSagaState;
+    let next: OrderState;
     try {
       next = await api.orderState(orderId);
       lastNotice = undefined;
@@ -169,7 +169,7 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stderr.write(
       `Gave up following after ${options.timeoutMs / 1000} s: order ${orderId} is ${state?.status ?? 'not readable yet'}; it goes on in Temporal: ${runUrl}\n`,
     );
-    return exitCodes.timeout;
+    return exitCodes.failure;
   }
   if (outcome.kind === 'waiting') {
     const hint = humanWaitHint(state, options.apiUrl);
@@ -177,7 +177,7 @@ async function run(argv: readonly string[]): Promise<number> {
       '',
       `Stopped following: the order is ${paint('bold', state.status)}, waiting for a person.`,
       ...hint,
-      `Then follow it again: npm run order -- --follow ${orderId} --api ${options.apiUrl}`,
+      `Then follow it again: npx order --follow ${orderId} --api ${options.apiUrl}`,
       `Web UI: ${runUrl}`,
     ]);
     return exitCodes.done;
@@ -193,12 +193,12 @@ function failureExitCode(error: unknown): { code: number; message: string } {
   if (error instanceof UsageError) return { code: exitCodes.usage, message: `${error.message} (see --help)` };
   if (error instanceof ApiUnreachable) {
     return {
-      code: exitCodes.api,
+      code: exitCodes.failure,
       message: `${error.message}; is it running (npm start)? Point --api or ORDER_API_URL at it`,
     };
   }
-  if (error instanceof ApiProblem) return { code: exitCodes.api, message: error.message };
-  return { code: exitCodes.api, message: error instanceof Error ? error.message : String(error) };
+  if (error instanceof ApiProblem) return { code: exitCodes.failure, message: error.message };
+  return { code: exitCodes.failure, message: error instanceof Error ? error.message : String(error) };
 }
 
 /** Exits once the output is written, rather than waiting for fetch's idle keep-alive connections to time out. */
