@@ -627,20 +627,23 @@ const listOrders: fc.Arbitrary<FuzzCase> = fc
     };
   });
 
-/** Routes and methods the API does not have: 404, or 400/413 for a malformed/oversized JSON body (parsed first). */
+/**
+ * Routes and methods the API does not have: 405 for a method a documented path does not take, 404 for a path it does
+ * not have, or 400/413 for a malformed/oversized JSON body (parsed first).
+ */
 const unknownRoute: fc.Arbitrary<FuzzCase> = fc
   .tuple(
-    fc.constantFrom<[Method, string]>(
-      ['PUT', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}/events`],
-      ['PUT', '/orders'],
-      ['DELETE', '/orders'],
-      ['PATCH', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`],
-      ['DELETE', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`],
-      ['POST', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`],
-      ['GET', '/orders/x/cancel'],
-      ['POST', '/health/live'],
-      ['GET', '/admin'],
-      ['GET', '/%2e%2e/%2e%2e/etc/passwd'],
+    fc.constantFrom<[Method, string, 404 | 405]>(
+      ['PUT', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}/events`, 405],
+      ['PUT', '/orders', 405],
+      ['DELETE', '/orders', 405],
+      ['PATCH', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`, 405],
+      ['DELETE', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`, 405],
+      ['POST', `/orders/${orderIdFor(usualCustomerId, keyPool[0]!)}`, 405],
+      ['GET', '/orders/x/cancel', 405],
+      ['POST', '/health/live', 405],
+      ['GET', '/admin', 404],
+      ['GET', '/%2e%2e/%2e%2e/etc/passwd', 404],
     ),
     fc.option(
       fc.oneof(
@@ -649,7 +652,7 @@ const unknownRoute: fc.Arbitrary<FuzzCase> = fc
       ),
     ),
   )
-  .map(([[method, path], body]): FuzzCase => {
+  .map(([[method, path, unknown], body]): FuzzCase => {
     const size = body === null ? 0 : Buffer.byteLength(body);
     const malformed = body !== null && size <= bodyLimitBytes && !parseJson(Buffer.from(body)).ok;
     return {
@@ -658,7 +661,7 @@ const unknownRoute: fc.Arbitrary<FuzzCase> = fc
       path,
       headers: body === null ? {} : { 'content-type': 'application/json' },
       ...(body === null ? {} : { body }),
-      expected: size > bodyLimitBytes ? [413, 404] : malformed ? [400, 404] : [404],
+      expected: size > bodyLimitBytes ? [413, unknown] : malformed ? [400, unknown] : [unknown],
     };
   });
 
