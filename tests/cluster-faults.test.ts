@@ -364,7 +364,8 @@ describe('the core scenarios on the cluster, through SIGKILLs of worker replicas
         event.activityTaskTimedOutEventAttributes?.failure?.message ??
         event.workflowExecutionFailedEventAttributes?.failure?.message ??
         event.workflowTaskFailedEventAttributes?.failure?.message;
-      const time = event.eventTime?.seconds ? new Date(Number(event.eventTime.seconds) * 1000).toISOString() : '';
+      const { seconds: eventSeconds, nanos } = event.eventTime ?? {};
+      const time = eventSeconds ? new Date(Number(eventSeconds) * 1000 + (nanos ?? 0) / 1e6).toISOString() : '';
       const type = EventType[event.eventType ?? 0] ?? String(event.eventType);
       return `  ${String(event.eventId)} ${time} ${type}${failure ? `: ${failure}` : ''}`;
     });

@@ -217,13 +217,24 @@ export async function launchSystemProcesses(options: SystemProcessesOptions): Pr
     options.replicas === 1 ? `worker:${service}` : `worker:${service}#${replica + 1}`;
   const launchWorker = async (service: ServiceName, replica: number): Promise<void> => {
     const name = replicaName(service, replica);
-    const worker = launchServiceProcess({ name, script: 'src/workers/main.ts', args: [service], env, onLine });
+    const lastLines: string[] = [];
+    const worker = launchServiceProcess({
+      name,
+      script: 'src/workers/main.ts',
+      args: [service],
+      env,
+      onLine: (line) => {
+        lastLines.push(line);
+        if (lastLines.length > 20) lastLines.shift();
+        onLine(line);
+      },
+    });
     workers.set(name, worker);
     // A worker that exits at start (a bad setting, its database unreachable) never reports ready: fail, not hang.
     await Promise.race([
       worker.ready,
       worker.closed.then(({ code, signal }) => {
-        throw new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`);
+        throw new Error(`${name} exited before it was ready (${signal ?? `code ${code}`}):\n${lastLines.join('\n')}`);
       }),
     ]);
   };
