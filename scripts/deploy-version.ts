@@ -6,7 +6,7 @@
  *                                                          # new orders start on this build; open ones stay on theirs
  *   npm run deploy:version -- ramp <buildId> <percent>     # that share of new orders start on the build
  *   npm run deploy:version -- ramp --off                   # no ramping build: new orders start on the current one
- *   npm run deploy:version -- retire <buildId> [--wait 30m] [--ignore-closed-runs]
+ *   npm run deploy:version -- retire <buildId> [--wait 30m]
  *                                                          # deletes a drained build whose workers are gone
  *
  * Talks to the Temporal the configuration names (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, or a
@@ -28,19 +28,21 @@ Commands:
   set-current <buildId>       make the build current: new orders start on it, open ones stay on the build they started on
   ramp <buildId> <percent>    start that percentage of new orders on the build (the rest on the current one)
   ramp --off                  stop ramping
-  retire <buildId>            delete a version that no order is pinned to any more (open, or closed and still kept
-                              by the namespace's retention: GET /orders/{id} queries them on the build's workers),
-                              once its workers have stopped
+  retire <buildId>            delete a version that no open order is pinned to any more, once its workers have stopped
 
 Options:
   --deployment <name>         the worker deployment (default: TEMPORAL_WORKER_DEPLOYMENT_NAME, else order-saga)
   --wait <duration>           wait up to this long (e.g. 90s, 30m): set-current and ramp for the build's workers to
                               poll, retire for its orders to drain and its workers to go
   --off                       ramp only: remove the ramping build
-  --ignore-closed-runs        retire only: retire although closed orders pinned to it are kept (their GET /orders/{id} fails)
   --help                      show this help
 
 Exit status: 0 done, 1 Temporal refused or could not be reached, 2 usage or configuration error.`;
+
+/** How long one deletion may take before the attempt counts as "not yet". */
+const deleteDeadlineMs = 10_000;
+/** gRPC's DEADLINE_EXCEEDED (a number fixed by the gRPC specification). */
+const grpcDeadlineExceeded = 4;
 
 /** A mistake in how the command was run: exit status 2. */
 class UsageError extends Error {
@@ -56,7 +58,7 @@ type Command =
   | { name: 'status' }
   | { name: 'set-current'; buildId: string; waitMs: number }
   | { name: 'ramp'; buildId: string; percent: number; waitMs: number }
-  | { name: 'retire'; buildId: string; waitMs: number; ignoreClosedRuns: boolean };
+  | { name: 'retire'; buildId: string; waitMs: number };
 
 function parseDuration(text: string): number {
   const match = /^(\d+)(ms|s|m|h)$/.exec(text);
@@ -74,7 +76,6 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
         deployment: { type: 'string' },
         wait: { type: 'string' },
         off: { type: 'boolean', default: false },
-        'ignore-closed-runs': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -92,8 +93,6 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
   if (values.wait !== undefined && name === 'status') throw new UsageError('status takes no --wait');
   const waitMs = values.wait === undefined ? 0 : parseDuration(values.wait);
   if (values.off && name !== 'ramp') throw new UsageError('--off goes with ramp only');
-  if (values['ignore-closed-runs'] && name !== 'retire')
-    throw new UsageError('--ignore-closed-runs goes with retire only');
   const deployment = values.deployment;
   const command = ((): Command => {
     switch (name) {
@@ -119,7 +118,6 @@ function parseCommand(argv: string[]): { command: Command; deployment?: string }
           name,
           buildId: rest[0] ?? '',
           waitMs,
-          ignoreClosedRuns: values['ignore-closed-runs'],
         };
       default:
         throw new UsageError(name ? `Unknown command ${name}` : 'No command given');
@@ -181,15 +179,16 @@ class DeploymentVersions {
       );
       const routed = [currentBuild, routing?.rampingDeploymentVersion?.buildId].includes(buildId);
       const closedRuns = routed ? undefined : await this.closedRunsLine(buildId);
-      if (closedRuns) lines.push(`      ${closedRuns}: keep its workers running until then`);
+      if (closedRuns) lines.push(`      ${closedRuns}`);
     }
     return lines.join('\n');
   }
 
   /**
    * The closed runs pinned to the build that the namespace still keeps (for its retention period). A query on a
-   * pinned run goes to its build's workers, closed or not, and `GET /orders/{id}` is a query: until these runs are
-   * gone, stopping the build's workers makes GET /orders/{id} of their orders fail.
+   * pinned run goes to its build's workers, closed or not: once they have stopped, the Web UI's Queries tab and
+   * `temporal workflow query` get no answer for these runs. Their history stays, and GET /orders/{id} reads a closed
+   * order's state from it.
    */
   async closedPinnedRuns(buildId: string): Promise<{ count: number; keptUntil?: Date }> {
     const query =
@@ -213,7 +212,7 @@ class DeploymentVersions {
     if (closed.count === 0) return undefined;
     return (
       `${closed.count} closed order(s) pinned to it are kept until ${closed.keptUntil?.toISOString() ?? '?'} ` +
-      "(the namespace's retention); GET /orders/{id} on them queries this build's workers"
+      "(the namespace's retention); queries on them need this build's workers (GET /orders/{id} does not)"
     );
   }
 
@@ -278,10 +277,10 @@ class DeploymentVersions {
   }
 
   /** Deletes the version once nothing is pinned to it and no worker polls as it; waits up to waitMs for both. */
-  async retire(buildId: string, waitMs: number, ignoreClosedRuns: boolean): Promise<string> {
+  async retire(buildId: string, waitMs: number): Promise<string> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const notYet = await this.whyNotRetirable(buildId, ignoreClosedRuns).then(
+      const notYet = await this.whyNotRetirable(buildId).then(
         async (reason) => reason ?? (await this.tryDelete(buildId)),
       );
       if (notYet === undefined) return `${this.label(buildId)} retired: the version is deleted`;
@@ -296,7 +295,7 @@ class DeploymentVersions {
   }
 
   /** Why the version may not go yet, in words; undefined when it may. */
-  private async whyNotRetirable(buildId: string, ignoreClosedRuns: boolean): Promise<string | undefined> {
+  private async whyNotRetirable(buildId: string): Promise<string | undefined> {
     const info = await this.describe(buildId);
     const status = statusName(info.status);
     if (status === 'CURRENT' || status === 'RAMPING') {
@@ -306,15 +305,14 @@ class DeploymentVersions {
           '(set-current) or stop the ramp (ramp --off) first',
       );
     }
-    if (info.drainageInfo?.status === VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING) {
+    // The version's status turns DRAINING as soon as it stops being current; its drainage info only once the server
+    // has checked (seconds to minutes later): either means open orders may still be pinned to it.
+    if (status === 'DRAINING' || info.drainageInfo?.status === VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING) {
+      const checked = info.drainageInfo?.lastCheckedTime;
       return (
-        'open orders are still pinned to it (drainage DRAINING, last checked ' +
-        `${timeOf(info.drainageInfo.lastCheckedTime)}): keep its workers running until they finish`
+        `open orders are still pinned to it (${checked ? `drainage DRAINING, last checked ${timeOf(checked)}` : 'DRAINING, drainage not checked yet'}): ` +
+        'keep its workers running until they finish'
       );
-    }
-    const closedRuns = ignoreClosedRuns ? undefined : await this.closedRunsLine(buildId);
-    if (closedRuns) {
-      return `${closedRuns}: keep its workers running until then, or pass --ignore-closed-runs and let their GET /orders/{id} fail`;
     }
     return undefined;
   }
@@ -322,13 +320,19 @@ class DeploymentVersions {
   /** Deletes the version; undefined when deleted, else why Temporal would not (yet). */
   private async tryDelete(buildId: string): Promise<string | undefined> {
     try {
-      await this.connection.workflowService.deleteWorkerDeploymentVersion({
-        namespace: this.namespace,
-        deploymentVersion: { deploymentName: this.deploymentName, buildId },
-        identity: this.identity,
-      });
+      // A deadline: the server was seen to hold a deletion for over 30 s while the version's drainage was unknown.
+      await this.connection.withDeadline(Date.now() + deleteDeadlineMs, () =>
+        this.connection.workflowService.deleteWorkerDeploymentVersion({
+          namespace: this.namespace,
+          deploymentVersion: { deploymentName: this.deploymentName, buildId },
+          identity: this.identity,
+        }),
+      );
       return undefined;
     } catch (error) {
+      if (isGrpcServiceError(error) && Number(error.code) === grpcDeadlineExceeded) {
+        return `Temporal did not answer the deletion within ${deleteDeadlineMs / 1000} s`;
+      }
       // The server refuses while a worker polls as the version, or polled within matching.PollerHistoryTTL.
       if (isGrpcServiceError(error) && /poller/i.test(error.details)) {
         return `workers still poll as it (or did within the server's matching.PollerHistoryTTL, 5 min by default): stop them first (${error.details})`;
@@ -347,7 +351,7 @@ async function run(command: Command, versions: DeploymentVersions): Promise<stri
     case 'ramp':
       return versions.ramp(command.buildId, command.percent, command.waitMs);
     case 'retire':
-      return versions.retire(command.buildId, command.waitMs, command.ignoreClosedRuns);
+      return versions.retire(command.buildId, command.waitMs);
   }
 }
 

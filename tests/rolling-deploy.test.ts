@@ -44,10 +44,9 @@ import { runScript } from './support/run-script';
 /**
  * A rolling deploy of a changed order workflow, with Worker Deployment Versioning: orders started on build v1 wait
  * for approval while build v2 (tests/fixtures/order-saga-v2: a change that would break their replay) becomes
- * current; they finish on v1's workers, new orders start and finish on v2's; then v1 drains. Its closed orders still
- * need v1's workers for their queries (GET /orders/{id}) until the namespace's retention removes them, so
- * `npm run deploy:version -- retire v1` refuses; the test stops the workers anyway, sees Temporal refuse such a
- * query, and retires v1 with --ignore-closed-runs. The promotion goes through that script, as an operator's would.
+ * current; they finish on v1's workers, new orders start and finish on v2's; then v1 drains, its workers stop and
+ * it is retired. A query on its closed orders then goes unanswered, but GET /orders/{id} reads their state from
+ * history. The promotion goes through `npm run deploy:version`, as an operator's would.
  */
 
 const { VersionDrainageStatus, WorkerDeploymentVersionStatus, VersioningBehavior, EventType } =
@@ -230,6 +229,9 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
   /** `npm run deploy:version -- <args>` against this test's server and deployment. */
   function deployVersion(...args: string[]) {
     return runScript('scripts/deploy-version.ts', args, {
+      // Describing a version asks the server's system workflow for it, which a busy 2-core machine was seen to take
+      // over 30 s to answer.
+      timeoutMs: 120_000,
       env: {
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_NAMESPACE: server.namespace,
@@ -373,17 +375,13 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
 
     t.diagnostic(`v1 reported DRAINED ${Date.now() - lastV1RunClosed} ms after its last run closed`);
 
-    // Drained is not done: a query on a closed run goes to the build it was pinned to, and GET /orders/{id} is a
-    // query. The script says so until the namespace's retention has removed those runs.
+    // A query on a closed run goes to the build it was pinned to: the script says how long such runs are kept.
     const drained = await deployVersion('status');
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stdout, /v1: DRAINED, drainage DRAINED/);
-    assert.match(drained.stdout, /2 closed order\(s\) pinned to it are kept until .*: keep its workers running/);
+    assert.match(drained.stdout, /2 closed order\(s\) pinned to it are kept until .*GET \/orders\/\{id\} does not/);
     v1Worker.shutdown();
     await running.find(({ worker }) => worker === v1Worker)?.done;
-    const refused = await deployVersion('retire', 'v1');
-    assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, /2 closed order\(s\) pinned to it are kept until/);
     await assert.rejects(onV1[0]!.query(getOrderState), (error: Error) =>
       /FAILED_PRECONDITION: .*closed Workflow that is PINNED to Worker Deployment Version v1/.test(
         String((error.cause as Error | undefined)?.message),
@@ -394,8 +392,8 @@ describe('a rolling deploy of the order workflow', { skip }, () => {
     assert.equal(afterV1.status, 200);
     assert.equal(((await afterV1.json()) as OrderSagaState).status, 'confirmed');
     const retireStarted = Date.now();
-    const retired = await deployVersion('retire', 'v1', '--ignore-closed-runs', '--wait', '60s');
-    t.diagnostic(`retire v1 --ignore-closed-runs --wait 60s took ${Date.now() - retireStarted} ms (workers stopped)`);
+    const retired = await deployVersion('retire', 'v1', '--wait', '60s');
+    t.diagnostic(`retire v1 --wait 60s took ${Date.now() - retireStarted} ms (workers stopped)`);
     assert.equal(retired.code, 0, retired.stderr);
     assert.match(retired.stdout, /v1 retired/);
     await assert.rejects(
