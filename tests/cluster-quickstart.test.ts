@@ -34,6 +34,7 @@ test(
       CODEC_SERVER_PORT: String(await freePort()),
     };
     delete env.CLUSTER_POSTGRES_URL;
+    delete env.TEMPORAL_WORKER_BUILD_ID;
     const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
     try {
       const first = await runCluster(env, async () => {
@@ -44,8 +45,19 @@ test(
           `http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/namespaces/default/workflows/${orderWorkflowId(orderId)}`,
         );
         assert.equal(uiRun.status, 200);
-        const run = (await uiRun.json()) as { workflowExecutionInfo?: { status?: string } };
+        const run = (await uiRun.json()) as {
+          workflowExecutionInfo?: {
+            status?: string;
+            versioningInfo?: { behavior?: string; deploymentVersion?: { deploymentName?: string; buildId?: string } };
+          };
+        };
         assert.equal(run.workflowExecutionInfo?.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
+        // The orders worker runs versioned, as on a production cluster: the run was pinned to the build `local`.
+        assert.deepEqual(run.workflowExecutionInfo?.versioningInfo?.deploymentVersion, {
+          deploymentName: 'order-saga',
+          buildId: 'local',
+        });
+        assert.equal(run.workflowExecutionInfo?.versioningInfo?.behavior, 'VERSIONING_BEHAVIOR_PINNED');
         return orderId;
       });
       assert.match(first.output, /\[cluster\] stopping the Temporal services/);
