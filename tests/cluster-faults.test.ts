@@ -496,7 +496,8 @@ async function decide(apiUrl: string, { orderId, scenario }: PlacedOrder): Promi
         signal: AbortSignal.timeout(15_000),
       });
       if (response.status === 200 || response.status === 202) return failed;
-      const answer = `${response.status} ${await response.text()}`;
+      const problem = (await response.json().catch(() => ({}))) as { detail?: string };
+      const answer = `${response.status} ${problem.detail ?? ''}`.trim();
       if (response.status === 409 && failed.length > 0) return [...failed, answer];
       if (response.status < 500) throw new Error(`POST ${route} answered ${answer}`);
       failed.push(answer);
