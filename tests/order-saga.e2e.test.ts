@@ -390,8 +390,15 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       const waiting = await waitFor(orderId, ['awaiting-approval']);
       assert.equal(waiting.totalCents, 149_900);
       assert.deepEqual((await rowsOf(orderId)).payments, [], 'no charge before approval');
-      const approved = await post(`/orders/${orderId}/approve`, { decidedBy: 'ops@example.com' });
+      // Twice at once, as a client retrying a request whose answer it lost: the retry joins the decision (same update
+      // id), neither is refused as too late; the other decision is.
+      const [approved, retried] = await Promise.all([
+        post(`/orders/${orderId}/approve`, { decidedBy: 'ops@example.com' }),
+        post(`/orders/${orderId}/approve`, { decidedBy: 'ops@example.com' }),
+      ]);
       assert.equal(approved.status, 202);
+      assert.equal(retried.status, 202, JSON.stringify(retried.body));
+      assert.equal((await post(`/orders/${orderId}/reject`, { decidedBy: 'ops@example.com' })).status, 409);
       const state = await waitFor(orderId);
       assert.equal(state.status, 'confirmed');
       assert.deepEqual(

@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -19,6 +20,7 @@ import { orderWorkflowId, orderWorkflowTaskQueue } from '../temporal/names';
 import { legacyOrderIdFor, orderIdFor } from '../temporal/order-ids';
 import { customerIdAttribute, requestIdAttribute } from '../temporal/search-attributes';
 import {
+  approvalUpdateId,
   cancelOrder,
   decideApproval,
   finalStatuses,
@@ -175,6 +177,17 @@ export function ordersRouter({
   async function orderState(handle: WorkflowHandle<typeof orderSaga>): Promise<OrderSagaState> {
     const { status } = await withinDeadline(() => handle.describe());
     if (status.name === 'COMPLETED') return withinDeadline(() => handle.result());
+    if (status.name === 'FAILED') {
+      // A failed or cancelled order's run fails with its final state in the failure's details.
+      const failure = await withinDeadline(() => handle.result()).then(
+        () => undefined,
+        (error: unknown) => (error instanceof WorkflowFailedError ? error.cause : undefined),
+      );
+      const settled: (string | null | undefined)[] = [orderFailureTypes.failed, orderFailureTypes.cancelled];
+      if (failure instanceof ApplicationFailure && settled.includes(failure.type) && failure.details?.[0]) {
+        return failure.details[0] as OrderSagaState;
+      }
+    }
     return withinDeadline(() => handle.query(getOrderState));
   }
 
@@ -521,7 +534,10 @@ export function ordersRouter({
       const { decidedBy, comment } = parseBody(decisionSchema, request);
       const state = await sendUpdate(orderId, handle, () =>
         withinDeadline(() =>
-          handle.executeUpdate(decideApproval, { args: [{ approved, decidedBy, ...(comment ? { comment } : {}) }] }),
+          handle.executeUpdate(decideApproval, {
+            args: [{ approved, decidedBy, ...(comment ? { comment } : {}) }],
+            updateId: approvalUpdateId(approved),
+          }),
         ),
       );
       response.status(202).location(orderPath(orderId)).json(state);

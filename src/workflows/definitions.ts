@@ -214,6 +214,13 @@ export const decideApproval = defineUpdate<OrderSagaState, [ApprovalDecision]>('
 export const resolveCompensation = defineUpdate<OrderSagaState, [OperatorResolution]>('resolveCompensation');
 
 /**
+ * The update id of an approval decision: one per decision, so an operator's retry of an approve (its first answer lost
+ * to a timeout) joins the first update instead of being refused as "not awaiting approval", while the other decision
+ * is still refused by the validator.
+ */
+export const approvalUpdateId = (approved: boolean): string => (approved ? 'approve-order' : 'reject-order');
+
+/**
  * Failure types of the saga itself, beside the services' rejection types: a
  * run ends failed with type OrderCancelled or OrderFailed, and its state's
  * `failure.type` says what stopped it.
