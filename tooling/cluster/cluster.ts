@@ -84,6 +84,18 @@ interface ServicePorts {
 }
 type ClusterPorts = Record<ServerService, ServicePorts>;
 
+/**
+ * PostgreSQL connections each service may open: history does most of the writing, the frontend most of the
+ * visibility reading. 64 in all, so the cluster and the system's own processes fit PostgreSQL's default of 100 (the
+ * fault test with two replicas of every worker peaked at 90 with 20 + 10 for every service).
+ */
+const connectionLimits: Record<ServerService, { persistence: number; visibility: number }> = {
+  history: { persistence: 20, visibility: 5 },
+  matching: { persistence: 10, visibility: 2 },
+  frontend: { persistence: 10, visibility: 10 },
+  worker: { persistence: 5, visibility: 2 },
+};
+
 /** How long a service may take to stop after SIGTERM before it is killed. */
 const stopGraceMs = 15_000;
 /** How long a start may take: schema setup, four processes joining the ring, the namespace reaching every cache. */
@@ -381,8 +393,8 @@ function serverConfig(args: {
       visibilityStore: 'postgres-visibility',
       numHistoryShards: historyShards,
       datastores: {
-        'postgres-default': sql(args.databases.history, 20),
-        'postgres-visibility': sql(args.databases.visibility, 10),
+        'postgres-default': sql(args.databases.history, connectionLimits[args.service].persistence),
+        'postgres-visibility': sql(args.databases.visibility, connectionLimits[args.service].visibility),
       },
     },
     global: {
