@@ -114,6 +114,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? ((): void => {});
   mkdirSync(path.join(root, 'config'), { recursive: true });
   mkdirSync(path.join(root, 'logs'), { recursive: true });
+  // A parent killed by a signal (a test runner's timeout, kill -9) leaves its servers running, holding the ports and
+  // PostgreSQL connections: the next start with the same root stops them first.
+  await stopLeftoverServers(root, log);
 
   const database = postgresTarget(options.postgresUrl);
   const databases = clusterDatabases(name);
@@ -144,6 +147,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     );
     closeSync(logFile);
     processes.set(service, child);
+    recordPids(root, processes);
     exits.set(
       service,
       new Promise((resolve) => {
@@ -208,6 +212,39 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     stop,
   };
+}
+
+function pidsFile(root: string): string {
+  return path.join(root, 'pids.json');
+}
+
+function recordPids(root: string, processes: Map<ServerService, ChildProcess>): void {
+  const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
+  writeFileSync(pidsFile(root), JSON.stringify(pids));
+}
+
+/** Kills the servers a previous start with this root left running (only processes of the server binary). */
+async function stopLeftoverServers(root: string, log: (line: string) => void): Promise<void> {
+  let pids: number[] = [];
+  try {
+    pids = JSON.parse(readFileSync(pidsFile(root), 'utf8')) as number[];
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    let command = '';
+    try {
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone (or not Linux: nothing to read, nothing killed)
+    }
+    if (command.startsWith(temporalLayout.server) && command.includes(root)) {
+      process.kill(pid, 'SIGKILL');
+      log(`stopped a server (pid ${pid}) that an earlier start left running`);
+      // Until it has gone, its port would pass for the new server's.
+      for (let tries = 0; tries < 50 && existsSync(`/proc/${pid}`); tries += 1) await sleep(100);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
