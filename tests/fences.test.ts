@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { compensationKeyOf } from '../src/activities/idempotency';
+import { compensationKeyOf } from '../src/temporal/names';
 import { createInventoryActivities } from '../src/activities/inventory';
 import { createOrdersActivities } from '../src/activities/orders';
 import { createPaymentsActivities } from '../src/activities/payments';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@libsql/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { compensationKeyOf } from '../src/activities/idempotency';
+import { compensationKeyOf } from '../src/temporal/names';
 import { createPaymentsActivities, type ChargePaymentInput } from '../src/activities/payments';
 import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';

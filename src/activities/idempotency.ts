@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { rejectionTypes, type RejectionType } from '../domain/rejections';
+import { compensationKeyOf, fenceKeyOf } from '../temporal/names';
 
 /**
  * A business rejection thrown inside a service transaction: the transaction
@@ -34,16 +35,6 @@ export interface TransactionRunner<Tx> {
 }
 
 type StoredOutcome<T> = { ok: true; value: T } | { ok: false; type: RejectionType; message: string };
-
-/** The key under which a step's compensation records itself. */
-export function compensationKeyOf(stepKey: string): string {
-  return `${stepKey}:compensation`;
-}
-
-/** The row a step and its compensation both lock (see {@link lockStepFence}); it records nothing. */
-export function fenceKeyOf(stepKey: string): string {
-  return `${stepKey}:fence`;
-}
 
 const fenceResponse = JSON.stringify('fence');
 

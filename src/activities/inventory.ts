@@ -3,7 +3,8 @@ import type { InventoryDb } from '../db';
 import type { OrderItem } from '../domain/order';
 import { rejectionTypes } from '../domain/rejections';
 import { activityCorrelation, appendEvent } from '../events';
-import { compensationKeyOf, executeCompensation, executeOnce, executeStep, Rejection } from './idempotency';
+import { compensationKeyOf } from '../temporal/names';
+import { executeCompensation, executeOnce, executeStep, Rejection } from './idempotency';
 
 export interface ReserveStockInput {
   key: string;

@@ -15,7 +15,8 @@ import {
   type GatewayCallOptions,
   type GatewayClient,
 } from '../partners/gateway-client';
-import { claimStep, compensationKeyOf, executeCompensation, executeStep, type StepClaim } from './idempotency';
+import { refundKeyOf } from '../temporal/names';
+import { claimStep, executeCompensation, executeStep, type StepClaim } from './idempotency';
 
 export interface ChargePaymentInput {
   key: string;
@@ -39,11 +40,6 @@ type RecordedCharge = { paymentId: string } | { declined: string };
  * timeout, before Temporal gives up on it and starts the next one.
  */
 const refundGatewayShare = 0.8;
-
-/** The Idempotency-Key of the refund of the charge made under the charge step's key (the gateway holds one per key). */
-function refundKeyOf(stepKey: string): string {
-  return `${compensationKeyOf(stepKey)}:refund`;
-}
 
 /**
  * When a late attempt's refund of its own charge fails transiently, it asks

@@ -1,7 +1,8 @@
 import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { withLogContext, type LogContext } from '../logger';
-import { orderIdOfWorkflowId, requestIdActivityHeader } from './log-context-fields';
+import { findOrderIdOfWorkflow } from '../temporal/names';
+import { requestIdActivityHeader } from './log-context-fields';
 
 function requestIdOf(headers: Headers): string | undefined {
   const payload = headers[requestIdActivityHeader];
@@ -18,7 +19,7 @@ function requestIdOf(headers: Headers): string | undefined {
  */
 export const activityLogContext: ActivityInterceptorsFactory = ({ info }) => {
   const execution = info.workflowExecution;
-  const orderId = execution && orderIdOfWorkflowId(execution.workflowId);
+  const orderId = execution && findOrderIdOfWorkflow(execution.workflowId);
   const context: LogContext = {
     ...(execution ? { workflowId: execution.workflowId, runId: execution.runId } : {}),
     ...(orderId === undefined ? {} : { orderId }),

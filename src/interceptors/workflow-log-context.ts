@@ -9,13 +9,14 @@ import {
   type LocalActivityInput,
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
+import { findOrderIdOfWorkflow } from '../temporal/names';
 import { orderMemoFields } from '../workflows/definitions';
-import { orderIdOfWorkflowId, requestIdActivityHeader } from './log-context-fields';
+import { requestIdActivityHeader } from './log-context-fields';
 
 /** The order and the placing request (the API put its id in the run's memo at start) of the current run. */
 function runLogContext(): { orderId?: string; requestId?: string } {
   const { workflowId, memo } = workflowInfo();
-  const orderId = orderIdOfWorkflowId(workflowId);
+  const orderId = findOrderIdOfWorkflow(workflowId);
   const requestId = memo?.[orderMemoFields.requestId];
   return {
     ...(orderId === undefined ? {} : { orderId }),

@@ -25,7 +25,7 @@ import type { ShippingActivities } from '../activities/shipping';
 import { formatCents } from '../domain/money';
 import { describeShippingRate } from '../domain/shipping-rate';
 import { isRejectionType } from '../domain/rejections';
-import { taskQueues } from '../temporal/names';
+import { commitReservationKeyOf, stepKeyOf, taskQueues } from '../temporal/names';
 import {
   customerIdAttribute,
   needsAttentionAttribute,
@@ -200,7 +200,7 @@ const settledStatuses: readonly OrderStatus[] = [...finalStatuses, 'needs-attent
  */
 export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> {
   const { workflowId } = workflowInfo();
-  const keyOf = (step: OrderStep) => `${workflowId}:${step}`;
+  const keyOf = (step: OrderStep) => stepKeyOf(workflowId, step);
   const { orderId } = input;
 
   const state: OrderSagaState = {
@@ -706,7 +706,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaState> 
         await untilAnswered('confirm-order', noDeadline, (options) =>
           steps.inventory.commitReservation.executeWithOptions(
             { ...options, summary: `Commit the stock of ${itemList}` },
-            [{ key: `${keyOf('confirm-order')}:commit-reservation`, stepKey: keyOf('reserve-stock'), orderId }],
+            [{ key: commitReservationKeyOf(keyOf('confirm-order')), stepKey: keyOf('reserve-stock'), orderId }],
           ),
         );
       }
