@@ -15,7 +15,7 @@ import {
   refundKeyOf,
   stepKeyOf,
 } from '../src/temporal/names';
-import { legacyOrderIdFor, orderIdFor } from '../src/temporal/order-ids';
+import { legacyOrderIdFor, orderIdFor, orderIdPattern } from '../src/temporal/order-ids';
 import type { OrderSagaInput, OrderStep } from '../src/workflows/definitions';
 
 /**
@@ -111,6 +111,19 @@ describe('the ids and keys derived in src/temporal/names.ts', () => {
     assert.equal(compensationKeyOf(chargeKey), 'order-ord_cc9b74ea30556672272e424d:charge-payment:compensation');
     assert.equal(fenceKeyOf(chargeKey), 'order-ord_cc9b74ea30556672272e424d:charge-payment:fence');
     assert.equal(refundKeyOf(chargeKey), 'order-ord_cc9b74ea30556672272e424d:charge-payment:compensation:refund');
+  });
+
+  test('an order id derived from a key has the shape the API accepts, and only such ids have it', () => {
+    assert.equal(orderIdFor('cus_ada', 'history-happy-path'), 'ord_cc9b74ea30556672272e424d');
+    assert.equal(legacyOrderIdFor('history-happy-path'), 'ord_b06abdd331cdd140357eab4d');
+    assert.match(orderIdFor('cus_ada', 'any key'), orderIdPattern);
+    for (const id of [
+      'ord_cc9b74ea30556672272e424',
+      'ord_CC9B74EA30556672272E424D',
+      'order-ord_cc9b74ea30556672272e424d',
+    ]) {
+      assert.doesNotMatch(id, orderIdPattern);
+    }
   });
 
   test('a workflow id of another scheme names no order', () => {

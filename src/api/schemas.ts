@@ -3,6 +3,7 @@ import { orderRequestSchema } from '../domain/order';
 import { compensationNames, orderSteps, type OrderSagaState } from '../workflows/definitions';
 import { orderViewStatuses, paymentStatuses, reservationStatuses, shipmentStatuses } from '../read-model/fold';
 import { orderListPageSize, orderListSorts, type OrderView } from '../read-model/queries';
+import { orderIdPattern } from '../temporal/order-ids';
 import { blankProblemType, problemTypes, problemTypesPath } from './problem-types';
 
 /**
@@ -36,7 +37,7 @@ export const idempotencyKeySchema = z
   });
 
 /** Order ids look like ord_ followed by 24 hex digits; anything else is an unknown order (404). */
-export const orderIdPattern = /^ord_[0-9a-f]{24}$/;
+export { orderIdPattern };
 
 export const orderIdSchema = z
   .string()

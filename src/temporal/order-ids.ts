@@ -6,8 +6,14 @@ import { createHash } from 'node:crypto';
  * which imports names.ts, may not load Node modules.
  */
 
+const orderIdPrefix = 'ord_';
+const orderIdHexDigits = 24;
+
+/** The shape of every order id derived here; an id of any other shape names no order. */
+export const orderIdPattern = new RegExp(`^${orderIdPrefix}[0-9a-f]{${orderIdHexDigits}}$`);
+
 function orderIdOfDigest(digest: string): string {
-  return `ord_${digest.slice(0, 24)}`;
+  return `${orderIdPrefix}${digest.slice(0, orderIdHexDigits)}`;
 }
 
 /**
