@@ -9,7 +9,7 @@
 import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../src/activities/inventory';
 import type { OrdersActivities } from '../../src/activities/orders';
-import { taskQueues } from '../../src/temporal/names';
+import { stepKeyOf, taskQueues } from '../../src/temporal/names';
 import {
   customerIdAttribute,
   needsAttentionAttribute,
@@ -38,6 +38,6 @@ export async function orderSaga(input: OrderSagaInput): Promise<void> {
     { key: orderStatusAttribute, value: 'running' },
     { key: needsAttentionAttribute, value: false },
   ]);
-  await inventory.reserveStock({ key: `${workflowId}:reserve-stock`, orderId, items });
-  await orders.createOrder({ key: `${workflowId}:create-order`, orderId, workflowId, customerId, items });
+  await inventory.reserveStock({ key: stepKeyOf(workflowId, 'reserve-stock'), orderId, items });
+  await orders.createOrder({ key: stepKeyOf(workflowId, 'create-order'), orderId, workflowId, customerId, items });
 }
