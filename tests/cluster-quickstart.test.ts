@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { projectRoot } from '../src/config';
 import { orderWorkflowId } from '../src/temporal/names';
 import { freePort, isExecutableFile, temporalLayout } from '../src/temporal/servers';
 import type { OrderSagaState } from '../src/workflows/definitions';
 import { freeLowPort } from '../tooling/cluster/cluster';
+import { launchUntilReady } from './support/launch-until-ready';
 import { withTimeout } from './support/timeout';
 
 /**
@@ -81,24 +79,12 @@ async function runCluster<T>(
   env: NodeJS.ProcessEnv,
   whileUp: () => Promise<T>,
 ): Promise<{ result: T; output: string }> {
-  const cluster = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts/cluster.ts')], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => cluster.once('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    for (const stream of [cluster.stdout, cluster.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        lines.push(line);
-        if (line.startsWith('[start] ready.')) resolve();
-      });
-    }
-    void exited.then((code) =>
-      reject(new Error(`npm run cluster exited (${code}) before ready:\n${lines.join('\n')}`)),
-    );
-  });
+  const {
+    child: cluster,
+    output: lines,
+    ready,
+    exited,
+  } = launchUntilReady('scripts/cluster.ts', env, '[start] ready.');
   let result: T;
   try {
     await withTimeout(ready, 240_000, () => `npm run cluster was not ready in time:\n${lines.join('\n')}`);

@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { projectRoot } from '../src/config';
 import { orderWorkflowId } from '../src/temporal/names';
 import { freePort } from '../src/temporal/servers';
 import type { OrderSagaState } from '../src/workflows/definitions';
+import { launchUntilReady } from './support/launch-until-ready';
 import { withTimeout } from './support/timeout';
 
 /**
@@ -37,22 +37,7 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
     SHIPPING_DATABASE_URL: `file:${path.join(dataDir, 'shipping.db')}`,
     VIEWS_DATABASE_URL: `file:${path.join(dataDir, 'views.db')}`,
   };
-  const start = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/start.ts')], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    for (const stream of [start.stdout, start.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        output.push(line);
-        if (line.startsWith('[start] ready.')) resolve();
-      });
-    }
-    void exited.then((code) => reject(new Error(`npm start exited (${code}) before ready:\n${output.join('\n')}`)));
-  });
+  const { child: start, output, ready, exited } = launchUntilReady('src/start.ts', env, '[start] ready.');
 
   try {
     await withTimeout(ready, 180_000, () => `npm start was not ready in time:\n${output.join('\n')}`);
