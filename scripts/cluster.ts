@@ -13,13 +13,14 @@
  *   TEMPORAL_WORKER_BUILD_ID  the orders worker's build (default `local`), made current at start
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { databaseNames, type DatabaseName } from '../src/db/layout';
 import { loadConfig } from '../src/config';
 import { isExecutableFile, setupCommand, temporalLayout } from '../src/temporal/servers';
 import { startCluster, type Cluster } from '../tooling/cluster/cluster';
+import { pinnedServerVersion, pinnedUiVersion } from '../tooling/cluster/settings';
 import { startWebUi, type WebUi } from '../tooling/cluster/web-ui';
 
 const say = (line: string): void => console.log(`[cluster] ${line}`);
@@ -40,10 +41,29 @@ function stopAll(exitCode: number): Promise<never> {
   return stopping;
 }
 
-/** Builds the server on first use, as `npm start` builds the dev server. */
+/** What setup built last, per its manifest: the cluster's server and UI versions. */
+function builtVersions(): { version?: string; uiVersion?: string } {
+  try {
+    const manifest = JSON.parse(readFileSync(temporalLayout.manifest, 'utf8')) as {
+      cluster?: { version?: string; uiVersion?: string };
+    };
+    return manifest.cluster ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Builds the server on first use, and again when deploy/ pins other versions, as `npm start` builds the dev server. */
 async function ensureServerBuilt(): Promise<void> {
-  if ([temporalLayout.server, temporalLayout.sqlTool, temporalLayout.uiServer].every(isExecutableFile)) return;
-  say(`the Temporal server is not built yet: running ${setupCommand} -- --cluster-only (a few minutes, once)`);
+  const built = builtVersions();
+  const current = built.version === pinnedServerVersion() && built.uiVersion === pinnedUiVersion();
+  const binaries = [temporalLayout.server, temporalLayout.sqlTool, temporalLayout.uiServer];
+  if (current && binaries.every(isExecutableFile)) return;
+  say(
+    `the Temporal server v${pinnedServerVersion()} (UI v${pinnedUiVersion()}) is not built yet: running ` +
+      `${setupCommand} -- --cluster-only ` +
+      '(a few minutes, once)',
+  );
   await new Promise<void>((resolve, reject) => {
     const child = spawn('npm', ['run', 'setup:temporal', '--', '--cluster-only'], { stdio: 'inherit' });
     child.once('error', reject);
