@@ -19,8 +19,8 @@ import {
   type TemporalUnderFault,
 } from '../src/reliability/system-processes';
 import { orderWorkflowId, serviceNames } from '../src/temporal/names';
-import { isExecutableFile, temporalLayout } from '../src/temporal/servers';
 import type { CompensationName, OrderSagaState, OrderStatus } from '../src/workflows/definitions';
+import { clusterTestSkip } from './support/cluster-skip';
 
 /**
  * The core scenarios on the real cluster (tooling/cluster, PostgreSQL), with the system as it is deployed: two
@@ -35,11 +35,7 @@ import type { CompensationName, OrderSagaState, OrderStatus } from '../src/workf
 
 const { EventType } = proto.temporal.api.enums.v1;
 const postgresUrl = process.env.TEST_POSTGRES_URL;
-const skip = !postgresUrl
-  ? 'needs TEST_POSTGRES_URL (a PostgreSQL role that may create databases) for the cluster and the services'
-  : !isExecutableFile(temporalLayout.server)
-    ? `needs ${temporalLayout.server}: run npm run setup:temporal`
-    : false;
+const skip = clusterTestSkip(postgresUrl);
 
 /** How long after history is back every order may take to be final. */
 const recoveryBoundMs = 60_000;

@@ -14,9 +14,9 @@ import type { bareSaga } from '../bench/bare/workflows';
 import { loadConfig } from '../src/config';
 import { connectClient, connectWorker, type TemporalEndpoint } from '../src/temporal/connection';
 import { serviceNames } from '../src/temporal/names';
-import { isExecutableFile, temporalLayout } from '../src/temporal/servers';
 import { startCluster, type Cluster } from '../tooling/cluster/cluster';
 import { installQuietRuntime, quietLogger } from './support/quiet-logger';
+import { clusterTestSkip } from './support/cluster-skip';
 
 /**
  * Any Temporal endpoint (issue 16): the real cluster's frontend serves TLS and requires a client certificate
@@ -26,11 +26,7 @@ import { installQuietRuntime, quietLogger } from './support/quiet-logger';
  */
 
 const postgresUrl = process.env.TEST_POSTGRES_URL;
-const skip = !postgresUrl
-  ? 'needs TEST_POSTGRES_URL (a PostgreSQL role that may create databases) for the cluster'
-  : !isExecutableFile(temporalLayout.server)
-    ? `needs ${temporalLayout.server}: run npm run setup:temporal`
-    : false;
+const skip = clusterTestSkip(postgresUrl);
 
 const serverName = 'localhost';
 const bareWorkflowsPath = fileURLToPath(new URL('../bench/bare/workflows.ts', import.meta.url));

@@ -31,7 +31,7 @@ import { createGatewayClient, defaultGatewayClientOptions } from '../src/partner
 import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { orderIdOfWorkflow, orderWorkflowId, type ServiceName } from '../src/temporal/names';
-import { freePort, isExecutableFile, temporalLayout } from '../src/temporal/servers';
+import { freePort } from '../src/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../src/workers/service-worker';
 import { getOrderState, type OrderSagaState } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
@@ -40,6 +40,7 @@ import { testPayloadEncryption } from './support/codec';
 import { installQuietRuntime, quietLogger, testLogger } from './support/quiet-logger';
 import { startCluster } from '../tooling/cluster/cluster';
 import { runScript } from './support/run-script';
+import { clusterTestSkip } from './support/cluster-skip';
 
 /**
  * A rolling deploy of a changed order workflow, with Worker Deployment Versioning: orders started on build v1 wait
@@ -122,11 +123,7 @@ async function startTemporal(adminUrl: string): Promise<TemporalUnderTest> {
   };
 }
 
-const skip = !postgresUrl
-  ? 'needs TEST_POSTGRES_URL (a PostgreSQL role that may create databases) for the cluster'
-  : !isExecutableFile(temporalLayout.server)
-    ? `needs ${temporalLayout.server}: run npm run setup:temporal`
-    : false;
+const skip = clusterTestSkip(postgresUrl);
 
 describe('a rolling deploy of the order workflow', { skip }, () => {
   let server: TemporalUnderTest;

@@ -18,6 +18,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import pg from 'pg';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
+import { portIsFree } from '../../src/service-process';
 import { isExecutableFile, run, setupCommand, temporalLayout } from '../../src/temporal/servers';
 import {
   clusterDatabases,
@@ -335,7 +336,11 @@ async function clusterPorts(root: string, frontendPort: number | undefined): Pro
     const kept = JSON.parse(readFileSync(file, 'utf8')) as ClusterPorts;
     const all = serverServices.flatMap((s) => Object.values(kept[s]) as number[]);
     const wanted = frontendPort === undefined || kept.frontend.grpc === frontendPort;
-    if (wanted && all.every((port) => port < 32_768) && (await Promise.all(all.map(portIsFree))).every(Boolean)) {
+    if (
+      wanted &&
+      all.every((port) => port < 32_768) &&
+      (await Promise.all(all.map((port) => portIsFree('127.0.0.1', port)))).every(Boolean)
+    ) {
       return kept;
     }
   }
@@ -361,7 +366,7 @@ async function clusterPorts(root: string, frontendPort: number | undefined): Pro
 export async function freeLowPort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (!taken.has(port) && (await portIsFree(port))) {
+    if (!taken.has(port) && (await portIsFree('127.0.0.1', port))) {
       taken.add(port);
       return port;
     }
@@ -369,14 +374,6 @@ export async function freeLowPort(): Promise<number> {
 }
 /** Ports handed out in this process, so two picks cannot return the same port before either is bound. */
 const taken = new Set<number>();
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 function writeDynamicConfig(root: string, overrides: Record<string, unknown> | undefined): string {
   const shared = (parseYaml(readFileSync(dynamicConfigFile, 'utf8')) ?? {}) as Record<string, unknown>;
