@@ -19,7 +19,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames } from '../temporal/names';
 import { createApp } from './app';
 import type { ReadinessCheck } from './health';
-import { recordedOrderCustomerIn } from './orders';
+import { recordedOrderCustomerIn } from './placement';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM. */
 const shutdownGraceMs = 10_000;

@@ -10,7 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
 import { defaultActivitySlots } from '../../src/config';
-import { recordedOrderCustomerIn } from '../../src/api/orders';
+import { recordedOrderCustomerIn } from '../../src/api/placement';
 import type { Protection } from '../../src/api/auth';
 import { OutboxRelay } from '../../src/events';
 import { applyEvents } from '../../src/read-model';
