@@ -106,9 +106,9 @@ export class StepRunner {
   }
 
   /**
-   * The step's activities, one after the other. Not async unless the step has activities to run first: an extra
-   * await would move the commands that follow the step to a later microtask, and with them, in a race with an update
-   * handler, their place among the commands of one workflow task.
+   * The step's activities, one after the other. Async only for a step with activities to run first, as the saga
+   * always was: an extra await would run the commands that follow the step a microtask later, and an update handler
+   * answering in the same workflow task could then come between them.
    */
   private perform<Given, Result>(step: SagaStep<Given, Result>, deadline: StepDeadline, given: Given): Promise<Result> {
     const runs = () => this.untilAnswered(step.name, deadline, (round) => step.runs.call(round, this.order, given));
