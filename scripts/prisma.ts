@@ -35,7 +35,7 @@
  *       migrations, renames that diff sees as drop + add), then run
  *       `migrate` and `check`.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -52,6 +52,7 @@ import {
   type DatabaseProvider,
 } from '../src/db/layout';
 import { applyAllMigrations, applyMigrations } from '../src/db/migrate';
+import { migrationSources, withMigrationHistory, type MigrationSource } from '../src/db/migration-history';
 import { PrismaCliError, runPrisma } from '../src/db/prisma-cli';
 import { assertSupportedPostgresUrl, databaseProvider, databaseUrlFromEnv, redactUrl } from '../src/db/url';
 
@@ -156,34 +157,27 @@ function diffUrl(provider: DatabaseProvider, tempDir: string): { url: string } |
   return { url };
 }
 
-/** Migration folder names of one service/provider, oldest first. */
-function migrationNames(service: DatabaseName, provider: DatabaseProvider): string[] {
-  const dir = migrationsDir(service, provider);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-}
-
 /**
- * `migrate diff` from the committed migrations to the models: the SQL still
- * missing from the migrations, or null when they match.
+ * `migrate diff` from the committed migrations (the database's own and its
+ * fragments') to the composed schema: the SQL still missing from the
+ * migrations, or null when they match.
  */
 async function pendingSql(service: DatabaseName, provider: DatabaseProvider, url: string): Promise<string | null> {
-  const result = await runPrisma(
-    [
-      'migrate',
-      'diff',
-      '--from-migrations',
-      migrationsDir(service, provider),
-      '--to-schema-datamodel',
-      schemaPath(service, provider),
-      '--script',
-      '--exit-code',
-    ],
-    { service, provider, url },
-    { okExitCodes: [0, 2] },
+  const result = await withMigrationHistory(service, provider, (history) =>
+    runPrisma(
+      [
+        'migrate',
+        'diff',
+        '--from-migrations',
+        history,
+        '--to-schema-datamodel',
+        schemaPath(service, provider),
+        '--script',
+        '--exit-code',
+      ],
+      { service, provider, url },
+      { okExitCodes: [0, 2] },
+    ),
   );
   return result.exitCode === 2 ? result.stdout : null;
 }
@@ -220,9 +214,20 @@ async function check(): Promise<boolean> {
   if (rewritten.length > 0) console.log(`Composed schemas were stale and were rewritten: ${rewritten.join(', ')}`);
 
   for (const service of databaseNames) {
-    // 2. Both providers have the same migration history (new-migration writes both).
-    const sqliteNames = migrationNames(service, 'sqlite');
-    const postgresNames = migrationNames(service, 'postgres');
+    // 2. Every history can be assembled (no name in both the database's and a
+    //    fragment's migrations) and both providers have the same one
+    //    (new-migration writes both).
+    const histories = {} as Record<DatabaseProvider, MigrationSource[]>;
+    for (const provider of providers) {
+      try {
+        histories[provider] = migrationSources(service, provider);
+      } catch (error) {
+        histories[provider] = [];
+        report.failures.push((error as Error).message);
+      }
+    }
+    const sqliteNames = histories.sqlite.map((source) => source.name);
+    const postgresNames = histories.postgres.map((source) => source.name);
     const onlyOne = [
       ...sqliteNames.filter((name) => !postgresNames.includes(name)).map((name) => `${name} (sqlite only)`),
       ...postgresNames.filter((name) => !sqliteNames.includes(name)).map((name) => `${name} (postgres only)`),
@@ -239,9 +244,9 @@ async function check(): Promise<boolean> {
         report.failures.push(`${label}: ${relative(lockFile)} is missing or wrong`);
       }
       // 4. Every migration folder has its SQL.
-      for (const name of migrationNames(service, provider)) {
-        if (!existsSync(path.join(migrationsDir(service, provider), name, 'migration.sql'))) {
-          report.failures.push(`${label}: ${name}/migration.sql is missing`);
+      for (const source of histories[provider]) {
+        if (!existsSync(path.join(source.dir, 'migration.sql'))) {
+          report.failures.push(`${label}: ${relative(source.dir)}/migration.sql is missing`);
         }
       }
       // 5. The generated client matches the composed schema (stale after a
@@ -270,8 +275,9 @@ async function check(): Promise<boolean> {
         if (missing === null) report.passed.push(`${label}: migrations match models.prisma`);
         else {
           report.failures.push(
-            `${label}: migrations are out of date with prisma/${service}/models.prisma ` +
-              `(run: npx tsx scripts/prisma.ts new-migration <name> ${service}). Missing SQL:\n${indent(missing)}`,
+            `${label}: migrations are out of date with prisma/${service}/models.prisma or its fragments' ` +
+              `(run: npx tsx scripts/prisma.ts new-migration <name> ${service}|<fragment>). ` +
+              `Missing SQL:\n${indent(missing)}`,
           );
         }
       } catch (error) {
