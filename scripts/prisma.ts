@@ -5,7 +5,8 @@
  *
  *   npx tsx scripts/prisma.ts generate
  *       Composes prisma/<database>/<provider>/schema.prisma from the database's
- *       models.prisma and generates all 10 clients into generated/. Runs on
+ *       models.prisma and the shared fragments it includes (prisma/shared/,
+ *       src/db/layout.ts) and generates all 10 clients into generated/. Runs on
  *       npm install (postinstall), so it works on a fresh clone.
  *
  *   npx tsx scripts/prisma.ts migrate [database...]
@@ -23,11 +24,14 @@
  *       role may CREATE DATABASE (a temporary shadow database is created and
  *       dropped); without it that part is reported as skipped.
  *
- *   npx tsx scripts/prisma.ts new-migration <name> [database...]
+ *   npx tsx scripts/prisma.ts new-migration <name> [database|fragment...]
  *       After editing prisma/<database>/models.prisma: authors the next
  *       migration of every provider of each database whose models changed,
  *       prisma/<database>/<provider>/migrations/<UTC timestamp>_<name>/migration.sql,
- *       with the same folder name for both providers. Offline replacement for
+ *       with the same folder name for both providers. After editing a shared
+ *       fragment, prisma/shared/<fragment>/models.prisma: one migration per
+ *       provider in prisma/shared/<fragment>/<provider>/migrations, which
+ *       every database including the fragment applies. Offline replacement for
  *       `prisma migrate dev` (which needs the native engine): it runs
  *       `prisma migrate diff --from-migrations <dir> --to-schema-datamodel
  *       <schema> --script` against a shadow database (SQLite: in memory;
@@ -41,6 +45,9 @@ import path from 'node:path';
 import {
   composeSchema,
   databaseNames,
+  databasesIncluding,
+  fragmentMigrationsDir,
+  fragmentNames,
   generatedClientDir,
   isDatabaseName,
   migrationsDir,
@@ -50,6 +57,7 @@ import {
   writeAllComposedSchemas,
   type DatabaseName,
   type DatabaseProvider,
+  type FragmentName,
 } from '../src/db/layout';
 import { applyAllMigrations, applyMigrations } from '../src/db/migrate';
 import { migrationSources, withMigrationHistory, type MigrationSource } from '../src/db/migration-history';
@@ -311,16 +319,76 @@ function utcTimestamp(date = new Date()): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+/**
+ * What new-migration authors for: the fragments named (all by default), whose
+ * migrations come first so that the databases including them find nothing
+ * left to migrate, then the databases named (all by default).
+ */
+function parseMigrationTargets(args: string[]): { fragments: FragmentName[]; databases: DatabaseName[] } {
+  if (args.length === 0) return { fragments: [...fragmentNames], databases: [...databaseNames] };
+  const isFragment = (arg: string): arg is FragmentName => (fragmentNames as readonly string[]).includes(arg);
+  const fragments = args.filter(isFragment);
+  return {
+    fragments,
+    databases: fragments.length === args.length ? [] : parseDatabases(args.filter((arg) => !isFragment(arg))),
+  };
+}
+
+/** Writes `sql` as migration `folder` into `migrations` (a database's or a fragment's). */
+function writeMigration(migrations: string, folder: string, sql: string, label: string): void {
+  const dir = path.join(migrations, folder);
+  if (existsSync(dir)) throw new Error(`${relative(dir)} already exists`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'migration.sql'), sql);
+  console.log(`${label}: wrote ${relative(path.join(dir, 'migration.sql'))}`);
+}
+
+const noChangesSql = '-- This migration has no changes for this provider.\n';
+
+/**
+ * A fragment's next migration, written once: every including database must
+ * miss exactly the same SQL, i.e. only the fragment's models changed.
+ */
+async function newFragmentMigration(
+  fragment: FragmentName,
+  folder: string,
+  urls: Record<DatabaseProvider, string>,
+): Promise<void> {
+  const databases = databasesIncluding(fragment);
+  const pending = await Promise.all(
+    providers.map(async (provider) => {
+      const sql = await Promise.all(databases.map((database) => pendingSql(database, provider, urls[provider])));
+      if (new Set(sql).size > 1) {
+        throw new UsageError(
+          `${fragment}: ${databases.join(', ')} miss different ${provider} SQL: their own models changed too. ` +
+            `Author the fragment's change first, with their models as committed (new-migration <name> ${fragment}), ` +
+            'then theirs (new-migration <name> <database>).',
+        );
+      }
+      return sql[0] ?? null;
+    }),
+  );
+  if (pending.every((sql) => sql === null)) {
+    console.log(`${fragment}: migrations already match prisma/shared/${fragment}/models.prisma; nothing to do`);
+    return;
+  }
+  for (const [index, provider] of providers.entries()) {
+    writeMigration(fragmentMigrationsDir(fragment, provider), folder, pending[index] ?? noChangesSql, fragment);
+  }
+}
+
 async function newMigration(args: string[]): Promise<void> {
-  const [rawName, ...serviceArgs] = args;
-  if (!rawName) throw new UsageError('new-migration needs a name, e.g. new-migration add_order_notes [database...]');
+  const [rawName, ...targetArgs] = args;
+  if (!rawName) {
+    throw new UsageError('new-migration needs a name, e.g. new-migration add_order_notes [database|fragment...]');
+  }
   const name = rawName
     .trim()
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
   if (!name) throw new UsageError(`Not a usable migration name: ${JSON.stringify(rawName)}`);
-  const services = parseDatabases(serviceArgs);
+  const { fragments, databases: services } = parseMigrationTargets(targetArgs);
   writeAllComposedSchemas();
 
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'prisma-new-migration-'));
@@ -334,27 +402,26 @@ async function newMigration(args: string[]): Promise<void> {
       urls[provider] = db.url;
     }
     const folder = `${utcTimestamp()}_${name}`;
-    for (const service of services) {
+    const withLockFiles = new Set([...fragments.flatMap(databasesIncluding), ...services]);
+    for (const database of withLockFiles) {
       for (const provider of providers) {
         // migrate diff --from-migrations reads the provider from it, even for an empty history.
-        const lockFile = path.join(migrationsDir(service, provider), 'migration_lock.toml');
+        const lockFile = path.join(migrationsDir(database, provider), 'migration_lock.toml');
         if (!existsSync(lockFile)) {
           mkdirSync(path.dirname(lockFile), { recursive: true });
           writeFileSync(lockFile, lockFileText(provider));
         }
       }
+    }
+    for (const fragment of fragments) await newFragmentMigration(fragment, folder, urls);
+    for (const service of services) {
       const pending = await Promise.all(providers.map((provider) => pendingSql(service, provider, urls[provider])));
       if (pending.every((sql) => sql === null)) {
         console.log(`${service}: migrations already match models.prisma; nothing to do`);
         continue;
       }
       for (const [index, provider] of providers.entries()) {
-        const sql = pending[index] ?? '-- This migration has no changes for this provider.\n';
-        const dir = path.join(migrationsDir(service, provider), folder);
-        if (existsSync(dir)) throw new Error(`${relative(dir)} already exists`);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(path.join(dir, 'migration.sql'), sql);
-        console.log(`${service}: wrote ${relative(path.join(dir, 'migration.sql'))}`);
+        writeMigration(migrationsDir(service, provider), folder, pending[index] ?? noChangesSql, service);
       }
     }
   } finally {
@@ -368,8 +435,9 @@ const usage = `Usage: npx tsx scripts/prisma.ts <command>
   generate                         compose schemas and generate all ${targets.length} clients
   migrate [database...]            apply migrations (URLs from <DATABASE>_DATABASE_URL)
   check                            fail if migrations or generated clients are out of date
-  new-migration <name> [database...] author the next migration for every provider
-databases: ${databaseNames.join(', ')}`;
+  new-migration <name> [database|fragment...]
+                                   author the next migration for every provider
+databases: ${databaseNames.join(', ')}; fragments (prisma/shared): ${fragmentNames.join(', ')}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
