@@ -12,6 +12,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import type { ServiceName } from '../temporal/names';
 import { workerTracing } from '../telemetry/temporal-tracing';
 import { createServiceTracing, spanProcessorFor } from '../telemetry/tracing';
+import { bundleOrderWorkflowApart } from './bundle-workflow';
 import { createServiceWorker, serviceActivities } from './service-worker';
 import { workerRuntimeMetricsUrl } from './runtime';
 import { serveWorkerStatus, type WorkerStatusServer } from './status';
@@ -62,7 +63,10 @@ export async function startServiceWorkerHost(
 ): Promise<ServiceWorkerHost> {
   // First: without a key (and encryption not turned off) the worker refuses to start, saying how to make one.
   const dataConverter = createDataConverter(config.payloadEncryption);
-  await Promise.all(services.map((service) => prepareDatabase(service, config.databaseUrls[service])));
+  const [workflowBundle] = await Promise.all([
+    services.includes('orders') ? bundleOrderWorkflowApart() : undefined,
+    ...services.map((service) => prepareDatabase(service, config.databaseUrls[service])),
+  ]);
   const spanProcessor = spanProcessorFor(config.tracing);
   // The relays deliver the outboxes to the read model's projection (the API migrates its database; until then
   // deliveries fail and are retried). One client for every relay of the process: they write the same database.
@@ -107,6 +111,7 @@ export async function startServiceWorkerHost(
         namespace: config.temporal.namespace,
         activitySlots: config.activitySlots[service],
         dataConverter,
+        ...(service === 'orders' && workflowBundle && { workflowBundle }),
         ...(tracing && { tracing: workerTracing(tracing) }),
         ...(config.temporal.workerDeployment && { deploymentVersion: config.temporal.workerDeployment }),
       });
