@@ -2,9 +2,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { redactUrl } from '../src/db';
 import { projectRoot } from '../src/project-root';
-import type { BenchOptions, DatabaseProvider } from './results';
+import type { BenchOptions, DatabaseProvider, WorkerLayout } from './results';
 
 export interface RunnerOptions extends BenchOptions {
+  workerLayout: WorkerLayout;
   /** The admin URL itself (BenchOptions.postgresUrl is its redacted form, for the result file). */
   postgresAdminUrl: string | undefined;
   /** After the last level: runs still open this long are abandoned. */
@@ -41,6 +42,8 @@ Options:
   --read-path-sizes 1000,10000
                           orders listed by the read-path measurement (its own default when not given)
   --skip-time-skipping    skip the time-skipping measurement
+  --separate-workers      one process per service worker, as compose deploys them (default: the four in one
+                          process, as npm start runs them)
   --out DIR               where result files go (default bench/results)
   --verbose               print the system's own output lines
   --help                  this text
@@ -70,6 +73,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'skip-read-path': { type: 'boolean', default: false },
       'read-path-sizes': { type: 'string' },
       'skip-time-skipping': { type: 'boolean', default: false },
+      'separate-workers': { type: 'boolean', default: false },
       out: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -100,6 +104,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     readPathSizes:
       values['read-path-sizes']?.split(',').map((size) => positiveInteger('read-path-sizes', size.trim(), 1)) ?? null,
     timeSkipping: !smoke && !values['skip-time-skipping'],
+    workerLayout: values['separate-workers'] ? 'separate' : 'combined',
     drainMs: 20_000,
     overallDeadlineMs: (smoke ? 4 : 30) * 60_000,
     outDir: path.resolve(projectRoot, values.out ?? path.join('bench', 'results')),

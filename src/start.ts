@@ -8,13 +8,12 @@ import { launchServiceProcess, portIsFree, waitForApiReady, type ServiceProcess 
 import type { GuardianMessage } from './start-guardian';
 import { StartRecorder, stopLeftovers } from './start-record';
 import { developmentKeyEntries } from './temporal/encryption-keys';
-import { serviceNames } from './temporal/names';
 import { orderSearchAttributes } from './temporal/search-attributes';
 import { startDevServer } from './temporal/servers';
 
 /**
- * `npm start`: a Temporal dev server with its Web UI, one worker process per
- * service and the API, as separate processes the way they would be deployed.
+ * `npm start`: a Temporal dev server with its Web UI, the four service workers
+ * (in one process, src/workers/host.ts) and the API, as separate processes.
  * Ctrl-C stops them gracefully, workers finishing their in-flight tasks.
  */
 
@@ -206,8 +205,10 @@ async function main(): Promise<void> {
   await launch('gateway', 'src/partners/gateway/main.ts');
   say(`starting the carrier (${config.carrier.baseUrl}); shipping falls back to a flat rate when it cannot quote`);
   await launch('carrier', 'src/partners/carrier/main.ts');
-  say('starting one worker per service; each migrates its own database first');
-  await Promise.all(serviceNames.map((service) => launch(`worker:${service}`, 'src/workers/main.ts', [service])));
+  // One process for the four service workers: each still has its own task queue, database and status page, and
+  // runs alone as `npm run worker:<service>` (compose runs them so); together they share one Temporal runtime.
+  say('starting the four service workers in one process; each migrates its own database first');
+  await launch('workers', 'src/workers/main.ts', ['all']);
   const { workerDeployment } = config.temporal;
   if (workerDeployment) {
     // A versioned orders worker gets no order until its build is current; here, where one build runs, it is made
