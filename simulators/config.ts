@@ -1,16 +1,17 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DatabaseUrlError, normalizeSqliteUrl } from '../db/url';
-import { projectRoot } from '../project-root';
-import { partnerFaultsSchema, type PartnerFaults } from './contract';
+import { DatabaseUrlError, normalizeSqliteUrl } from '../src/db/url';
+import { projectRoot } from '../src/project-root';
+import {
+  defaultCarrierPort,
+  defaultGatewayPort,
+  partnerFaultsSchema,
+  type PartnerFaults,
+} from '../src/partners/contract';
 
-/*
- * The partners' environment. This module imports nothing from src/config.ts:
- * that one imports the default ports from here for the services' client URLs.
- */
+/* The simulated partners' environment. Their default ports are the contract's, where our clients look for them. */
 
-export const defaultGatewayPort = 4010;
-export const defaultCarrierPort = 4020;
+export { defaultCarrierPort, defaultGatewayPort };
 export const defaultPartnerHost = '127.0.0.1';
 export const defaultGatewayDatabaseUrl = `file:${path.join(projectRoot, 'data', 'gateway.db')}`;
 

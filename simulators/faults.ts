@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { json, Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { partnerFaultsSchema, type PartnerFaults } from './contract';
+import { partnerFaultsSchema, type PartnerFaults } from '../src/partners/contract';
 import { describeIssues, invalidRequest, PartnerError, requireJsonBody, unavailable } from './problem';
 
 /**

@@ -1,9 +1,9 @@
-import { launchServiceProcess, type ServiceProcess } from '../service-process';
-import { carrierPaths, gatewayPaths, partnerFaultsSchema, type PartnerFaults } from './contract';
+import { launchServiceProcess, type ServiceProcess } from '../tooling/start/service-process';
+import { carrierPaths, gatewayPaths, partnerFaultsSchema, type PartnerFaults } from '../src/partners/contract';
 
 /**
- * The partners as the separate processes they are (src/partners/gateway/main.ts,
- * src/partners/carrier/main.ts), for `npm start`, the chaos command and the
+ * The partners as the separate processes they are (simulators/gateway/main.ts,
+ * simulators/carrier/main.ts), for `npm start`, the chaos command and the
  * tests, with a handle to switch their faults over their admin route.
  */
 export interface PartnerProcess {
@@ -29,7 +29,7 @@ export interface GatewayLaunchOptions extends PartnerLaunchOptions {
 }
 
 export function launchGateway({ databaseUrl, ...options }: GatewayLaunchOptions): Promise<GatewayProcess> {
-  return launchPartner('gateway', 'src/partners/gateway/main.ts', gatewayPaths.faults, options, {
+  return launchPartner('gateway', 'simulators/gateway/main.ts', gatewayPaths.faults, options, {
     GATEWAY_HOST: '127.0.0.1',
     GATEWAY_PORT: String(options.port),
     GATEWAY_DATABASE_URL: databaseUrl,
@@ -37,7 +37,7 @@ export function launchGateway({ databaseUrl, ...options }: GatewayLaunchOptions)
 }
 
 export function launchCarrier(options: PartnerLaunchOptions): Promise<CarrierProcess> {
-  return launchPartner('carrier', 'src/partners/carrier/main.ts', carrierPaths.faults, options, {
+  return launchPartner('carrier', 'simulators/carrier/main.ts', carrierPaths.faults, options, {
     CARRIER_HOST: '127.0.0.1',
     CARRIER_PORT: String(options.port),
   });

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Charge, PartnerProblem } from './contract';
+import { noRouteDetail, requestFaultOf, sendProblem as sendHttpProblem } from '../src/http/problem';
+import type { Charge, PartnerProblem } from '../src/partners/contract';
 
 /**
  * A partner's error answer: RFC 9457 problem+json in the shape of the
@@ -31,8 +32,6 @@ export class PartnerError extends Error {
   }
 }
 
-export const problemContentType = 'application/problem+json';
-
 export function invalidRequest(detail: string): PartnerError {
   return new PartnerError(400, 'invalid_request', 'Invalid request', detail);
 }
@@ -53,7 +52,7 @@ export function unavailable(detail: string): PartnerError {
 }
 
 export function sendProblem(response: Response, problem: PartnerError): void {
-  response.status(problem.status).type(problemContentType).json(problem.toProblem());
+  sendHttpProblem(response, problem.toProblem());
 }
 
 /** A route that needs a JSON body answers 415 to any other (express.json leaves those unparsed). */
@@ -66,35 +65,21 @@ export const requireJsonBody: RequestHandler = (request, _response, next) => {
 };
 
 export const notFoundRoute: RequestHandler = (request, _response, next) => {
-  next(notFound(`No route for ${request.method} ${request.path}`));
+  next(notFound(noRouteDetail(request)));
 };
 
-/** body-parser's errors carry a `type`; all but a stream misuse are the client's mistakes. */
-function fromBodyParser(error: unknown): PartnerError | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return invalidRequest('The request body is not valid JSON');
-    case 'entity.too.large':
-      return new PartnerError(413, 'request_too_large', 'Request too large', 'The request body exceeds the size limit');
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new PartnerError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as UTF-8 JSON');
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return invalidRequest('The request body ended early');
+/** The contract's problem for what the HTTP stack refused: a 400 invalid_request, but for a body's size or encoding. */
+function fromRequestFault(error: unknown): PartnerError | undefined {
+  const fault = requestFaultOf(error);
+  if (!fault) return undefined;
+  switch (fault.kind) {
+    case 'body-too-large':
+      return new PartnerError(413, 'request_too_large', 'Request too large', fault.detail);
+    case 'unsupported-encoding':
+      return new PartnerError(415, 'unsupported_media_type', 'Unsupported media type', fault.detail);
     default:
-      return undefined;
+      return invalidRequest(fault.detail);
   }
-}
-
-/** Other errors the HTTP stack marks as the client's (a 4xx `status`), e.g. a path that is not valid percent-encoding. */
-function fromClientError(error: unknown): PartnerError | undefined {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
-  return invalidRequest(
-    error instanceof URIError ? 'The URL is not valid percent-encoding' : 'The request is malformed',
-  );
 }
 
 /** Last in the chain: every error becomes a problem; only a 5xx is logged, and no answer carries a stack trace. */
@@ -103,15 +88,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     const problem =
       error instanceof PartnerError
         ? error
-        : (fromBodyParser(error) ??
-          fromClientError(error) ??
+        : (fromRequestFault(error) ??
           new PartnerError(500, 'internal_error', 'Internal error', 'The request failed; it has been logged'));
     if (problem.status >= 500 && problem.status !== 503) {
       logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
-    }
-    if (response.headersSent) {
-      response.end();
-      return;
     }
     sendProblem(response, problem);
   };

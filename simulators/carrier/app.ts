@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import pino, { type Logger } from 'pino';
-import { undeliverablePostalCode } from '../../domain/failure-triggers';
-import { carrierName, carrierPaths, rateRequestSchema, type RateQuote, type RateRequest } from '../contract';
+import { undeliverablePostalCode } from '../../src/domain/failure-triggers';
+import {
+  carrierName,
+  carrierPaths,
+  rateRequestSchema,
+  type RateQuote,
+  type RateRequest,
+} from '../../src/partners/contract';
 import { partnerFrontDoor, type FaultSwitch } from '../faults';
 import { describeIssues, invalidRequest, notFoundRoute, PartnerError, problemHandler } from '../problem';
 
@@ -33,7 +39,7 @@ function coerceQuery(query: unknown): unknown {
   };
 }
 
-/** The shipping carrier: rate quotes. src/partners/carrier/main.ts makes it listen. */
+/** The shipping carrier: rate quotes. simulators/carrier/main.ts makes it listen. */
 export function createCarrierApp(faults: FaultSwitch, logger: Logger = pino({ level: 'silent' })): express.Express {
   const routes = Router();
   routes.get(carrierPaths.rates, (request, response) => {

@@ -16,7 +16,8 @@ import {
   type Charge,
   type ChargeRequest,
   type Refund,
-} from '../contract';
+} from '../../src/partners/contract';
+import { problemContentType } from '../../src/http/problem';
 import { partnerFrontDoor, waitUnlessCallerLeaves, type FaultSwitch } from '../faults';
 import {
   describeIssues,
@@ -24,7 +25,6 @@ import {
   notFound,
   notFoundRoute,
   PartnerError,
-  problemContentType,
   problemHandler,
   requireJsonBody,
 } from '../problem';
@@ -120,7 +120,7 @@ function newId(prefix: string): string {
 
 /**
  * The payment gateway: charges and full refunds behind Idempotency-Keys, in
- * the manner of a card processor. src/partners/gateway/main.ts makes it listen.
+ * the manner of a card processor. simulators/gateway/main.ts makes it listen.
  */
 export function createGatewayApp(
   store: GatewayStore,

@@ -1,7 +1,7 @@
-import { createLogger } from '../../logger';
+import { serveHttp } from '../../src/http/serve';
+import { createLogger } from '../../src/logger';
 import { loadGatewayConfig } from '../config';
 import { createFaultSwitch } from '../faults';
-import { servePartner } from '../serve';
 import { createGatewayApp } from './app';
 import { idempotencyKeyRetentionMs, openGatewayStore, type GatewayStore } from './store';
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   logger.info({ database: config.databaseUrl, faults: config.faults }, 'gateway database open');
   const stopPurging = purgeExpiredKeysPeriodically(store, logger);
   const app = createGatewayApp(store, createFaultSwitch(config.faults), logger);
-  await servePartner({
+  await serveHttp({
     name: 'gateway',
     app,
     host: config.host,

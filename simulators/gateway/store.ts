@@ -1,6 +1,6 @@
 import { createClient, type Client, type InStatement, type Row } from '@libsql/client';
-import { ensureSqliteDir, normalizeSqliteUrl } from '../../db/url';
-import type { Charge, Refund } from '../contract';
+import { ensureSqliteDir, normalizeSqliteUrl } from '../../src/db/url';
+import type { Charge, Refund } from '../../src/partners/contract';
 
 /**
  * The gateway's own database (SQLite through libsql): charges, refunds and the

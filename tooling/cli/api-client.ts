@@ -1,10 +1,10 @@
 import createClient from 'openapi-fetch';
-import { idempotencyKeyHeader, idempotentReplayedHeader } from '../api/schemas';
+import { idempotencyKeyHeader, idempotentReplayedHeader } from '../../src/api/schemas';
 import type { components, paths } from './api-types';
 
 /**
  * The terminal client's side of the API: openapi-fetch over the types openapi-typescript generated from the committed
- * openapi.json (src/cli/api-types.ts, `npm run openapi:write`), so a path, parameter or body the document does not
+ * openapi.json (tooling/cli/api-types.ts, `npm run openapi:write`), so a path, parameter or body the document does not
  * have fails to compile.
  */
 

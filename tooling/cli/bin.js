@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx order` (package.json "bin"): the terminal client, src/cli/order.ts, run through tsx as every entry point is.
+// `npx order` (package.json "bin"): the terminal client, tooling/cli/order.ts, run through tsx as every entry point is.
 import { register } from 'tsx/esm/api';
 
 register();

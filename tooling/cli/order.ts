@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { orderWorkflowId } from '../temporal/names';
-import { finalStatuses, type OrderStatus, type OrderStep } from '../workflows/definitions';
+import { orderWorkflowId } from '../../src/temporal/names';
+import { finalStatuses, type OrderStatus, type OrderStep } from '../../src/workflows/definitions';
 import { ApiProblem, ApiUnreachable, createApiClient, type ApiClient, type OrderState } from './api-client';
 import { exitCodes, helpText, parseCommandLine, scenarioList, UsageError, type CliOptions } from './options';
 import { describeEvent, describeOutcome, elapsed, humanWaitHint, labelColumn, painter, type Paint } from './render';

@@ -1,7 +1,7 @@
 import * as util from 'node:util';
-import { formatCents } from '../domain/money';
-import { describeShippingRate } from '../domain/shipping-rate';
-import type { CompensationStatus, OrderSagaState, OrderStatus } from '../workflows/definitions';
+import { formatCents } from '../../src/domain/money';
+import { describeShippingRate } from '../../src/domain/shipping-rate';
+import type { CompensationStatus, OrderSagaState, OrderStatus } from '../../src/workflows/definitions';
 import type { SagaEvent } from './saga-events';
 
 type Style = Parameters<typeof util.styleText>[0];

@@ -1,4 +1,4 @@
-import type { ShippingRate } from '../domain/shipping-rate';
+import type { ShippingRate } from '../../src/domain/shipping-rate';
 import type {
   CompensationName,
   CompensationRecord,
@@ -6,7 +6,7 @@ import type {
   OrderSagaState,
   OrderStatus,
   OrderStep,
-} from '../workflows/definitions';
+} from '../../src/workflows/definitions';
 
 /** What changed between two readings of an order's saga state. */
 export type SagaEvent =

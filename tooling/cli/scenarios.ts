@@ -1,6 +1,11 @@
-import { catalogue } from '../db/inventory-catalogue';
-import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode } from '../domain/failure-triggers';
-import type { OrderRequest } from '../domain/order';
+import { catalogue } from '../../src/db/inventory-catalogue';
+import {
+  blockedCustomerId,
+  paymentTokens,
+  soldOutSku,
+  undeliverablePostalCode,
+} from '../../src/domain/failure-triggers';
+import type { OrderRequest } from '../../src/domain/order';
 
 /** The parts of an order the terminal client lets you choose; the rest of the address is fixed. */
 export interface OrderDraft {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { databaseNames, type DatabaseName } from './layout';
+import { databaseNames, type DatabaseName } from '../../src/db/layout';
 
 export interface ProvisionedDatabases {
   /** One per database: the four services' and the read model's (`views`). */

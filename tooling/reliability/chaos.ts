@@ -1,12 +1,12 @@
 import { createClient } from '@libsql/client';
 import type { Client } from '@temporalio/client';
-import { type ServiceDatabases, openServiceDatabases, closeServiceDatabases } from '../db';
+import { type ServiceDatabases, openServiceDatabases, closeServiceDatabases } from '../../src/db';
 import { provisionDatabases } from '../db/provision';
-import { sqliteFilePath } from '../db/url';
-import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../domain/failure-triggers';
-import { orderWorkflowId, serviceNames, type ServiceName } from '../temporal/names';
+import { sqliteFilePath } from '../../src/db/url';
+import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../../src/domain/failure-triggers';
+import { orderWorkflowId, serviceNames, type ServiceName } from '../../src/temporal/names';
 import { freePort } from '../temporal/servers';
-import { finalStatuses, type OrderSagaState } from '../workflows/definitions';
+import { finalStatuses, type OrderSagaState } from '../../src/workflows/definitions';
 import { checkInvariants, type InvariantReport } from './invariants';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 import {
@@ -17,11 +17,11 @@ import {
   type TemporalKind,
   type TemporalUnderFault,
 } from './system-processes';
-import { createGatewayClient, defaultGatewayClientOptions } from '../partners/gateway-client';
+import { createGatewayClient, defaultGatewayClientOptions } from '../../src/partners/gateway-client';
 
 /**
  * Fault injection with invariant checks: the whole system runs as separate
- * processes (Temporal, four workers, API; src/reliability/system-processes.ts) on loopback while a bounded load
+ * processes (Temporal, four workers, API; tooling/reliability/system-processes.ts) on loopback while a bounded load
  * of orders is placed, and faults are injected meanwhile. Afterwards every
  * order must reach a final state and every cross-service invariant must hold.
  */

@@ -28,11 +28,11 @@
  */
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { catalogue, type ServiceDatabases } from '../db';
-import { formatCents } from '../domain/money';
-import type { Charge } from '../partners/contract';
-import { orderWorkflowId } from '../temporal/names';
-import { getOrderState, orderWorkflowType, type OrderSagaState } from '../workflows/definitions';
+import { catalogue, type ServiceDatabases } from '../../src/db';
+import { formatCents } from '../../src/domain/money';
+import type { Charge } from '../../src/partners/contract';
+import { orderWorkflowId } from '../../src/temporal/names';
+import { getOrderState, orderWorkflowType, type OrderSagaState } from '../../src/workflows/definitions';
 
 /** The row statuses the services write (src/activities), as the checker reads them. */
 export const orderRowStatuses = { pending: 'PENDING', confirmed: 'CONFIRMED', cancelled: 'CANCELLED' } as const;

@@ -5,16 +5,16 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pg from 'pg';
-import { startCluster, type Cluster } from '../../tooling/cluster/cluster';
-import { clusterDatabases } from '../../tooling/cluster/settings';
-import { loadConfig } from '../config';
-import type { DatabaseName } from '../db/layout';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../partners/launch';
-import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../service-process';
-import { createDataConverter } from '../temporal/data-converter';
-import { newKeyEntry } from '../temporal/encryption-keys';
-import { serviceNames, type ServiceName } from '../temporal/names';
-import { orderSearchAttributes } from '../temporal/search-attributes';
+import { startCluster, type Cluster } from '../cluster/cluster';
+import { clusterDatabases } from '../cluster/settings';
+import { loadConfig } from '../../src/config';
+import type { DatabaseName } from '../../src/db/layout';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../simulators/launch';
+import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../start/service-process';
+import { createDataConverter } from '../../src/temporal/data-converter';
+import { newKeyEntry } from '../../src/temporal/encryption-keys';
+import { serviceNames, type ServiceName } from '../../src/temporal/names';
+import { orderSearchAttributes } from '../../src/temporal/search-attributes';
 import { freePort, startDevServer } from '../temporal/servers';
 
 /**

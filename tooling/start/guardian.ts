@@ -1,13 +1,13 @@
 /**
- * `npm start`'s guardian, a process of its own: if src/start.ts dies without stopping what it started (kill -9, a
- * crash), it stops it. The Node services notice on their own (their IPC channel to src/start.ts closes) but the
- * Temporal dev server, which the SDK spawns, does not, and a service may hang in its drain. src/start.ts names each
+ * `npm start`'s guardian, a process of its own: if tooling/start/main.ts dies without stopping what it started (kill -9, a
+ * crash), it stops it. The Node services notice on their own (their IPC channel to tooling/start/main.ts closes) but the
+ * Temporal dev server, which the SDK spawns, does not, and a service may hang in its drain. tooling/start/main.ts names each
  * process over IPC as it starts it, and releases the guardian (SIGTERM) once it has stopped them itself.
  */
 
-/** What src/start.ts tells its guardian over IPC. */
+/** What tooling/start/main.ts tells its guardian over IPC. */
 export type GuardianMessage =
-  /** A process to stop should src/start.ts die; one that `stopsItself` (a service, on its parent's death) may drain. */
+  /** A process to stop should tooling/start/main.ts die; one that `stopsItself` (a service, on its parent's death) may drain. */
   | { guard: { pid: number; stopsItself: boolean } }
   /** It has exited: its pid may soon be someone else's. */
   | { unguard: number };
@@ -49,9 +49,9 @@ process.on('message', (message: GuardianMessage) => {
   if ('guard' in message) guarded.set(message.guard.pid, message.guard.stopsItself);
   else guarded.delete(message.unguard);
 });
-// Nothing to log to once src/start.ts, which reads this process's output, has gone.
+// Nothing to log to once tooling/start/main.ts, which reads this process's output, has gone.
 process.once('disconnect', () => void stopOrphans().finally(() => process.exit(0)));
-// Ctrl-C reaches only src/start.ts (this process leads its own group); a SIGTERM is src/start.ts, having stopped
+// Ctrl-C reaches only tooling/start/main.ts (this process leads its own group); a SIGTERM is tooling/start/main.ts, having stopped
 // everything itself, releasing it.
 process.once('SIGTERM', () => process.exit(0));
 process.send?.({ ready: true });

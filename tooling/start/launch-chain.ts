@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * `npm start` is npm → sh -c → tsx → node (src/start.ts). A kill -9 of npm, or of the tsx in between, ends no other
- * process of the chain: src/start.ts would run on, with everything it started, as an orphan. So it watches the chain.
+ * `npm start` is npm → sh -c → tsx → node (tooling/start/main.ts). A kill -9 of npm, or of the tsx in between, ends no other
+ * process of the chain: tooling/start/main.ts would run on, with everything it started, as an orphan. So it watches the chain.
  * Linux only (it reads /proc); elsewhere the chain is empty and nothing is watched.
  */
 

@@ -2,15 +2,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig, projectRoot } from './config';
+import { loadConfig, projectRoot } from '../../src/config';
 import { npmScriptChain, watchChain } from './launch-chain';
 import { launchServiceProcess, portIsFree, waitForApiReady, type ServiceProcess } from './service-process';
-import type { GuardianMessage } from './start-guardian';
-import { StartRecorder, stopLeftovers } from './start-record';
-import { developmentKeyEntries } from './temporal/encryption-keys';
-import { serviceNames } from './temporal/names';
-import { orderSearchAttributes } from './temporal/search-attributes';
-import { startDevServer } from './temporal/servers';
+import type { GuardianMessage } from './guardian';
+import { StartRecorder, stopLeftovers } from './record';
+import { developmentKeyEntries } from '../../src/temporal/encryption-keys';
+import { serviceNames } from '../../src/temporal/names';
+import { orderSearchAttributes } from '../../src/temporal/search-attributes';
+import { startDevServer } from '../temporal/servers';
 
 /**
  * `npm start`: a Temporal dev server with its Web UI, one worker process per
@@ -21,7 +21,7 @@ import { startDevServer } from './temporal/servers';
 const config = loadConfig();
 const children = new Map<string, ServiceProcess>();
 let devServer: TestWorkflowEnvironment | undefined;
-/** Stops what this process started should it die without stopping it (see src/start-guardian.ts). */
+/** Stops what this process started should it die without stopping it (see tooling/start/guardian.ts). */
 let guardian: ServiceProcess | undefined;
 /** What runs, for the next `npm start` should this one and its guardian die without stopping it. */
 let recorder: StartRecorder | undefined;
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     say(`a previous npm start (pid ${leftovers.pid}) died without stopping what it started; stopped ${names}`);
   }
   recorder = new StartRecorder(recordFile);
-  guardian = launchServiceProcess({ name: 'guardian', script: 'src/start-guardian.ts' });
+  guardian = launchServiceProcess({ name: 'guardian', script: 'tooling/start/guardian.ts' });
   if (guardian.pid !== undefined) recorder.add('guardian', guardian.pid);
   await Promise.race([
     guardian.ready,
@@ -203,9 +203,9 @@ async function main(): Promise<void> {
   say(`starting the codec server (${codecUrl}), which decrypts payloads for the Web UI`);
   await launch('codec-server', 'src/codec-server/main.ts');
   say(`starting the payment gateway (${config.gateway.baseUrl}), a process of its own like a real card processor`);
-  await launch('gateway', 'src/partners/gateway/main.ts');
+  await launch('gateway', 'simulators/gateway/main.ts');
   say(`starting the carrier (${config.carrier.baseUrl}); shipping falls back to a flat rate when it cannot quote`);
-  await launch('carrier', 'src/partners/carrier/main.ts');
+  await launch('carrier', 'simulators/carrier/main.ts');
   say('starting one worker per service; each migrates its own database first');
   await Promise.all(serviceNames.map((service) => launch(`worker:${service}`, 'src/workers/main.ts', [service])));
   const { workerDeployment } = config.temporal;

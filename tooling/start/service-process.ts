@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { projectRoot } from './project-root';
+import { projectRoot } from '../../src/project-root';
 
 /**
  * A worker or the API run as its own process, as deployed: `npm start` and

@@ -28,8 +28,10 @@ import type {
 } from '@temporalio/testing';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
-import { projectRoot } from '../project-root';
-export { projectRoot };
+import { freePort } from '../../src/net/ports';
+import { projectRoot } from '../../src/project-root';
+// Re-exported: whoever starts a server here wants a port for it.
+export { freePort, projectRoot };
 
 /** Everything `npm run setup:temporal` writes; gitignored as a whole. */
 export const temporalHome = path.join(projectRoot, '.temporal');
@@ -331,17 +333,6 @@ const jvmStartTimeoutMs = 60_000;
 /** Anything that accepts the SDK's `<port>` argument and exits. */
 function noopExecutable(): string {
   return findOnPath('true') ?? '/bin/true';
-}
-
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 interface OwnedProcess {
