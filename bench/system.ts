@@ -7,18 +7,18 @@ import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { databaseNames, type DatabaseName } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
-import { launchCarrier, launchGateway, type PartnerProcess } from '../src/partners/launch';
-import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../src/service-process';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
+import { launchCarrier, launchGateway, type PartnerProcess } from '../simulators/launch';
+import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../tooling/start/service-process';
 import { serviceNames } from '../src/temporal/names';
 import { developmentKeyEntries } from '../src/temporal/encryption-keys';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, resolveDevServerExecutable, startDevServer } from '../src/temporal/servers';
+import { freePort, resolveDevServerExecutable, startDevServer } from '../tooling/temporal/servers';
 import type { DatabaseProvider, ProcessRole } from './results';
 import { findChildPids, type TrackedProcess } from './usage';
 
 /**
- * The whole system as `npm start` runs it (src/start.ts): a Temporal dev server, the payment gateway and the carrier,
+ * The whole system as `npm start` runs it (tooling/start/main.ts): a Temporal dev server, the payment gateway and the carrier,
  * one worker process per service and the API, each a process of its own. Everything on free loopback ports with its
  * data in a temp dir (or fresh PostgreSQL databases), plus the bare workflow's four worker processes beside it.
  */

@@ -186,7 +186,7 @@ describe('the committed document and client types are what the API serves', () =
     assert.deepEqual(committed, served.body, 'openapi.json is stale: run npm run openapi:write and commit it');
   });
 
-  test('openapi.json and src/cli/api-types.ts are byte for byte what npm run openapi:write writes', async () => {
+  test('openapi.json and tooling/cli/api-types.ts are byte for byte what npm run openapi:write writes', async () => {
     for (const [file, contents] of Object.entries(await renderOpenApiFiles())) {
       let committed = '';
       try {
