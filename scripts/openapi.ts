@@ -13,7 +13,7 @@ import { openApiDocument } from '../src/api/openapi';
 import { projectRoot } from '../src/project-root';
 
 export const openApiFile = path.join(projectRoot, 'openapi.json');
-export const apiTypesFile = path.join(projectRoot, 'src', 'cli', 'api-types.ts');
+export const apiTypesFile = path.join(projectRoot, 'tooling', 'cli', 'api-types.ts');
 
 async function formatted(file: string, text: string): Promise<string> {
   const options = (await prettier.resolveConfig(file)) ?? {};

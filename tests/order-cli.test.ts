@@ -20,7 +20,7 @@ import { approvalThresholdCents, startStack, type Stack } from './support/stack'
  * against the real stack, its output read line by line.
  */
 
-const cli = path.join(projectRoot, 'src', 'cli', 'order.ts');
+const cli = path.join(projectRoot, 'tooling', 'cli', 'order.ts');
 
 interface CliRun {
   code: number | null;

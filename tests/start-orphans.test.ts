@@ -118,7 +118,7 @@ async function npmStart(env: NodeJS.ProcessEnv): Promise<NpmStart> {
     throw error;
   }
   const tree = processTree(npm.pid!);
-  const start = tree.find((row) => /--import \S+ src\/start\.ts$/.test(row.command));
+  const start = tree.find((row) => /--import \S+ tooling\/start\/main\.ts$/.test(row.command));
   assert.ok(start, `no node process runs tooling/start/main.ts:\n${tree.map((row) => row.command).join('\n')}`);
   assert.ok(
     tree.some((row) => row.command.includes('server start-dev')),
