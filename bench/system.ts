@@ -7,20 +7,20 @@ import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { databaseNames, type DatabaseName } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
-import { launchCarrier, launchGateway, type PartnerProcess } from '../src/partners/launch';
-import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../src/service-process';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
+import { launchCarrier, launchGateway, type PartnerProcess } from '../simulators/launch';
+import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../tooling/start/service-process';
 import { serviceNames } from '../src/temporal/names';
 import { developmentKeyEntries } from '../src/temporal/encryption-keys';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, resolveDevServerExecutable, startDevServer } from '../src/temporal/servers';
+import { freePort, resolveDevServerExecutable, startDevServer } from '../tooling/temporal/servers';
 import type { DatabaseProvider, ProcessRole, WorkerLayout } from './results';
 import { findChildPids, type TrackedProcess } from './usage';
 
 export type { WorkerLayout };
 
 /**
- * The whole system as `npm start` runs it (src/start.ts): a Temporal dev server, the payment gateway and the carrier,
+ * The whole system as `npm start` runs it (tooling/start/main.ts): a Temporal dev server, the payment gateway and the carrier,
  * the four service workers in one process (or one process per service, as compose deploys them) and the API.
  * Everything on free loopback ports with its data in a temp dir (or fresh PostgreSQL databases), plus the bare
  * workflow's workers beside it, laid out as the service workers are.

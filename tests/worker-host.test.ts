@@ -15,14 +15,14 @@ import {
   type ServiceDatabases,
   type ViewsDb,
 } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
 import { paymentTokens } from '../src/domain/failure-triggers';
-import { launchCarrier, launchGateway, type PartnerProcess } from '../src/partners/launch';
-import { launchServiceProcess, type ServiceProcess } from '../src/service-process';
+import { launchCarrier, launchGateway, type PartnerProcess } from '../simulators/launch';
+import { launchServiceProcess, type ServiceProcess } from '../tooling/start/service-process';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames, taskQueues } from '../src/temporal/names';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, startDevServer } from '../src/temporal/servers';
+import { freePort, startDevServer } from '../tooling/temporal/servers';
 import { orderWorkflowType, type OrderSagaInput, type OrderSagaState } from '../src/workflows/definitions';
 import { testProcessKeys } from './support/codec';
 import { withTimeout } from './support/timeout';

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { noRouteDetail, requestFaultOf, sendProblem, type RequestFaultKind } from '../http/problem';
 import { problemTypeOf } from './problem-types';
 import { maybeRequestContextOf } from './request-id';
 
@@ -35,40 +36,26 @@ export class HttpProblem extends Error {
 export const retryAfterUnavailableSeconds = 5;
 
 export const notFoundRoute: RequestHandler = (request, _response, next) => {
-  next(new HttpProblem(404, 'Not found', `No route for ${request.method} ${request.path}`));
+  next(new HttpProblem(404, 'Not found', noRouteDetail(request)));
 };
 
-/** Errors thrown by body-parser carry `type` and `status`; they are the client's mistakes. */
-function fromBodyParser(error: unknown): HttpProblem | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON');
-    case 'entity.too.large':
-      return new HttpProblem(413, 'Body too large', 'The request body exceeds the size limit');
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new HttpProblem(415, 'Unsupported encoding', 'Send the body as UTF-8 JSON');
-    case 'request.aborted':
-      return new HttpProblem(400, 'Request aborted', 'The client aborted the request');
-    default:
-      return undefined;
-  }
+/** The API's titles for what the HTTP stack refused; each title is a problem type of problem-types.ts. */
+const requestFaultTitles: Record<RequestFaultKind, string | undefined> = {
+  'malformed-json': 'Malformed JSON',
+  'body-too-large': 'Body too large',
+  'unsupported-encoding': 'Unsupported encoding',
+  'body-ended-early': 'Request aborted',
+  // The status code's own phrase: the router's client errors are rare and need no page of their own.
+  'malformed-request': undefined,
+};
+
+function fromRequestFault(error: unknown): HttpProblem | undefined {
+  const fault = requestFaultOf(error);
+  if (!fault) return undefined;
+  const title = requestFaultTitles[fault.kind] ?? STATUS_CODES[fault.status] ?? 'Bad request';
+  return new HttpProblem(fault.status, title, fault.detail);
 }
 
-/**
- * Other errors the HTTP stack marks as the client's (http-errors style: a 4xx
- * `status`), e.g. the router's URIError for a path segment that is not valid
- * percent-encoding.
- */
-function fromClientError(error: unknown): HttpProblem | undefined {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
-  const detail = error instanceof URIError ? 'The URL is not valid percent-encoding' : 'The request is malformed';
-  return new HttpProblem(status, STATUS_CODES[status] ?? 'Bad request', detail);
-}
-
-/** gRPC status codes that mean Temporal could not be reached or did not answer in time. */
 /** Temporal busy or away: the client's answer is to try again shortly (RESOURCE_EXHAUSTED is its rate limiting). */
 const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
 
@@ -82,32 +69,31 @@ function fromTemporal(error: unknown): HttpProblem | undefined {
   return undefined;
 }
 
+/** Last in the chain: every error becomes problem+json with the request's id; a 5xx is logged, a 503 says when to retry. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const problem =
       error instanceof HttpProblem
         ? error
-        : (fromBodyParser(error) ??
-          fromClientError(error) ??
+        : (fromRequestFault(error) ??
           fromTemporal(error) ??
           new HttpProblem(500, 'Internal error', 'The server failed to handle the request; it has been logged'));
     const context = maybeRequestContextOf(request);
     if (problem.status >= 500) {
       (context?.log ?? logger).error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
-    if (problem.status === 503) response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
-    response
-      .status(problem.status)
-      .type('application/problem+json')
-      .json({
-        type: problemTypeOf(problem.title),
-        title: problem.title,
-        status: problem.status,
-        detail: problem.detail,
-        instance: request.originalUrl,
-        ...(context ? { requestId: context.requestId } : {}),
-        ...(problem.errors ? { errors: problem.errors } : {}),
-        ...problem.extensions,
-      });
+    if (problem.status === 503 && !response.headersSent) {
+      response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
+    }
+    sendProblem(response, {
+      type: problemTypeOf(problem.title),
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: request.originalUrl,
+      ...(context ? { requestId: context.requestId } : {}),
+      ...(problem.errors ? { errors: problem.errors } : {}),
+      ...problem.extensions,
+    });
   };
 }

@@ -6,9 +6,13 @@ import {
   DB_SYSTEM_VALUE_POSTGRESQL,
   DB_SYSTEM_VALUE_SQLITE,
 } from '@opentelemetry/semantic-conventions/incubating';
-import type { DatabaseProvider } from '../db/layout';
+/**
+ * The databases the project runs on, as the db layer names them (its DatabaseProvider, which must stay assignable
+ * to this): spelled here so that tracing, which the db layer uses, does not depend on the db layer.
+ */
+export type TracedDatabase = 'sqlite' | 'postgres';
 
-const dbSystems: Record<DatabaseProvider, string> = {
+const dbSystems: Record<TracedDatabase, string> = {
   sqlite: DB_SYSTEM_VALUE_SQLITE,
   postgres: DB_SYSTEM_VALUE_POSTGRESQL,
 };
@@ -39,7 +43,7 @@ interface Extendable {
  *
  * The extended client shares the original's connections; close either.
  */
-export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provider: DatabaseProvider): Db {
+export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provider: TracedDatabase): Db {
   const system = dbSystems[provider];
   const extended = (db as unknown as Extendable).$extends({
     name: 'query-spans',
