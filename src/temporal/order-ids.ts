@@ -32,7 +32,7 @@ export function orderIdFor(customerId: string, idempotencyKey: string): string {
 
 /**
  * The order id of the key alone, as the API derived it before keys were
- * scoped to their customer: orders placed then keep it (src/api/orders.ts
+ * scoped to their customer: orders placed then keep it (src/api/placement.ts
  * answers their repeats under it).
  */
 export function legacyOrderIdFor(idempotencyKey: string): string {
