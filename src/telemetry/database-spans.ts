@@ -7,6 +7,7 @@ import {
   DB_SYSTEM_VALUE_SQLITE,
 } from '@opentelemetry/semantic-conventions/incubating';
 import type { DatabaseProvider } from '../db/layout';
+import type { SqlReader } from '../db/sql-reader';
 
 const dbSystems: Record<DatabaseProvider, string> = {
   sqlite: DB_SYSTEM_VALUE_SQLITE,
@@ -68,4 +69,28 @@ export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provid
   });
   // The one cast: a query extension changes no model, argument or result type, only wraps the calls.
   return extended as Db;
+}
+
+/** The reader, with a span per SELECT (`sql <name>`) under the span in progress, as withQuerySpans does for Prisma. */
+export function withSelectSpans(reader: SqlReader, tracer: Tracer): SqlReader {
+  const system = dbSystems[reader.provider];
+  return {
+    provider: reader.provider,
+    close: () => reader.close(),
+    select(name, sql, values) {
+      if (trace.getSpan(context.active()) === undefined) return reader.select(name, sql, values);
+      const attributes = { [ATTR_DB_SYSTEM]: system, [ATTR_DB_OPERATION_NAME]: 'select' };
+      return tracer.startActiveSpan(`sql ${name}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+        try {
+          return await reader.select(name, sql, values);
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
+          if (error instanceof Error) span.recordException(error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
+    },
+  };
 }
