@@ -52,6 +52,8 @@ export interface BenchOptions {
   /** Sizes given to the read-path measurement; null: its own default. */
   readPathSizes: number[] | null;
   timeSkipping: boolean;
+  /** The throughput, latency and cost runs of the whole system, per provider: off with --only read-path (absent = on, files before it). */
+  system?: boolean;
 }
 
 export interface MachineInfo {
@@ -78,7 +80,7 @@ export interface MachineInfo {
 
 /** A part of the run that did not happen, and why (e.g. no PostgreSQL URL given, --skip-read-path). */
 export interface SkippedPart {
-  part: 'postgres' | 'profile' | 'read-path' | 'time-skipping';
+  part: 'postgres' | 'profile' | 'read-path' | 'time-skipping' | 'system';
   reason: string;
 }
 
