@@ -53,17 +53,7 @@ export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provid
           ...(model === undefined ? {} : { [ATTR_DB_COLLECTION_NAME]: model }),
         };
         const name = model === undefined ? `prisma ${operation}` : `prisma ${model}.${operation}`;
-        return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-          try {
-            return await query(args);
-          } catch (error) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
-            if (error instanceof Error) span.recordException(error);
-            throw error;
-          } finally {
-            span.end();
-          }
-        });
+        return inClientSpan(tracer, name, attributes, () => query(args));
       },
     },
   });
@@ -80,17 +70,27 @@ export function withSelectSpans(reader: SqlReader, tracer: Tracer): SqlReader {
     select(name, sql, values) {
       if (trace.getSpan(context.active()) === undefined) return reader.select(name, sql, values);
       const attributes = { [ATTR_DB_SYSTEM]: system, [ATTR_DB_OPERATION_NAME]: 'select' };
-      return tracer.startActiveSpan(`sql ${name}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-        try {
-          return await reader.select(name, sql, values);
-        } catch (error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
-          if (error instanceof Error) span.recordException(error);
-          throw error;
-        } finally {
-          span.end();
-        }
-      });
+      return inClientSpan(tracer, `sql ${name}`, attributes, () => reader.select(name, sql, values));
     },
   };
+}
+
+/** Runs a database call in a client span that records its failure. */
+function inClientSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: Record<string, string>,
+  call: () => Promise<T>,
+): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      return await call();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
+      if (error instanceof Error) span.recordException(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
