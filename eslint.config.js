@@ -49,7 +49,7 @@ export default tseslint.config(
   },
   {
     // Plain JavaScript run by node itself: the config, and the bin shim of `npx order`.
-    files: ['eslint.config.js', 'src/cli/bin.js'],
+    files: ['eslint.config.js', 'tooling/cli/bin.js'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

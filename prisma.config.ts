@@ -23,8 +23,9 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';
-import { databaseNames, migrationsDir, providers, schemaPath } from './src/db/layout';
+import { databaseNames, providers, schemaPath } from './src/db/layout';
 import type { DatabaseName, DatabaseProvider } from './src/db/layout';
+import { assembleMigrationHistory } from './src/db/migration-history';
 import { sqliteAdapter } from './src/db/adapters';
 import { assertSupportedPostgresUrl, databaseProvider } from './src/db/url';
 
@@ -41,6 +42,14 @@ function pick<T extends string>(variable: string, allowed: readonly T[]): T {
 
 const service: DatabaseName = pick('PRISMA_SERVICE', databaseNames);
 const provider: DatabaseProvider = pick('PRISMA_PROVIDER', providers);
+
+/**
+ * The database's own migrations and its shared fragments' (the services'
+ * outbox), copied into one temporary folder for this command
+ * (src/db/migration-history.ts) and deleted when it exits.
+ */
+const migrationHistory = assembleMigrationHistory(service, provider);
+process.on('exit', migrationHistory.remove);
 
 /**
  * Prisma 6.19's wasm schema engine arms timers through setTimeout but has no
@@ -122,7 +131,7 @@ export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
   schema: schemaPath(service, provider),
-  migrations: { path: migrationsDir(service, provider) },
+  migrations: { path: migrationHistory.dir },
   async adapter() {
     if (provider === 'sqlite') {
       const { PrismaLibSQL } = await import('@prisma/adapter-libsql');

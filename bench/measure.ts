@@ -187,7 +187,7 @@ export function findSaturation(levels: ThroughputLevel[]): Saturation | null {
     peakAtConcurrency: peak.concurrency,
     busiestProcess: busiest?.name ?? 'unknown',
     busiestProcessCores: busiest?.cores ?? 0,
-    busiestNodeProcess: busiestNode?.name ?? 'worker:orders',
+    busiestNodeProcess: busiestNode?.name ?? 'workers',
     systemCores,
     summary:
       `${growth}; at ${highest.concurrency} in flight the system uses ${systemCores} cores, ` +
@@ -297,6 +297,7 @@ export async function measureProvider({
       postgresAdminUrl: options.postgresAdminUrl,
       progress: (line) => progress(`  ${line}`),
       verbose: options.verbose,
+      workerLayout: options.workerLayout,
     });
     onSystem(system);
     settings = system.settings;

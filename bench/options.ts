@@ -2,9 +2,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { redactUrl } from '../src/db';
 import { projectRoot } from '../src/project-root';
-import type { BenchOptions, DatabaseProvider } from './results';
+import type { BenchOptions, DatabaseProvider, WorkerLayout } from './results';
 
 export interface RunnerOptions extends BenchOptions {
+  workerLayout: WorkerLayout;
   /** The admin URL itself (BenchOptions.postgresUrl is its redacted form, for the result file). */
   postgresAdminUrl: string | undefined;
   /** After the last level: runs still open this long are abandoned. */
@@ -44,6 +45,8 @@ Options:
   --skip-time-skipping    skip the time-skipping measurement
   --only read-path        the read-path measurement alone (no system, profile or time skipping); with
                           PostgreSQL when a URL is known, as above
+  --separate-workers      one process per service worker, as compose deploys them (default: the four in one
+                          process, as npm start runs them)
   --out DIR               where result files go (default bench/results)
   --verbose               print the system's own output lines
   --help                  this text
@@ -85,6 +88,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'read-path-sizes': { type: 'string' },
       'skip-time-skipping': { type: 'boolean', default: false },
       only: { type: 'string' },
+      'separate-workers': { type: 'boolean', default: false },
       out: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -124,6 +128,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     readPathSizes,
     timeSkipping: !smoke && !readPathOnly && !values['skip-time-skipping'],
     system: !readPathOnly,
+    workerLayout: values['separate-workers'] ? 'separate' : 'combined',
     drainMs: 20_000,
     overallDeadlineMs: overallDeadlineMs(smoke, readPathOnly, !smoke && !values['skip-read-path'] ? readPathSizes : []),
     outDir: path.resolve(projectRoot, values.out ?? path.join('bench', 'results')),

@@ -1,5 +1,5 @@
 import { idempotencyKeyHeader } from '../src/api/schemas';
-import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
+import { defaultDraft, orderRequestOf } from '../tooling/cli/scenarios';
 import { catalogue } from '../src/db';
 import { orderWorkflowId } from '../src/temporal/names';
 

@@ -64,14 +64,18 @@ function providerText(run: ProviderRun): string {
       ),
     );
     parts.push(
-      '\nCPU (cores used) per process at each level, saga phase',
+      '\nCPU (cores used) per process at each level, saga phase; CPU ms per confirmed order at the highest',
       table(
-        ['process', ...run.levels.map((level) => `c=${level.concurrency}`), 'peak RSS MiB'],
+        ['process', ...run.levels.map((level) => `c=${level.concurrency}`), 'cpu ms/order', 'peak RSS MiB'],
         (run.levels[run.levels.length - 1]?.saga.processes ?? []).map((usage) => [
           usage.name,
           ...run.levels.map(
             (level) => level.saga.processes.find((other) => other.name === usage.name)?.cores.toFixed(2) ?? null,
           ),
+          // At the highest level: the window's CPU time over the orders it confirmed.
+          run.levels[run.levels.length - 1]!.saga.completed > 0
+            ? (usage.cpuMs / run.levels[run.levels.length - 1]!.saga.completed).toFixed(1)
+            : null,
           mib(
             Math.max(
               ...run.levels.map((level) => level.saga.processes.find((o) => o.name === usage.name)?.peakRssBytes ?? 0),

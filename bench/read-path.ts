@@ -24,7 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { applyMigrations, catalogue, createViewsDb, type ViewsDb } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
 import { eventCatalogue, type DomainEvent, type EventType, type PayloadOf } from '../src/events';
 import { newEventId } from '../src/events/ids';
 import { foldOrder, listOrders, orderListPageSize, type ListOrdersQuery } from '../src/read-model';
@@ -37,8 +37,8 @@ import {
   orderStatusAttribute,
 } from '../src/temporal/search-attributes';
 import { orderViewRow, refoldOrder, storedEventRow } from '../src/read-model/projection';
+import { startDevServer } from '../tooling/temporal/servers';
 import { openBulkWriter, type BulkWriter } from './bulk-insert';
-import { startDevServer } from '../src/temporal/servers';
 import type { OrderSagaInput, OrderStatus } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';
 import type { Distribution, PercentileRatios } from './results';

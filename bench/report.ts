@@ -24,7 +24,15 @@ import {
   providerLabel,
   times,
 } from './report-format';
-import type { BenchResult, Distribution, HistoryBreakdown, PercentileRatios, ProviderRun } from './results';
+import type {
+  BenchResult,
+  Distribution,
+  HistoryBreakdown,
+  PercentileRatios,
+  ProcessRole,
+  ProviderRun,
+  WorkerLayout,
+} from './results';
 
 export interface RenderedReport {
   markdown: string;
@@ -63,6 +71,23 @@ const chartQueryLabel: Record<ReadPathQuery, string> = {
   'by-customer': 'one customer',
   'by-status': 'status confirmed',
 };
+
+const workerLayoutLabel: Record<WorkerLayout, string> = {
+  combined: 'the four in one process, as `npm start` runs them',
+  separate: 'one process per service, as compose deploys them',
+};
+
+/** The system's own Node processes, the ones P4 weighs: the service workers, the API and the partners. */
+const nodeRoles: ReadonlySet<ProcessRole> = new Set(['worker', 'api', 'partner']);
+
+/** CPU time per completed run over a window, or null when none completed. */
+function cpuPerRun(cpuMs: number, completed: number): number | null {
+  return completed > 0 ? cpuMs / completed : null;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -145,6 +170,8 @@ function commandSection(result: BenchResult, options: RenderOptions): string {
     ['Service databases', bench.providers.map((provider) => providerLabel[provider]).join(', ')],
     ['PostgreSQL', bench.postgresUrl ?? 'not given'],
     ['Smoke run', bench.smoke ? 'yes (tiny sizes: not figures to quote)' : 'no'],
+    // Files from before the combined host have no layout: their workers ran one process per service.
+    ['Service workers', workerLayoutLabel[bench.workerLayout ?? 'separate']],
   ];
   // Older result files have no settings.
   const settings = Object.entries(result.settings ?? {});
@@ -372,8 +399,9 @@ function costSection(result: BenchResult, chartsDir: string, hasChart: boolean):
     '## 5. Cost growth: where it saturates, and what each process costs',
     '',
     "CPU is user + system time of each process over the level's window, in cores (1.00 = one core busy the whole",
-    `time; this machine has ${result.machine.cpus}); memory is resident memory at the end of the window and at rest`,
-    'after launch.',
+    `time; this machine has ${result.machine.cpus}) and per confirmed order (the window's CPU time over the orders it`,
+    'confirmed); memory is resident memory at the end of the window and at rest after launch. The last row adds up',
+    "the system's own Node processes (service workers, API, partners).",
   ];
   if (hasChart) parts.push('', `![Latency against concurrency](${chartsDir}/latency.svg)`);
   for (const run of runs) {
@@ -382,19 +410,33 @@ function costSection(result: BenchResult, chartsDir: string, hasChart: boolean):
     parts.push('', `### ${providerLabel[run.provider]}`, '');
     if (run.saturation) parts.push(sentence(run.saturation.summary), '');
     const idleRss = new Map(run.idle.map((usage) => [usage.name, usage.rssBytes]));
+    const { completed } = highest.saga;
+    const nodeProcesses = highest.saga.processes.filter((usage) => nodeRoles.has(usage.role));
+    const nodeCpuMs = sum(nodeProcesses.map((usage) => usage.cpuMs));
     parts.push(
-      `Processes during the saga run at ${highest.concurrency} in flight, busiest first:`,
+      `Processes during the saga run at ${highest.concurrency} in flight (${count(completed)} orders confirmed), busiest first:`,
       '',
       markdownTable(
-        ['Process', 'Cores', 'RSS', 'Peak RSS', 'RSS at rest'],
-        highest.saga.processes.map((usage) => [
-          usage.name,
-          cores(usage.cores),
-          bytes(usage.rssBytes),
-          bytes(usage.peakRssBytes),
-          bytes(idleRss.get(usage.name)),
-        ]),
-        [left, right, right, right, right],
+        ['Process', 'Cores', 'CPU per order', 'RSS', 'Peak RSS', 'RSS at rest'],
+        [
+          ...highest.saga.processes.map((usage) => [
+            usage.name,
+            cores(usage.cores),
+            ms(cpuPerRun(usage.cpuMs, completed)),
+            bytes(usage.rssBytes),
+            bytes(usage.peakRssBytes),
+            bytes(idleRss.get(usage.name)),
+          ]),
+          [
+            'Node processes of the system',
+            cores(sum(nodeProcesses.map((usage) => usage.cores))),
+            ms(cpuPerRun(nodeCpuMs, completed)),
+            bytes(sum(nodeProcesses.map((usage) => usage.rssBytes))),
+            dash,
+            bytes(sum(run.idle.filter((usage) => nodeRoles.has(usage.role)).map((usage) => usage.rssBytes))),
+          ],
+        ],
+        [left, right, right, right, right, right],
       ),
     );
   }
@@ -502,6 +544,22 @@ function throughputFinding(run: ProviderRun): string | null {
     `(${best.concurrency} in flight), where the bare engine completed ${perSecond(best.bare.perSecond)} workflows/s: ` +
     `the saga ran at ${times(best.throughputRatio)} the engine's floor there, and at ${range(ratios, times)} ` +
     `across the levels.${run.saturation ? ` ${sentence(run.saturation.summary)}` : ''}`
+  );
+}
+
+/** P4's two figures: the service workers' CPU per confirmed order at the highest level, and memory at rest. */
+function costFinding(run: ProviderRun): string | null {
+  const highest = run.levels[run.levels.length - 1];
+  const idleNode = run.idle.filter((usage) => nodeRoles.has(usage.role));
+  if (!highest || idleNode.length === 0) return null;
+  const workers = highest.saga.processes.filter((usage) => usage.role === 'worker');
+  const workerCpu = cpuPerRun(sum(workers.map((usage) => usage.cpuMs)), highest.saga.completed);
+  const idleWorkers = idleNode.filter((usage) => usage.role === 'worker');
+  return (
+    `On ${providerLabel[run.provider]}, the service workers (${workers.length === 1 ? 'one process' : `${workers.length} processes`}) ` +
+    `used ${ms(workerCpu)} of CPU per confirmed order at ${highest.concurrency} in flight; at rest, the system's Node ` +
+    `processes held ${bytes(sum(idleNode.map((usage) => usage.rssBytes)))} resident, ` +
+    `${bytes(sum(idleWorkers.map((usage) => usage.rssBytes)))} of it the workers'.`
   );
 }
 
@@ -625,7 +683,12 @@ function profileFinding(result: BenchResult): string | null {
 
 function findingsSection(result: BenchResult): string {
   const findings = [
-    ...result.providers.flatMap((run) => [throughputFinding(run), startFinding(run), endToEndFinding(run)]),
+    ...result.providers.flatMap((run) => [
+      throughputFinding(run),
+      startFinding(run),
+      endToEndFinding(run),
+      costFinding(run),
+    ]),
     readPathFinding(result),
     readPathGoalFinding(result),
     timeSkippingFinding(result),

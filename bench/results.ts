@@ -14,6 +14,9 @@ export const resultFormatVersion = 1;
 
 export type DatabaseProvider = 'sqlite' | 'postgres';
 
+/** The service workers as `npm start` runs them, four in one process (`combined`), or one process each (`separate`). */
+export type WorkerLayout = 'combined' | 'separate';
+
 /** A latency (or any duration) distribution in milliseconds; all fields null when there were no samples. */
 export interface Distribution {
   count: number;
@@ -54,6 +57,8 @@ export interface BenchOptions {
   timeSkipping: boolean;
   /** The throughput, latency and cost runs of the whole system, per provider: off with --only read-path (absent = on, files before it). */
   system?: boolean;
+  /** How the service workers ran; absent in files from before the combined host, whose workers ran `separate`. */
+  workerLayout?: WorkerLayout;
 }
 
 export interface MachineInfo {
@@ -88,7 +93,7 @@ export type ProcessRole = 'temporal-server' | 'worker' | 'bare-worker' | 'api' |
 
 /** One process's cost over a measured window, from /proc/<pid>/stat (utime + stime) and /proc/<pid>/status (VmRSS). */
 export interface ProcessUsage {
-  /** e.g. temporal-server, worker:orders, bare-worker:orders, api, gateway, carrier, postgres, bench. */
+  /** e.g. temporal-server, workers (or worker:orders…), bare-workers, api, gateway, carrier, postgres, bench. */
   name: string;
   role: ProcessRole;
   /** The pids summed under this name (PostgreSQL: every backend connected to the run's databases, plus the rest). */

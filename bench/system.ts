@@ -7,20 +7,23 @@ import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { databaseNames, type DatabaseName } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
-import { launchCarrier, launchGateway, type PartnerProcess } from '../src/partners/launch';
-import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../src/service-process';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
+import { launchCarrier, launchGateway, type PartnerProcess } from '../simulators/launch';
+import { launchServiceProcess, waitForApiReady, type ServiceProcess } from '../tooling/start/service-process';
 import { serviceNames } from '../src/temporal/names';
 import { developmentKeyEntries } from '../src/temporal/encryption-keys';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, resolveDevServerExecutable, startDevServer } from '../src/temporal/servers';
-import type { DatabaseProvider, ProcessRole } from './results';
+import { freePort, resolveDevServerExecutable, startDevServer } from '../tooling/temporal/servers';
+import type { DatabaseProvider, ProcessRole, WorkerLayout } from './results';
 import { findChildPids, type TrackedProcess } from './usage';
 
+export type { WorkerLayout };
+
 /**
- * The whole system as `npm start` runs it (src/start.ts): a Temporal dev server, the payment gateway and the carrier,
- * one worker process per service and the API, each a process of its own. Everything on free loopback ports with its
- * data in a temp dir (or fresh PostgreSQL databases), plus the bare workflow's four worker processes beside it.
+ * The whole system as `npm start` runs it (tooling/start/main.ts): a Temporal dev server, the payment gateway and the carrier,
+ * the four service workers in one process (or one process per service, as compose deploys them) and the API.
+ * Everything on free loopback ports with its data in a temp dir (or fresh PostgreSQL databases), plus the bare
+ * workflow's workers beside it, laid out as the service workers are.
  */
 export interface System {
   provider: DatabaseProvider;
@@ -31,7 +34,7 @@ export interface System {
   settings: Record<string, string>;
   /** Every process to measure, the dev server and the run's PostgreSQL backends included. */
   processes: TrackedProcess[];
-  /** Names of the Node processes this system launched (worker:orders, api, bare-worker:orders, …). */
+  /** Names of the Node processes this system launched (workers or worker:orders…, api, bare-workers…). */
   nodeProcessNames: string[];
   /** Stops a Node process gracefully and starts it again with Node flags (e.g. --cpu-prof), or without any. */
   restart(name: string, nodeArgs: string[]): Promise<void>;
@@ -49,6 +52,8 @@ export interface SystemOptions {
   progress: (line: string) => void;
   /** Print the processes' own output lines too (they are always kept for a diagnosis). */
   verbose?: boolean;
+  /** The four service workers in one process, as `npm start` runs them (default), or one process each. */
+  workerLayout?: WorkerLayout;
 }
 
 const keptLines = 40;
@@ -67,6 +72,7 @@ export async function launchSystem({
   postgresAdminUrl,
   progress,
   verbose = false,
+  workerLayout = 'combined',
 }: SystemOptions): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-bench-'));
   const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true }))];
@@ -179,14 +185,24 @@ export async function launchSystem({
       await Promise.all([...launched.values()].map(({ child }) => child.stop(20_000)));
     });
 
-    progress('starting the four service workers (each migrates its database) and the four bare workers');
+    progress(
+      `starting the four service workers (each migrates its database) and the bare workers, ${workerLayout === 'combined' ? 'each four in one process' : 'one process per service'}`,
+    );
+    const workerGroups =
+      workerLayout === 'combined'
+        ? [{ name: 'workers', bareName: 'bare-workers', args: ['all'] }]
+        : serviceNames.map((service) => ({
+            name: `worker:${service}`,
+            bareName: `bare-worker:${service}`,
+            args: [service],
+          }));
     await withTimeout(
-      Promise.all([
-        ...serviceNames.map((service) => launch(`worker:${service}`, 'worker', 'src/workers/main.ts', [service])),
-        ...serviceNames.map((service) =>
-          launch(`bare-worker:${service}`, 'bare-worker', 'bench/bare/worker.ts', [service]),
-        ),
-      ]),
+      Promise.all(
+        workerGroups.flatMap(({ name, bareName, args }) => [
+          launch(name, 'worker', 'src/workers/main.ts', args),
+          launch(bareName, 'bare-worker', 'bench/bare/worker.ts', args),
+        ]),
+      ),
       launchTimeoutMs,
       'the workers did not report ready',
     );
@@ -243,6 +259,7 @@ export async function launchSystem({
         API_AUTH: env.API_AUTH ?? '',
         PAYLOAD_ENCRYPTION: payloadEncryption.mode,
         OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER ?? 'none',
+        WORKER_LAYOUT: workerLayout,
       },
       processes,
       nodeProcessNames: [...launched.keys()],

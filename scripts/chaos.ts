@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { defaultChaosOptions, faultNames, runChaos, type FaultName } from '../src/reliability/chaos';
+import { defaultChaosOptions, faultNames, runChaos, type FaultName } from '../tooling/reliability/chaos';
 
 /**
  * `npm run chaos -- [--orders 300] [--concurrency 8] [--database sqlite|postgres]

@@ -1,5 +1,5 @@
 /**
- * Checks the saga's invariants (src/reliability/invariants.ts) on the databases the configuration names, and on
+ * Checks the saga's invariants (tooling/reliability/invariants.ts) on the databases the configuration names, and on
  * Temporal's order workflows:
  *
  *   npx tsx scripts/check-invariants.ts                 # TEMPORAL_* (or a profile), *_DATABASE_URL as for npm start
@@ -24,7 +24,7 @@ import {
 import { sqliteFilePath } from '../src/db/url';
 import { formatCents } from '../src/domain/money';
 import { createGatewayClient } from '../src/partners/gateway-client';
-import { checkInvariants, orderRowStatuses, type InvariantReport } from '../src/reliability/invariants';
+import { checkInvariants, orderRowStatuses, type InvariantReport } from '../tooling/reliability/invariants';
 import { connectClient, describeTemporalEndpoint } from '../src/temporal/connection';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { serviceNames } from '../src/temporal/names';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { databaseNames, type DatabaseName } from '../src/db/layout';
 import { loadConfig } from '../src/config';
-import { isExecutableFile, setupCommand, temporalLayout } from '../src/temporal/servers';
+import { isExecutableFile, setupCommand, temporalLayout } from '../tooling/temporal/servers';
 import { startCluster, type Cluster } from '../tooling/cluster/cluster';
 import { pinnedServerVersion, pinnedUiVersion } from '../tooling/cluster/settings';
 import { startWebUi, type WebUi } from '../tooling/cluster/web-ui';
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
 
   const urls = await serviceDatabaseUrls(adminUrl);
   say('starting the system against the cluster (npm start with START_TEMPORAL_DEV_SERVER=false)');
-  const system = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+  const system = spawn(process.execPath, ['--import', 'tsx', 'tooling/start/main.ts'], {
     stdio: 'inherit',
     env: {
       ...process.env,

@@ -5,7 +5,8 @@
  *
  *   npx tsx scripts/prisma.ts generate
  *       Composes prisma/<database>/<provider>/schema.prisma from the database's
- *       models.prisma and generates all 10 clients into generated/. Runs on
+ *       models.prisma and the shared fragments it includes (prisma/shared/,
+ *       src/db/layout.ts) and generates all 10 clients into generated/. Runs on
  *       npm install (postinstall), so it works on a fresh clone.
  *
  *   npx tsx scripts/prisma.ts migrate [database...]
@@ -23,11 +24,14 @@
  *       role may CREATE DATABASE (a temporary shadow database is created and
  *       dropped); without it that part is reported as skipped.
  *
- *   npx tsx scripts/prisma.ts new-migration <name> [database...]
+ *   npx tsx scripts/prisma.ts new-migration <name> [database|fragment...]
  *       After editing prisma/<database>/models.prisma: authors the next
  *       migration of every provider of each database whose models changed,
  *       prisma/<database>/<provider>/migrations/<UTC timestamp>_<name>/migration.sql,
- *       with the same folder name for both providers. Offline replacement for
+ *       with the same folder name for both providers. After editing a shared
+ *       fragment, prisma/shared/<fragment>/models.prisma: one migration per
+ *       provider in prisma/shared/<fragment>/<provider>/migrations, which
+ *       every database including the fragment applies. Offline replacement for
  *       `prisma migrate dev` (which needs the native engine): it runs
  *       `prisma migrate diff --from-migrations <dir> --to-schema-datamodel
  *       <schema> --script` against a shadow database (SQLite: in memory;
@@ -35,12 +39,15 @@
  *       migrations, renames that diff sees as drop + add), then run
  *       `migrate` and `check`.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   composeSchema,
   databaseNames,
+  databasesIncluding,
+  fragmentMigrationsDir,
+  fragmentNames,
   generatedClientDir,
   isDatabaseName,
   migrationsDir,
@@ -50,8 +57,10 @@ import {
   writeAllComposedSchemas,
   type DatabaseName,
   type DatabaseProvider,
+  type FragmentName,
 } from '../src/db/layout';
 import { applyAllMigrations, applyMigrations } from '../src/db/migrate';
+import { migrationSources, withMigrationHistory, type MigrationSource } from '../src/db/migration-history';
 import { PrismaCliError, runPrisma } from '../src/db/prisma-cli';
 import { assertSupportedPostgresUrl, databaseProvider, databaseUrlFromEnv, redactUrl } from '../src/db/url';
 
@@ -156,34 +165,27 @@ function diffUrl(provider: DatabaseProvider, tempDir: string): { url: string } |
   return { url };
 }
 
-/** Migration folder names of one service/provider, oldest first. */
-function migrationNames(service: DatabaseName, provider: DatabaseProvider): string[] {
-  const dir = migrationsDir(service, provider);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-}
-
 /**
- * `migrate diff` from the committed migrations to the models: the SQL still
- * missing from the migrations, or null when they match.
+ * `migrate diff` from the committed migrations (the database's own and its
+ * fragments') to the composed schema: the SQL still missing from the
+ * migrations, or null when they match.
  */
 async function pendingSql(service: DatabaseName, provider: DatabaseProvider, url: string): Promise<string | null> {
-  const result = await runPrisma(
-    [
-      'migrate',
-      'diff',
-      '--from-migrations',
-      migrationsDir(service, provider),
-      '--to-schema-datamodel',
-      schemaPath(service, provider),
-      '--script',
-      '--exit-code',
-    ],
-    { service, provider, url },
-    { okExitCodes: [0, 2] },
+  const result = await withMigrationHistory(service, provider, (history) =>
+    runPrisma(
+      [
+        'migrate',
+        'diff',
+        '--from-migrations',
+        history,
+        '--to-schema-datamodel',
+        schemaPath(service, provider),
+        '--script',
+        '--exit-code',
+      ],
+      { service, provider, url },
+      { okExitCodes: [0, 2] },
+    ),
   );
   return result.exitCode === 2 ? result.stdout : null;
 }
@@ -220,9 +222,20 @@ async function check(): Promise<boolean> {
   if (rewritten.length > 0) console.log(`Composed schemas were stale and were rewritten: ${rewritten.join(', ')}`);
 
   for (const service of databaseNames) {
-    // 2. Both providers have the same migration history (new-migration writes both).
-    const sqliteNames = migrationNames(service, 'sqlite');
-    const postgresNames = migrationNames(service, 'postgres');
+    // 2. Every history can be assembled (no name in both the database's and a
+    //    fragment's migrations) and both providers have the same one
+    //    (new-migration writes both).
+    const histories = {} as Record<DatabaseProvider, MigrationSource[]>;
+    for (const provider of providers) {
+      try {
+        histories[provider] = migrationSources(service, provider);
+      } catch (error) {
+        histories[provider] = [];
+        report.failures.push((error as Error).message);
+      }
+    }
+    const sqliteNames = histories.sqlite.map((source) => source.name);
+    const postgresNames = histories.postgres.map((source) => source.name);
     const onlyOne = [
       ...sqliteNames.filter((name) => !postgresNames.includes(name)).map((name) => `${name} (sqlite only)`),
       ...postgresNames.filter((name) => !sqliteNames.includes(name)).map((name) => `${name} (postgres only)`),
@@ -239,9 +252,9 @@ async function check(): Promise<boolean> {
         report.failures.push(`${label}: ${relative(lockFile)} is missing or wrong`);
       }
       // 4. Every migration folder has its SQL.
-      for (const name of migrationNames(service, provider)) {
-        if (!existsSync(path.join(migrationsDir(service, provider), name, 'migration.sql'))) {
-          report.failures.push(`${label}: ${name}/migration.sql is missing`);
+      for (const source of histories[provider]) {
+        if (!existsSync(path.join(source.dir, 'migration.sql'))) {
+          report.failures.push(`${label}: ${relative(source.dir)}/migration.sql is missing`);
         }
       }
       // 5. The generated client matches the composed schema (stale after a
@@ -270,8 +283,9 @@ async function check(): Promise<boolean> {
         if (missing === null) report.passed.push(`${label}: migrations match models.prisma`);
         else {
           report.failures.push(
-            `${label}: migrations are out of date with prisma/${service}/models.prisma ` +
-              `(run: npx tsx scripts/prisma.ts new-migration <name> ${service}). Missing SQL:\n${indent(missing)}`,
+            `${label}: migrations are out of date with prisma/${service}/models.prisma or its fragments' ` +
+              `(run: npx tsx scripts/prisma.ts new-migration <name> ${service}|<fragment>). ` +
+              `Missing SQL:\n${indent(missing)}`,
           );
         }
       } catch (error) {
@@ -305,16 +319,76 @@ function utcTimestamp(date = new Date()): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+/**
+ * What new-migration authors for: the fragments named (all by default), whose
+ * migrations come first so that the databases including them find nothing
+ * left to migrate, then the databases named (all by default).
+ */
+function parseMigrationTargets(args: string[]): { fragments: FragmentName[]; databases: DatabaseName[] } {
+  if (args.length === 0) return { fragments: [...fragmentNames], databases: [...databaseNames] };
+  const isFragment = (arg: string): arg is FragmentName => (fragmentNames as readonly string[]).includes(arg);
+  const fragments = args.filter(isFragment);
+  return {
+    fragments,
+    databases: fragments.length === args.length ? [] : parseDatabases(args.filter((arg) => !isFragment(arg))),
+  };
+}
+
+/** Writes `sql` as migration `folder` into `migrations` (a database's or a fragment's). */
+function writeMigration(migrations: string, folder: string, sql: string, label: string): void {
+  const dir = path.join(migrations, folder);
+  if (existsSync(dir)) throw new Error(`${relative(dir)} already exists`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'migration.sql'), sql);
+  console.log(`${label}: wrote ${relative(path.join(dir, 'migration.sql'))}`);
+}
+
+const noChangesSql = '-- This migration has no changes for this provider.\n';
+
+/**
+ * A fragment's next migration, written once: every including database must
+ * miss exactly the same SQL, i.e. only the fragment's models changed.
+ */
+async function newFragmentMigration(
+  fragment: FragmentName,
+  folder: string,
+  urls: Record<DatabaseProvider, string>,
+): Promise<void> {
+  const databases = databasesIncluding(fragment);
+  const pending = await Promise.all(
+    providers.map(async (provider) => {
+      const sql = await Promise.all(databases.map((database) => pendingSql(database, provider, urls[provider])));
+      if (new Set(sql).size > 1) {
+        throw new UsageError(
+          `${fragment}: ${databases.join(', ')} miss different ${provider} SQL: their own models changed too. ` +
+            `Author the fragment's change first, with their models as committed (new-migration <name> ${fragment}), ` +
+            'then theirs (new-migration <name> <database>).',
+        );
+      }
+      return sql[0] ?? null;
+    }),
+  );
+  if (pending.every((sql) => sql === null)) {
+    console.log(`${fragment}: migrations already match prisma/shared/${fragment}/models.prisma; nothing to do`);
+    return;
+  }
+  for (const [index, provider] of providers.entries()) {
+    writeMigration(fragmentMigrationsDir(fragment, provider), folder, pending[index] ?? noChangesSql, fragment);
+  }
+}
+
 async function newMigration(args: string[]): Promise<void> {
-  const [rawName, ...serviceArgs] = args;
-  if (!rawName) throw new UsageError('new-migration needs a name, e.g. new-migration add_order_notes [database...]');
+  const [rawName, ...targetArgs] = args;
+  if (!rawName) {
+    throw new UsageError('new-migration needs a name, e.g. new-migration add_order_notes [database|fragment...]');
+  }
   const name = rawName
     .trim()
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
   if (!name) throw new UsageError(`Not a usable migration name: ${JSON.stringify(rawName)}`);
-  const services = parseDatabases(serviceArgs);
+  const { fragments, databases: services } = parseMigrationTargets(targetArgs);
   writeAllComposedSchemas();
 
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'prisma-new-migration-'));
@@ -328,27 +402,26 @@ async function newMigration(args: string[]): Promise<void> {
       urls[provider] = db.url;
     }
     const folder = `${utcTimestamp()}_${name}`;
-    for (const service of services) {
+    const withLockFiles = new Set([...fragments.flatMap(databasesIncluding), ...services]);
+    for (const database of withLockFiles) {
       for (const provider of providers) {
         // migrate diff --from-migrations reads the provider from it, even for an empty history.
-        const lockFile = path.join(migrationsDir(service, provider), 'migration_lock.toml');
+        const lockFile = path.join(migrationsDir(database, provider), 'migration_lock.toml');
         if (!existsSync(lockFile)) {
           mkdirSync(path.dirname(lockFile), { recursive: true });
           writeFileSync(lockFile, lockFileText(provider));
         }
       }
+    }
+    for (const fragment of fragments) await newFragmentMigration(fragment, folder, urls);
+    for (const service of services) {
       const pending = await Promise.all(providers.map((provider) => pendingSql(service, provider, urls[provider])));
       if (pending.every((sql) => sql === null)) {
         console.log(`${service}: migrations already match models.prisma; nothing to do`);
         continue;
       }
       for (const [index, provider] of providers.entries()) {
-        const sql = pending[index] ?? '-- This migration has no changes for this provider.\n';
-        const dir = path.join(migrationsDir(service, provider), folder);
-        if (existsSync(dir)) throw new Error(`${relative(dir)} already exists`);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(path.join(dir, 'migration.sql'), sql);
-        console.log(`${service}: wrote ${relative(path.join(dir, 'migration.sql'))}`);
+        writeMigration(migrationsDir(service, provider), folder, pending[index] ?? noChangesSql, service);
       }
     }
   } finally {
@@ -362,8 +435,9 @@ const usage = `Usage: npx tsx scripts/prisma.ts <command>
   generate                         compose schemas and generate all ${targets.length} clients
   migrate [database...]            apply migrations (URLs from <DATABASE>_DATABASE_URL)
   check                            fail if migrations or generated clients are out of date
-  new-migration <name> [database...] author the next migration for every provider
-databases: ${databaseNames.join(', ')}`;
+  new-migration <name> [database|fragment...]
+                                   author the next migration for every provider
+databases: ${databaseNames.join(', ')}; fragments (prisma/shared): ${fragmentNames.join(', ')}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -36,7 +36,7 @@ import {
   setupCommand,
   temporalLayout as layout,
   type ServerKind,
-} from '../src/temporal/servers';
+} from '../tooling/temporal/servers';
 
 const cliModule = 'github.com/temporalio/cli/cmd/temporal';
 /** v1.6+ adds a `replace` directive to its go.mod, which `go install pkg@version` refuses. */

@@ -26,17 +26,17 @@ import {
   type ServiceDatabases,
   type ServiceName,
 } from '../src/db';
-import { provisionDatabases } from '../src/db/provision';
-import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
+import { provisionDatabases } from '../tooling/db/provision';
+import { defaultDraft, orderRequestOf } from '../tooling/cli/scenarios';
 import { createCarrierClient, defaultCarrierClientOptions } from '../src/partners/carrier-client';
 import { createGatewayClient, defaultGatewayClientOptions } from '../src/partners/gateway-client';
-import { launchCarrier, launchGateway } from '../src/partners/launch';
-import { formatSpanTree } from '../src/telemetry/span-tree';
+import { launchCarrier, launchGateway } from '../simulators/launch';
+import { formatSpanTree } from '../tooling/telemetry/span-tree';
 import { clientTracingInterceptors, workerTracing } from '../src/telemetry/temporal-tracing';
 import { createServiceTracing, type ServiceTracing } from '../src/telemetry/tracing';
 import { orderWorkflowId } from '../src/temporal/names';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, startDevServer } from '../src/temporal/servers';
+import { freePort, startDevServer } from '../tooling/temporal/servers';
 import { createServiceWorker, serviceActivities } from '../src/workers/service-worker';
 import { installWorkerRuntime } from '../src/workers/runtime';
 

@@ -1,16 +1,18 @@
 import path from 'node:path';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { defaultDatabaseUrl } from './db/url';
 import { defaultCarrierClientOptions } from './partners/carrier-client';
 import { defaultGatewayClientOptions } from './partners/gateway-client';
-import { defaultCarrierPort, defaultGatewayPort } from './partners/config';
+import { defaultCarrierPort, defaultGatewayPort } from './partners/contract';
 import { projectRoot } from './project-root';
 import { tracesExporters, tracingConfig } from './telemetry/tracing-config';
 import { readTemporalEndpoint, temporalConnectionVariableNames, type TemporalEndpoint } from './temporal/connection';
+import type { PayloadEncryptionConfig } from './temporal/data-converter';
 import { payloadEncryptionKeys } from './temporal/encryption-keys';
 import type { ServiceName } from './temporal/names';
-import { defaultOrderDeadlines, stepTimeoutMs, type OrderDeadlines } from './workflows/definitions';
+import { defaultOrderDeadlines, stepTimeoutMs, type OrderDeadlines } from './domain/deadlines';
 
 export { projectRoot };
 
@@ -267,7 +269,10 @@ function toConfig(env: z.infer<typeof environmentSchema>, endpoint: TemporalEndp
       shipping: env.SHIPPING_WORKER_STATUS_PORT,
     } satisfies Record<ServiceName, number>,
     workerStatusHost: env.WORKER_STATUS_HOST,
-    payloadEncryption: { mode: env.PAYLOAD_ENCRYPTION, keyring: env.PAYLOAD_ENCRYPTION_KEYS },
+    payloadEncryption: {
+      mode: env.PAYLOAD_ENCRYPTION,
+      keyring: env.PAYLOAD_ENCRYPTION_KEYS,
+    } satisfies PayloadEncryptionConfig,
     codecServer: {
       host: env.CODEC_SERVER_HOST,
       port: env.CODEC_SERVER_PORT,
@@ -279,9 +284,7 @@ function toConfig(env: z.infer<typeof environmentSchema>, endpoint: TemporalEndp
   };
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** The environment variables this project reads, for docs and the compose check. */
 export const configVariableNames: string[] = [

@@ -7,7 +7,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { hashApiKey } from '../src/api/auth';
-import { orderRequestFingerprint, recordedOrderCustomerIn } from '../src/api/orders';
+import { orderRequestFingerprint, recordedOrderCustomerIn } from '../src/api/placement';
 import { requestIdHeader } from '../src/api/request-id';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { orderRequestSchema } from '../src/domain/order';

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
 import { orderWorkflowId, serviceNames } from '../src/temporal/names';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { startDevServer } from '../src/temporal/servers';
+import { startDevServer } from '../tooling/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker } from '../src/workers/service-worker';
 import { decideApproval, type ApprovalDecision, type OrderSagaInput } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';

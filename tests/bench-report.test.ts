@@ -4,10 +4,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { renderReport, writeReport } from '../bench/report';
-import type { BenchResult, Distribution, LoadRun, ProviderRun } from '../bench/results';
+import type { BenchResult, Distribution, LoadRun, ProcessRole, ProcessUsage, ProviderRun } from '../bench/results';
 
 function distribution(p50: number): Distribution {
   return { count: 10, min: p50 / 2, mean: p50, p50, p95: p50 * 2, p99: p50 * 3, max: p50 * 4 };
+}
+
+function usage(name: string, role: ProcessRole, cpuMs: number, rssMiB: number): ProcessUsage {
+  return {
+    name,
+    role,
+    pids: [20],
+    cpuMs,
+    cores: cpuMs / 10_000,
+    rssBytes: rssMiB * 2 ** 20,
+    peakRssBytes: rssMiB * 2 ** 20,
+  };
 }
 
 function loadRun(perSecond: number, latencyP50: number): LoadRun {
@@ -30,6 +42,9 @@ function loadRun(perSecond: number, latencyP50: number): LoadRun {
         rssBytes: 200 * 2 ** 20,
         peakRssBytes: 210 * 2 ** 20,
       },
+      usage('workers', 'worker', 3_000, 400),
+      usage('api', 'api', 1_000, 150),
+      usage('bare-workers', 'bare-worker', 500, 300),
     ],
     errors: [],
   };
@@ -55,7 +70,11 @@ function providerRun(provider: ProviderRun['provider'], sagaPerSecond: number[])
     startLatency: null,
     endToEnd: null,
     saturation: null,
-    idle: [],
+    idle: [
+      usage('workers', 'worker', 10, 300),
+      usage('api', 'api', 5, 100),
+      usage('bare-workers', 'bare-worker', 5, 200),
+    ],
     error: null,
   };
 }
@@ -225,6 +244,34 @@ describe('bench:report renders a result file', () => {
     assert.match(markdown, /On SQLite, the saga peaked at 10\.0 orders\/s \(4 in flight\)/);
     assert.match(markdown, /the read model was faster by 4\.00×/);
     assert.match(markdown, /- profile: --skip-profile/);
+  });
+
+  test('CPU per confirmed order and memory at rest, per process and for the Node processes together (P4)', async () => {
+    const result = sampleResult();
+    result.options.workerLayout = 'combined';
+    const { markdown } = await renderReport(result);
+    assert.match(markdown, /\| Service workers\s+\| the four in one process, as `npm start` runs them/);
+    const cost = tableAfter(markdown, '## 5. Cost growth', 'Process');
+    // 20 orders confirmed at the highest level: the window's CPU time over them.
+    assert.deepEqual(
+      cost.map((row) => [row[0], row[2], row[5]]),
+      [
+        ['temporal-server', '45.0 ms', '—'],
+        ['workers', '150 ms', '300 MiB'],
+        ['api', '50.0 ms', '100 MiB'],
+        ['bare-workers', '25.0 ms', '200 MiB'],
+        ['Node processes of the system', '200 ms', '400 MiB'],
+      ],
+    );
+    assert.match(
+      markdown,
+      /On SQLite, the service workers \(one process\) used 150 ms of CPU per confirmed order at 4 in flight; at rest, the system's Node processes held 400 MiB resident, 300 MiB of it the workers'\./,
+    );
+  });
+
+  test('a result file from before the combined host reads as one worker process per service', async () => {
+    const { markdown } = await renderReport(sampleResult());
+    assert.match(markdown, /\| Service workers\s+\| one process per service, as compose deploys them/);
   });
 
   test('charts are well-formed SVG naming their series', async () => {

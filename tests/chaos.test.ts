@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runChaos, type ChaosOptions, type ChaosReport } from '../src/reliability/chaos';
-import { findPostgresServerPrograms } from '../src/reliability/private-postgres';
+import { runChaos, type ChaosOptions, type ChaosReport } from '../tooling/reliability/chaos';
+import { findPostgresServerPrograms } from '../tooling/reliability/private-postgres';
 
 /**
  * The chaos command's short forms: a small load while workers are killed with

@@ -5,19 +5,19 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import proto from '@temporalio/proto';
 import { closeServiceDatabases, openServiceDatabases, type ServiceDatabases } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
 import { paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { createGatewayClient, defaultGatewayClientOptions } from '../src/partners/gateway-client';
-import { placeOrderUntilAnswered, waitForFinalStates } from '../src/reliability/chaos';
-import { checkInvariants, type InvariantReport } from '../src/reliability/invariants';
+import { placeOrderUntilAnswered, waitForFinalStates } from '../tooling/reliability/chaos';
+import { checkInvariants, type InvariantReport } from '../tooling/reliability/invariants';
 import {
   launchSystemProcesses,
   runEncryption,
   startTemporalUnderFault,
   type SystemProcesses,
   type TemporalUnderFault,
-} from '../src/reliability/system-processes';
+} from '../tooling/reliability/system-processes';
 import { orderWorkflowId, serviceNames } from '../src/temporal/names';
 import type { CompensationName, OrderSagaState, OrderStatus } from '../src/workflows/definitions';
 import { clusterTestSkip } from './support/cluster-skip';

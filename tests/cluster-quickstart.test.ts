@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { orderWorkflowId } from '../src/temporal/names';
-import { freePort, isExecutableFile, temporalLayout } from '../src/temporal/servers';
+import { freePort, isExecutableFile, temporalLayout } from '../tooling/temporal/servers';
 import type { OrderSagaState } from '../src/workflows/definitions';
 import { freeLowPort } from '../tooling/cluster/cluster';
 import { launchUntilReady } from './support/launch-until-ready';

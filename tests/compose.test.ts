@@ -136,7 +136,7 @@ describe('check:compose rules fail on broken copies', () => {
     assertProblem(problems, /^api: Invalid configuration: API_PORT/);
     // The carrier is checked against its own variables, not the services'.
     assertProblem(problems, /^carrier: .*CARRIER_LATENCY_MS/);
-    assertProblem(problems, /^carrier: FLAT_SHIPPING_RATE_CENTS is not a variable src\/partners\/config\.ts reads/);
+    assertProblem(problems, /^carrier: FLAT_SHIPPING_RATE_CENTS is not a variable simulators\/config\.ts reads/);
   });
 
   test('a missing depends_on target', () => {
@@ -398,7 +398,10 @@ describe('check:compose rules fail on broken copies', () => {
     assertProblem(problems, /runs as root/);
     assertProblem(problems, /ENV API_HOTS is not a variable src\/config\.ts reads \(did you mean API_HOST\?\)/);
     // The image's default command (npm start) would run every process in one container.
-    assertProblem(problems, /default command: npm start → tsx src\/start\.ts: src\/start\.ts runs every process/);
+    assertProblem(
+      problems,
+      /default command: npm start → tsx tooling\/start\/main\.ts: tooling\/start\/main\.ts runs every process/,
+    );
   });
 
   test('a .dockerignore that lets node_modules in and keeps prisma/ out', () => {
@@ -651,7 +654,7 @@ describe('check:compose parsing', () => {
     assert.match(problem(['npm', 'run', 'worker:billing']), /no script "worker:billing"/);
     assert.match(problem(['node', 'src/api/server.ts']), /cannot run TypeScript/);
     assert.match(problem(['sh', '-c', 'npm run api']), /not a command this check understands/);
-    assert.match(problem(['npm', 'start']), /^npm start → tsx src\/start\.ts: /);
+    assert.match(problem(['npm', 'start']), /^npm start → tsx tooling\/start\/main\.ts: /);
     // The migration job: every database without arguments, or those named.
     const migrate = resolveProcess(['npm', 'run', 'db:migrate'], context);
     assert.deepEqual(typeof migrate === 'string' ? migrate : migrate.role, {

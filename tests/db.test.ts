@@ -69,6 +69,25 @@ async function checkServices(t: TestContext, urls: Urls, provider: string): Prom
     await Promise.all(Object.values(dbs).map((db: AnyServiceDb) => pingDatabase(db)));
   });
 
+  await t.test(
+    'each service applied the shared outbox migration under the name and checksum of its old copy',
+    async () => {
+      // What every service recorded while it carried its own copy (before prisma/shared/outbox): databases
+      // migrated back then must find the one shared migration applied, not a changed or a new one.
+      const recorded: Record<string, string> = {
+        sqlite: '13415ccb8b21c56b4cda64c7b7bc9822a9bf362a4e4f76a2f8e8a0127985eed8',
+        postgres: '285fce14727f64da79e7a2a0bcec6f45078b3c1143e52ec6b2a9d648285b69a8',
+      };
+      for (const service of serviceNames) {
+        const rows = await dbs[service].$queryRawUnsafe<{ migration_name: string; checksum: string }[]>(
+          'SELECT migration_name, checksum FROM _prisma_migrations WHERE migration_name LIKE $1',
+          '%_outbox',
+        );
+        assert.deepEqual(rows, [{ migration_name: '20261122012441_outbox', checksum: recorded[provider] }], service);
+      }
+    },
+  );
+
   await t.test('seedCatalogue creates the catalogue and never resets stock', async () => {
     const inventory: InventoryDb = dbs.inventory;
     await seedCatalogue(inventory);

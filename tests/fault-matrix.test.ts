@@ -9,7 +9,7 @@ import {
   paymentRowStatuses,
   reservationRowStatuses,
   shipmentRowStatuses,
-} from '../src/reliability/invariants';
+} from '../tooling/reliability/invariants';
 import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames } from '../src/temporal/names';
 import {
   getOrderState,

@@ -22,9 +22,9 @@ import { paymentTokens } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { createCarrierClient, defaultCarrierClientOptions } from '../src/partners/carrier-client';
 import { createGatewayClient, defaultGatewayClientOptions, type GatewayClient } from '../src/partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../src/partners/launch';
+import { launchGateway, type GatewayProcess } from '../simulators/launch';
 import { serviceNames } from '../src/temporal/names';
-import { freePort } from '../src/temporal/servers';
+import { freePort } from '../src/net/ports';
 import { provisionDatabases, type Provider } from './support/stack';
 
 /**

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { orderRequestFingerprint } from '../src/api/orders';
+import { orderRequestFingerprint } from '../src/api/placement';
 import { catalogue } from '../src/db';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { orderRequestSchema } from '../src/domain/order';

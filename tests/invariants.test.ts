@@ -23,14 +23,14 @@ import {
 import { sqliteFilePath } from '../src/db/url';
 import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import type { OrderItem } from '../src/domain/order';
-import { checkInvariants, invariants, type InvariantReport } from '../src/reliability/invariants';
+import { checkInvariants, invariants, type InvariantReport } from '../tooling/reliability/invariants';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../src/temporal/names';
 import { orderIdFor } from '../src/temporal/order-ids';
 import { finalStatuses, type OrderSagaState, type OrderStatus, type OrderStep } from '../src/workflows/definitions';
 import { defaultGatewayClientOptions, createGatewayClient, type GatewayClient } from '../src/partners/gateway-client';
 import { createCarrierClient, defaultCarrierClientOptions, type CarrierClient } from '../src/partners/carrier-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
-import { freePort } from '../src/temporal/servers';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../simulators/launch';
+import { freePort } from '../src/net/ports';
 import { provisionDatabases, startStack, type Stack } from './support/stack';
 
 /**

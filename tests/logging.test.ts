@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import proto from '@temporalio/proto';
 import { requestIdHeader } from '../src/api/request-id';
-import { defaultDraft, orderRequestOf } from '../src/cli/scenarios';
+import { defaultDraft, orderRequestOf } from '../tooling/cli/scenarios';
 import { createLogger } from '../src/logger';
 import { orderWorkflowId } from '../src/temporal/names';
 import { orderIdFor } from '../src/temporal/order-ids';

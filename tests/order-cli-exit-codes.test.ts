@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { projectRoot } from '../src/project-root';
-import { freePort } from '../src/temporal/servers';
+import { freePort } from '../src/net/ports';
 
 /**
  * `npx order` from the repository (package.json "bin") and the exit-code convention of the project's commands:

@@ -6,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { hashApiKey } from '../src/api/auth';
-import { defaultUiUrl } from '../src/cli/options';
+import { defaultUiUrl } from '../tooling/cli/options';
 import { projectRoot } from '../src/project-root';
 import { rejectionTypes } from '../src/domain/rejections';
 import { orderWorkflowId } from '../src/temporal/names';
-import { freePort } from '../src/temporal/servers';
+import { freePort } from '../src/net/ports';
 import { orderSteps, type OrderSagaState } from '../src/workflows/definitions';
 import { runScript } from './support/run-script';
 import { approvalThresholdCents, startStack, type Stack } from './support/stack';
@@ -20,7 +20,7 @@ import { approvalThresholdCents, startStack, type Stack } from './support/stack'
  * against the real stack, its output read line by line.
  */
 
-const cli = path.join(projectRoot, 'src', 'cli', 'order.ts');
+const cli = path.join(projectRoot, 'tooling', 'cli', 'order.ts');
 
 interface CliRun {
   code: number | null;

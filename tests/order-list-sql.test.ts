@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { context, trace, type Tracer } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { applyMigrations, createViewsDb, type ViewsDb } from '../src/db';
-import { provisionDatabases, type ProvisionedDatabases } from '../src/db/provision';
+import { provisionDatabases, type ProvisionedDatabases } from '../tooling/db/provision';
 import { listOrders, orderViewStatuses, type ListOrdersQuery, type OrderPage } from '../src/read-model';
 import { createServiceTracing } from '../src/telemetry/tracing';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
-import { rateCents } from '../src/partners/carrier/app';
+import { rateCents } from '../simulators/carrier/app';
 import { defaultCarrierClientOptions } from '../src/partners/carrier-client';
 import { orderWorkflowId } from '../src/temporal/names';
 import { needsAttentionAttribute, orderStatusAttribute } from '../src/temporal/search-attributes';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { applyMigrations, createServiceDb, type OrdersDb } from '../src/db';
-import { provisionDatabases } from '../src/db/provision';
+import { provisionDatabases } from '../tooling/db/provision';
 import { appendEvent } from '../src/events';
 import { projectRoot } from '../src/project-root';
 import { runScript, type ScriptRun } from './support/run-script';

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ulid } from 'ulid';
 import { applyMigrations, createServiceDb, type DatabaseProvider, type OrdersDb } from '../src/db';
-import { provisionDatabases } from '../src/db/provision';
+import { provisionDatabases } from '../tooling/db/provision';
 import {
   appendEvent,
   defaultRelaySettings,

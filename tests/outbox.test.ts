@@ -19,7 +19,7 @@ import {
   type OrdersDb,
   type ServiceDatabases,
 } from '../src/db';
-import { provisionDatabases } from '../src/db/provision';
+import { provisionDatabases } from '../tooling/db/provision';
 import { blockedCustomerId, paymentTokens, soldOutSku, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import {
@@ -33,8 +33,8 @@ import {
 import { newEventId } from '../src/events/ids';
 import { createCarrierClient, defaultCarrierClientOptions, type CarrierClient } from '../src/partners/carrier-client';
 import { createGatewayClient, defaultGatewayClientOptions, type GatewayClient } from '../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
-import { freePort } from '../src/temporal/servers';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../simulators/launch';
+import { freePort } from '../src/net/ports';
 import { orderWorkflowId, serviceNames } from '../src/temporal/names';
 import { rejectionOf } from './support/run-activity';
 

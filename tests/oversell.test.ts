@@ -16,7 +16,7 @@ import {
   paymentRowStatuses,
   reservationRowStatuses,
   shipmentRowStatuses,
-} from '../src/reliability/invariants';
+} from '../tooling/reliability/invariants';
 import { orderWorkflowId } from '../src/temporal/names';
 import type { OrderSagaState } from '../src/workflows/definitions';
 import { provisionDatabases, startStack, type Provider, type Stack } from './support/stack';

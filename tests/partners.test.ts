@@ -8,14 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type InValue } from '@libsql/client';
 import type { Express } from 'express';
 import { undeliverablePostalCode } from '../src/domain/failure-triggers';
-import { createCarrierApp } from '../src/partners/carrier/app';
+import { createCarrierApp } from '../simulators/carrier/app';
 import {
   defaultCarrierPort,
   defaultGatewayPort,
   loadCarrierConfig,
   loadGatewayConfig,
   PartnerConfigError,
-} from '../src/partners/config';
+} from '../simulators/config';
 import {
   carrierPaths,
   chargeListSchema,
@@ -34,11 +34,11 @@ import {
   type PartnerFaults,
   type PartnerProblem,
 } from '../src/partners/contract';
-import { createFaultSwitch, isLoopbackAddress } from '../src/partners/faults';
-import { createGatewayApp, requestFingerprint } from '../src/partners/gateway/app';
-import { openGatewayStore, type GatewayStore } from '../src/partners/gateway/store';
+import { createFaultSwitch, isLoopbackAddress } from '../simulators/faults';
+import { createGatewayApp, requestFingerprint } from '../simulators/gateway/app';
+import { openGatewayStore, type GatewayStore } from '../simulators/gateway/store';
 import { projectRoot } from '../src/project-root';
-import { launchServiceProcess, type ServiceProcess } from '../src/service-process';
+import { launchServiceProcess, type ServiceProcess } from '../tooling/start/service-process';
 
 /**
  * The partner processes over real HTTP on real ports: the gateway's
@@ -741,7 +741,7 @@ describe('partner processes', () => {
       const request = chargeRequest();
       const key = newKey('restart');
 
-      const first = await launch('gateway', 'src/partners/gateway/main.ts', env);
+      const first = await launch('gateway', 'simulators/gateway/main.ts', env);
       let firstAnswer: Answer;
       try {
         firstAnswer = await call(first.url, 'POST', gatewayPaths.charges, { key, body: request });
@@ -752,7 +752,7 @@ describe('partner processes', () => {
       assert.deepEqual(await first.child.closed, { code: 0, signal: null }, first.lines.join('\n'));
       assert.ok(first.lines.some((line) => line.includes('gateway stopped')));
 
-      const second = await launch('gateway', 'src/partners/gateway/main.ts', env);
+      const second = await launch('gateway', 'simulators/gateway/main.ts', env);
       try {
         const again = await call(second.url, 'POST', gatewayPaths.charges, { key, body: request });
         assert.equal(again.status, 201);
@@ -771,7 +771,7 @@ describe('partner processes', () => {
   );
 
   test('the carrier process answers a quote and stops on SIGTERM', { timeout: 60_000 }, async () => {
-    const carrier = await launch('carrier', 'src/partners/carrier/main.ts', { CARRIER_PORT: '0' });
+    const carrier = await launch('carrier', 'simulators/carrier/main.ts', { CARRIER_PORT: '0' });
     try {
       const answer = await call(carrier.url, 'GET', `${carrierPaths.rates}?postalCode=94103&country=US&itemCount=1`);
       assert.equal(rateQuoteSchema.parse(answer.body).amountCents, 649);
@@ -785,7 +785,7 @@ describe('partner processes', () => {
     const lines: string[] = [];
     const child = launchServiceProcess({
       name: 'gateway',
-      script: 'src/partners/gateway/main.ts',
+      script: 'simulators/gateway/main.ts',
       env: { ...process.env, GATEWAY_PORT: 'http' },
       onLine: (line) => lines.push(line),
     });

@@ -22,7 +22,7 @@ import { ConfigError, loadConfig, projectRoot } from '../src/config';
 import { createDataConverter, payloadCodecFromConfig } from '../src/temporal/data-converter';
 import { developmentKeyEntries, newKeyEntry } from '../src/temporal/encryption-keys';
 import { orderWorkflowId } from '../src/temporal/names';
-import { resolveDevServerExecutable, setupCommand } from '../src/temporal/servers';
+import { resolveDevServerExecutable, setupCommand } from '../tooling/temporal/servers';
 import {
   EncryptionCodec,
   PayloadDecryptionError,

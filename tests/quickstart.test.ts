@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../src/config';
 import { orderWorkflowId } from '../src/temporal/names';
-import { freePort } from '../src/temporal/servers';
+import { freePort } from '../src/net/ports';
 import type { OrderSagaState } from '../src/workflows/definitions';
 import { launchUntilReady } from './support/launch-until-ready';
 import { withTimeout } from './support/timeout';
@@ -37,7 +37,7 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
     SHIPPING_DATABASE_URL: `file:${path.join(dataDir, 'shipping.db')}`,
     VIEWS_DATABASE_URL: `file:${path.join(dataDir, 'views.db')}`,
   };
-  const { child: start, output, ready, exited } = launchUntilReady('src/start.ts', env, '[start] ready.');
+  const { child: start, output, ready, exited } = launchUntilReady('tooling/start/main.ts', env, '[start] ready.');
 
   try {
     await withTimeout(ready, 180_000, () => `npm start was not ready in time:\n${output.join('\n')}`);
@@ -103,7 +103,7 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
 test('npm start refuses a TLS or API-key connection, which its plain-text dev server does not speak', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-quickstart-'));
   try {
-    const start = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/start.ts')], {
+    const start = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'tooling/start/main.ts')], {
       cwd: projectRoot,
       env: {
         ...process.env,

@@ -20,13 +20,13 @@ import {
   type ServiceDatabases,
   type ViewsDb,
 } from '../src/db';
-import { provisionDatabases } from '../src/db/provision';
+import { provisionDatabases } from '../tooling/db/provision';
 import { paymentTokens, undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
 import { appendEvent, readOutboxEvent, type DomainEvent, type OutboxWriter } from '../src/events';
 import { createCarrierClient, defaultCarrierClientOptions, type CarrierClient } from '../src/partners/carrier-client';
 import { createGatewayClient, defaultGatewayClientOptions, type GatewayClient } from '../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../simulators/launch';
 import {
   applyEvents,
   canonicalOrder,
@@ -38,7 +38,7 @@ import {
   type ListOrdersQuery,
   type OrderView,
 } from '../src/read-model';
-import { freePort } from '../src/temporal/servers';
+import { freePort } from '../src/net/ports';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../src/temporal/names';
 import { rejectionOf } from './support/run-activity';
 

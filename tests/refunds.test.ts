@@ -17,8 +17,8 @@ import {
   type GatewayClient,
   type GatewayClientOptions,
 } from '../src/partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../src/partners/launch';
-import { freePort } from '../src/temporal/servers';
+import { launchGateway, type GatewayProcess } from '../simulators/launch';
+import { freePort } from '../src/net/ports';
 import { provisionDatabases, type Provider } from './support/stack';
 import { failureOf, rejectionOf, runActivity } from './support/run-activity';
 

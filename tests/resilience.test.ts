@@ -16,7 +16,7 @@ import {
   defaultGatewayClientOptions,
   type GatewayClientStatus,
 } from '../src/partners/gateway-client';
-import { checkInvariants, paymentRowStatuses } from '../src/reliability/invariants';
+import { checkInvariants, paymentRowStatuses } from '../tooling/reliability/invariants';
 import { orderWorkflowId, taskQueues, type ServiceName } from '../src/temporal/names';
 import { finalStatuses, orderFailureTypes, type OrderSagaState } from '../src/workflows/definitions';
 import { startStack, type Provider, type Stack } from './support/stack';

@@ -23,15 +23,15 @@ import {
   seedCatalogue,
   type ServiceDatabases,
 } from '../src/db';
-import { provisionDatabases } from '../src/db/provision';
+import { provisionDatabases } from '../tooling/db/provision';
 import { paymentTokens } from '../src/domain/failure-triggers';
 import { orderWorkflowInterceptorModules } from '../src/interceptors/workflow-modules';
 import { createCarrierClient, defaultCarrierClientOptions } from '../src/partners/carrier-client';
 import { createGatewayClient, defaultGatewayClientOptions } from '../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../src/partners/launch';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../simulators/launch';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { orderIdOfWorkflow, orderWorkflowId, type ServiceName } from '../src/temporal/names';
-import { freePort } from '../src/temporal/servers';
+import { freePort } from '../src/net/ports';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../src/workers/service-worker';
 import { getOrderState, type OrderSagaState } from '../src/workflows/definitions';
 import type { orderSaga } from '../src/workflows/order-saga';

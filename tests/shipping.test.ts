@@ -5,15 +5,15 @@ import { createShippingActivities, type CreateShipmentInput } from '../src/activ
 import { applyMigrations, createShippingDb, type ShippingDb } from '../src/db';
 import { undeliverablePostalCode } from '../src/domain/failure-triggers';
 import { rejectionTypes } from '../src/domain/rejections';
-import { rateCents } from '../src/partners/carrier/app';
+import { rateCents } from '../simulators/carrier/app';
 import {
   CarrierRefusal,
   createCarrierClient,
   defaultCarrierClientOptions,
   type CarrierClientOptions,
 } from '../src/partners/carrier-client';
-import { launchCarrier, type CarrierProcess } from '../src/partners/launch';
-import { freePort } from '../src/temporal/servers';
+import { launchCarrier, type CarrierProcess } from '../simulators/launch';
+import { freePort } from '../src/net/ports';
 import { provisionDatabases, type Provider } from './support/stack';
 import { rejectionOf, runActivity } from './support/run-activity';
 

@@ -6,14 +6,14 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { projectRoot } from '../src/config';
-import { portIsFree } from '../src/service-process';
-import { freePort } from '../src/temporal/servers';
+import { portIsFree } from '../tooling/start/service-process';
+import { freePort } from '../src/net/ports';
 import { withTimeout } from './support/timeout';
 
 /**
  * `npm start` killed with no chance to stop anything (kill -9, a crash): whatever it started must end with it, and
  * free its ports, rather than live on as orphans the next `npm start` collides with. `npm start` is npm → sh → tsx →
- * node (src/start.ts); a kill -9 of npm is what a user does, a crash of src/start.ts what a bug does.
+ * node (tooling/start/main.ts); a kill -9 of npm is what a user does, a crash of tooling/start/main.ts what a bug does.
  */
 
 interface ProcessRow {
@@ -94,7 +94,7 @@ interface NpmStart {
   output: string[];
   /** npm and every process below it, once ready. */
   tree: ProcessRow[];
-  /** The node process that runs src/start.ts. */
+  /** The node process that runs tooling/start/main.ts. */
   start: ProcessRow;
 }
 
@@ -118,13 +118,16 @@ async function npmStart(env: NodeJS.ProcessEnv): Promise<NpmStart> {
     throw error;
   }
   const tree = processTree(npm.pid!);
-  const start = tree.find((row) => /--import \S+ src\/start\.ts$/.test(row.command));
-  assert.ok(start, `no node process runs src/start.ts:\n${tree.map((row) => row.command).join('\n')}`);
+  const start = tree.find((row) => /--import \S+ tooling\/start\/main\.ts$/.test(row.command));
+  assert.ok(start, `no node process runs tooling/start/main.ts:\n${tree.map((row) => row.command).join('\n')}`);
   assert.ok(
     tree.some((row) => row.command.includes('server start-dev')),
     'the dev server is in the tree',
   );
-  assert.ok(tree.length >= 13, `npm, sh, tsx, node, the guardian, the dev server and 8 services: ${tree.length}`);
+  assert.ok(
+    tree.length >= 10,
+    `npm, sh, tsx, node, the guardian, the dev server and 5 services (codec, gateway, carrier, workers, API): ${tree.length}`,
+  );
   return { npm, output, tree, start };
 }
 
@@ -149,7 +152,7 @@ function killAll(rows: ProcessRow[]): void {
   for (const row of stillRunning(rows)) process.kill(row.pid, 'SIGKILL');
 }
 
-for (const victim of ['npm', 'src/start.ts'] as const) {
+for (const victim of ['npm', 'tooling/start/main.ts'] as const) {
   test(`kill -9 of ${victim}: every process npm start started ends and frees its port`, async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-orphans-'));
     const { env, ports } = await isolatedEnvironment(dataDir);
@@ -161,7 +164,7 @@ for (const victim of ['npm', 'src/start.ts'] as const) {
       assert.deepEqual(survivors, [], `still running ${ms} ms after the kill -9 of ${victim}`);
       assert.deepEqual(busyPorts, [], `ports still taken ${ms} ms after the kill -9 of ${victim}`);
       if (victim === 'npm') {
-        // npm's death ends no other process: src/start.ts saw it and stopped everything, as Ctrl-C would.
+        // npm's death ends no other process: tooling/start/main.ts saw it and stopped everything, as Ctrl-C would.
         assert.ok(
           started.output.some((line) => /which ran npm start, has gone .*: stopping everything/.test(line)),
           started.output.join('\n'),
@@ -177,14 +180,14 @@ for (const victim of ['npm', 'src/start.ts'] as const) {
   });
 }
 
-test('kill -9 of src/start.ts and its guardian together: the next npm start stops what they left, and says so', async () => {
+test('kill -9 of tooling/start/main.ts and its guardian together: the next npm start stops what they left, and says so', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-leftovers-'));
   const { env, ports } = await isolatedEnvironment(dataDir);
   let first: NpmStart | undefined;
   let second: NpmStart | undefined;
   try {
     first = await npmStart(env);
-    const guardian = first.tree.find((row) => row.command.includes('src/start-guardian.ts'));
+    const guardian = first.tree.find((row) => row.command.includes('tooling/start/guardian.ts'));
     const devServer = first.tree.find((row) => row.command.includes('server start-dev'))!;
     assert.ok(guardian, 'the guardian is in the tree');
     process.kill(first.start.pid, 'SIGKILL');

@@ -17,7 +17,7 @@ import {
   startDevServer,
   startTimeSkippingServer,
   temporalLayout,
-} from '../src/temporal/servers';
+} from '../tooling/temporal/servers';
 
 /** A cold build of the CLI from the Go module proxy takes minutes; a warm start takes seconds. */
 const serverTimeout = 15 * 60_000;

@@ -13,7 +13,7 @@ import {
   seedCatalogue,
   type ServiceDatabases,
 } from '../src/db';
-import type { ProvisionedDatabases } from '../src/db/provision';
+import type { ProvisionedDatabases } from '../tooling/db/provision';
 import type { CarrierClient } from '../src/partners/carrier-client';
 import { serviceNames } from '../src/temporal/names';
 import { provisionDatabases, type Provider } from './support/stack';

@@ -9,7 +9,7 @@ import { rejectionTypes } from '../src/domain/rejections';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { orderWorkflowId, orderWorkflowTaskQueue, serviceNames } from '../src/temporal/names';
 import { orderSearchAttributes } from '../src/temporal/search-attributes';
-import { freePort, resolveDevServerExecutable, startDevServer } from '../src/temporal/servers';
+import { freePort, resolveDevServerExecutable, startDevServer } from '../tooling/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker } from '../src/workers/service-worker';
 import {
   getOrderState,

@@ -12,32 +12,40 @@ import { bareTaskQueues } from './queues';
 const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
 
 /**
- * `tsx bench/bare/worker.ts <service>`: the bare workflow's worker for one service's queue, a process of its own like
- * the service workers (src/workers/main.ts), with the same activity slots, minus databases and partners.
+ * `tsx bench/bare/worker.ts <service>... | all`: the bare workflow's workers for the named services' queues, laid out
+ * as the service workers are (src/workers/main.ts: one process per service, or all four in one), with the same
+ * activity slots, minus databases and partners.
  */
 async function main(): Promise<void> {
-  const service = process.argv[2] as ServiceName;
-  if (!serviceNames.includes(service)) {
+  const args = process.argv.slice(2);
+  const services = args.length === 1 && args[0] === 'all' ? [...serviceNames] : (args as ServiceName[]);
+  if (services.length === 0 || services.some((service) => !serviceNames.includes(service))) {
     throw new Error(
-      `Usage: tsx bench/bare/worker.ts <${serviceNames.join('|')}> (got ${process.argv[2] ?? 'nothing'})`,
+      `Usage: tsx bench/bare/worker.ts <${serviceNames.join('|')}>... | all (got ${args.join(' ') || 'nothing'})`,
     );
   }
   const config = loadConfig();
-  const logger = createLogger(`bare-worker:${service}`, config.logLevel);
+  const name = services.length === 1 ? `bare-worker:${services[0]}` : 'bare-workers';
+  const logger = createLogger(name, config.logLevel);
   installWorkerRuntime({ logger });
   const connection = await connectWorker(config.temporal.endpoint);
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: bareTaskQueues[service],
-      activities,
-      ...(service === 'orders' ? { workflowsPath } : {}),
-      maxConcurrentActivityTaskExecutions: config.activitySlots[service],
-    });
+    const workers = await Promise.all(
+      services.map((service) =>
+        Worker.create({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: bareTaskQueues[service],
+          activities,
+          ...(service === 'orders' ? { workflowsPath } : {}),
+          maxConcurrentActivityTaskExecutions: config.activitySlots[service],
+        }),
+      ),
+    );
     reportReadyToParent();
     stopWhenParentGoes(logger, () => process.kill(process.pid, 'SIGTERM'));
-    await worker.run();
+    // SIGINT/SIGTERM drains every worker of the process (the SDK's handlers).
+    await Promise.all(workers.map((worker) => worker.run()));
   } finally {
     await connection.close();
   }

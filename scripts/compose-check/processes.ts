@@ -30,8 +30,8 @@ export const workerFile = 'src/workers/main.ts';
 export const prismaScriptFile = 'scripts/prisma.ts';
 export const codecServerFile = 'src/codec-server/main.ts';
 export const partnerFiles: Record<PartnerName, string> = {
-  gateway: 'src/partners/gateway/main.ts',
-  carrier: 'src/partners/carrier/main.ts',
+  gateway: 'simulators/gateway/main.ts',
+  carrier: 'simulators/carrier/main.ts',
 };
 const nodeOptionsWithValue = new Set([
   '--import',
@@ -112,8 +112,8 @@ export function resolveProcess(argv: string[], context: CheckContext, depth = 0)
     const databases = named.length === 0 ? [...databaseNames] : (named as DatabaseName[]);
     return { file: normalized, args, role: { kind: 'migrate', databases } };
   }
-  if (normalized === 'src/start.ts') {
-    return `${shown}: src/start.ts runs every process (and a dev server) in one container; give each its own service`;
+  if (normalized === 'tooling/start/main.ts') {
+    return `${shown}: tooling/start/main.ts runs every process (and a dev server) in one container; give each its own service`;
   }
   return { file: normalized, args, role: { kind: 'other', file: normalized } };
 }
@@ -142,7 +142,7 @@ export function migratesAtStart(role: ProcessRole, database: DatabaseName): bool
   return role.kind === 'worker' && role.service === database;
 }
 
-/** A nested resolution's problem, prefixed with the command that led there (npm start → tsx src/start.ts: ...). */
+/** A nested resolution's problem, prefixed with the command that led there (npm start → tsx tooling/start/main.ts: ...). */
 function chain(shown: string, inner: ResolvedProcess | string): ResolvedProcess | string {
   return typeof inner === 'string' ? `${shown} → ${inner}` : inner;
 }

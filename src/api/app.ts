@@ -5,13 +5,15 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createApiMetrics } from '../metrics/api';
 import { identifyCaller, rateLimitPerCaller, requireCaller, unprotected, type Protection } from './auth';
-import { healthRouter, type ReadinessCheck } from './health';
-import { openApiDocument, openApiRouter } from './openapi';
-import { orderViewsRouter, type ReadModel } from './order-views';
-import { ordersRouter, type RecordedOrderCustomer } from './orders';
-import { answerOptions, methodNotAllowed, notFoundRoute, problemHandler } from './problem';
-import { problemTypesRouter } from './problem-types';
+import type { ReadinessCheck } from './health';
+import { openApiDocument } from './openapi';
+import { OrderRuns } from './order-runs';
+import type { ReadModel } from './order-views';
+import { Placement, type RecordedOrderCustomer } from './placement';
+import { notFoundRoute, problemHandler } from './problem';
 import { orderLogContext, requestContext } from './request-id';
+import { answerOptions, methodNotAllowed, routerOf, type RouteServices } from './route';
+import { routes } from './routes';
 import { requestBodyLimit } from './schemas';
 import { httpServerSpans } from '../telemetry/http-spans';
 import type { OrderDeadlines } from '../workflows/definitions';
@@ -68,9 +70,27 @@ export function createApp({
   app.use(orderLogContext());
   const metrics = createApiMetrics({ client, ...(readModel && { outboxes: readModel.serviceDbs }) }, metricsRegistry);
   app.use(metrics.timeRequests);
+  const orders = new OrderRuns(client, answerWaitMs);
+  const services: RouteServices = {
+    orders,
+    placement: new Placement(orders, {
+      approval,
+      ...(deadlines && { deadlines }),
+      ...(recordedOrderCustomer && { recordedOrderCustomer }),
+    }),
+    readinessChecks,
+    ...(readModel && { readModel }),
+    metrics,
+    document: openApiDocument,
+  };
   // Before the callers are identified: Prometheus scrapes without an API key and is not rate-limited.
-  app.use(metrics.router);
-  app.use(answerOptions(openApiDocument.paths));
+  app.use(
+    routerOf(
+      routes.filter((route) => route.beforeCallers),
+      services,
+    ),
+  );
+  app.use(answerOptions(routes));
   // Before the body is read: an unknown caller costs a hash, a counted request and a 401, no parsing.
   // The limit comes before the 401, so guessing keys is limited too (per IP).
   app.use(identifyCaller(protection.auth));
@@ -78,20 +98,13 @@ export function createApp({
   app.use('/orders', requireCaller);
   // Only JSON bodies are parsed; a route that needs one answers 415 to any other type.
   app.use(express.json({ limit: requestBodyLimit, strict: true }));
-  app.use(healthRouter(readinessChecks));
-  if (readModel) app.use(orderViewsRouter(readModel));
   app.use(
-    ordersRouter({
-      client,
-      approval,
-      ...(deadlines && { deadlines }),
-      ...(recordedOrderCustomer && { recordedOrderCustomer }),
-      ...(answerWaitMs === undefined ? {} : { answerWaitMs }),
-    }),
+    routerOf(
+      routes.filter((route) => !route.beforeCallers),
+      services,
+    ),
   );
-  app.use(openApiRouter());
-  app.use(problemTypesRouter());
-  app.use(methodNotAllowed(openApiDocument.paths));
+  app.use(methodNotAllowed(routes));
   app.use(notFoundRoute);
   app.use(problemHandler(logger));
   return app;

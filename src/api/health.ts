@@ -1,5 +1,5 @@
-import { Router } from 'express';
 import { retryAfterUnavailableSeconds } from './problem';
+import type { RouteHandler } from './route';
 import type { Readiness } from './schemas';
 
 /** A named dependency check: resolves when the dependency answers, rejects with why not. */
@@ -19,14 +19,14 @@ function withTimeout(check: () => Promise<void>): Promise<void> {
   });
 }
 
-export function healthRouter(checks: ReadinessCheck[]): Router {
-  const router = Router();
+/** GET /health/live: the process runs. */
+export const livenessHandler: RouteHandler = ({ response }) => {
+  response.json({ status: 'ok' });
+};
 
-  router.get('/health/live', (_request, response) => {
-    response.json({ status: 'ok' });
-  });
-
-  router.get('/health/ready', async (_request, response) => {
+/** GET /health/ready: 200 when every dependency answers, 503 naming the ones that do not. */
+export function readinessHandler(checks: ReadinessCheck[]): RouteHandler {
+  return async ({ response }) => {
     const results: Readiness['checks'] = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {
@@ -46,7 +46,5 @@ export function healthRouter(checks: ReadinessCheck[]): Router {
     // A load balancer or client that sees the 503 learns when to ask again.
     if (!ready) response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
     response.status(ready ? 200 : 503).json(readiness);
-  });
-
-  return router;
+  };
 }

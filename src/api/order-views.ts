@@ -1,11 +1,11 @@
-import { Router, type Request } from 'express';
 import type { z } from 'zod';
 import type { ServiceName } from '../temporal/names';
 import type { ViewsDb } from '../db';
 import type { OutboxTable } from '../events';
 import { getOrderHistory, getOrderView, InvalidCursorError, listOrders, measureProjectionLag } from '../read-model';
 import { requireOwnerOrOperator } from './auth';
-import { HttpProblem, type FieldError } from './problem';
+import { HttpProblem } from './problem';
+import { parseQuery, type RouteHandler } from './route';
 import { orderIdPattern, orderListQuerySchema, type orderHistorySchema, type orderListSchema } from './schemas';
 
 /**
@@ -22,31 +22,10 @@ export interface ReadModel {
   serviceDbs: Record<ServiceName, OutboxTable>;
 }
 
-function queryProblems(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : '(query)',
-    message: issue.message,
-  }));
-}
-
-function parseQuery(request: Request) {
-  const parsed = orderListQuerySchema.safeParse(request.query);
-  if (!parsed.success) {
-    throw new HttpProblem(
-      400,
-      'Invalid request',
-      'The query string has invalid parameters',
-      queryProblems(parsed.error),
-    );
-  }
-  return parsed.data;
-}
-
-export function orderViewsRouter({ views, serviceDbs }: ReadModel): Router {
-  const router = Router();
-
-  router.get('/orders', async (request, response) => {
-    const query = parseQuery(request);
+/** GET /orders: a page of orders, filtered and sorted as the query asks. */
+export function listOrdersHandler({ views }: ReadModel): RouteHandler {
+  return async ({ request, response }) => {
+    const query = parseQuery(orderListQuerySchema, request);
     await requireOwnerOrOperator(request, () => query.customerId);
     try {
       const page: z.infer<typeof orderListSchema> = await listOrders(views, {
@@ -61,21 +40,25 @@ export function orderViewsRouter({ views, serviceDbs }: ReadModel): Router {
       }
       throw error;
     }
-  });
+  };
+}
 
-  router.get('/orders/:orderId/events', async (request, response) => {
+/** GET /orders/{orderId}/events: the order's events from every service. */
+export function orderEventsHandler({ views }: ReadModel): RouteHandler {
+  return async ({ request, response }) => {
     const orderId = String(request.params.orderId);
     const view = orderIdPattern.test(orderId) ? await getOrderView(views, orderId) : null;
     if (!view) throw new HttpProblem(404, 'Order not found', `No events of order ${orderId} (yet)`);
     await requireOwnerOrOperator(request, () => view.customerId ?? undefined);
     const history: z.infer<typeof orderHistorySchema> = { orderId, events: await getOrderHistory(views, orderId) };
     response.json(history);
-  });
+  };
+}
 
-  router.get('/health/projection', async (_request, response) => {
+/** GET /health/projection: how far the read model is behind the services. */
+export function projectionLagHandler({ serviceDbs }: ReadModel): RouteHandler {
+  return async ({ response }) => {
     const { lagMs, byService } = await measureProjectionLag(serviceDbs);
     response.json({ lagMs, byService });
-  });
-
-  return router;
+  };
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { RouteHandler } from './route';
 
 /**
  * The problem types the API answers with (RFC 9457 `type`). Each is a relative reference, `/problems/<slug>`: resolved
@@ -148,24 +148,20 @@ function escapeHtml(text: string): string {
 }
 
 /** GET /problems/{type}: a short page describing the problem, what `type` resolves to. */
-export function problemTypesRouter(): Router {
-  const router = Router();
-  router.get(`${problemTypesPath}/:type`, (request, response, next) => {
-    const slug = request.params.type;
-    if (!Object.hasOwn(problemTypes, slug)) {
-      next();
-      return;
-    }
-    const { title, status, description } = problemTypes[slug as ProblemSlug];
-    const text = escapeHtml(description).replace(/`([^`]+)`/g, '<code>$1</code>');
-    response
-      .type('html')
-      .send(
-        `<!doctype html>\n<html lang="en">\n  <head><meta charset="utf-8" /><title>${escapeHtml(title)}</title></head>\n` +
-          `  <body>\n    <h1>${escapeHtml(title)} (${status})</h1>\n    <p>${text}</p>\n` +
-          `    <p>Every problem of this API: <a href="/openapi.json">/openapi.json</a>, <a href="/docs">/docs</a>.</p>\n` +
-          '  </body>\n</html>\n',
-      );
-  });
-  return router;
-}
+export const problemTypePageHandler: RouteHandler = ({ request, response, next }) => {
+  const slug = String(request.params.type);
+  if (!Object.hasOwn(problemTypes, slug)) {
+    next();
+    return;
+  }
+  const { title, status, description } = problemTypes[slug as ProblemSlug];
+  const text = escapeHtml(description).replace(/`([^`]+)`/g, '<code>$1</code>');
+  response
+    .type('html')
+    .send(
+      `<!doctype html>\n<html lang="en">\n  <head><meta charset="utf-8" /><title>${escapeHtml(title)}</title></head>\n` +
+        `  <body>\n    <h1>${escapeHtml(title)} (${status})</h1>\n    <p>${text}</p>\n` +
+        `    <p>Every problem of this API: <a href="/openapi.json">/openapi.json</a>, <a href="/docs">/docs</a>.</p>\n` +
+        '  </body>\n</html>\n',
+    );
+};

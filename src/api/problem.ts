@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { noRouteDetail, requestFaultOf, sendProblem, type RequestFaultKind } from '../http/problem';
 import { problemTypeOf } from './problem-types';
 import { maybeRequestContextOf } from './request-id';
 
@@ -35,40 +36,26 @@ export class HttpProblem extends Error {
 export const retryAfterUnavailableSeconds = 5;
 
 export const notFoundRoute: RequestHandler = (request, _response, next) => {
-  next(new HttpProblem(404, 'Not found', `No route for ${request.method} ${request.path}`));
+  next(new HttpProblem(404, 'Not found', noRouteDetail(request)));
 };
 
-/** Errors thrown by body-parser carry `type` and `status`; they are the client's mistakes. */
-function fromBodyParser(error: unknown): HttpProblem | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON');
-    case 'entity.too.large':
-      return new HttpProblem(413, 'Body too large', 'The request body exceeds the size limit');
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new HttpProblem(415, 'Unsupported encoding', 'Send the body as UTF-8 JSON');
-    case 'request.aborted':
-      return new HttpProblem(400, 'Request aborted', 'The client aborted the request');
-    default:
-      return undefined;
-  }
+/** The API's titles for what the HTTP stack refused; each title is a problem type of problem-types.ts. */
+const requestFaultTitles: Record<RequestFaultKind, string | undefined> = {
+  'malformed-json': 'Malformed JSON',
+  'body-too-large': 'Body too large',
+  'unsupported-encoding': 'Unsupported encoding',
+  'body-ended-early': 'Request aborted',
+  // The status code's own phrase: the router's client errors are rare and need no page of their own.
+  'malformed-request': undefined,
+};
+
+function fromRequestFault(error: unknown): HttpProblem | undefined {
+  const fault = requestFaultOf(error);
+  if (!fault) return undefined;
+  const title = requestFaultTitles[fault.kind] ?? STATUS_CODES[fault.status] ?? 'Bad request';
+  return new HttpProblem(fault.status, title, fault.detail);
 }
 
-/**
- * Other errors the HTTP stack marks as the client's (http-errors style: a 4xx
- * `status`), e.g. the router's URIError for a path segment that is not valid
- * percent-encoding.
- */
-function fromClientError(error: unknown): HttpProblem | undefined {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
-  const detail = error instanceof URIError ? 'The URL is not valid percent-encoding' : 'The request is malformed';
-  return new HttpProblem(status, STATUS_CODES[status] ?? 'Bad request', detail);
-}
-
-/** gRPC status codes that mean Temporal could not be reached or did not answer in time. */
 /** Temporal busy or away: the client's answer is to try again shortly (RESOURCE_EXHAUSTED is its rate limiting). */
 const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
 
@@ -82,86 +69,31 @@ function fromTemporal(error: unknown): HttpProblem | undefined {
   return undefined;
 }
 
+/** Last in the chain: every error becomes problem+json with the request's id; a 5xx is logged, a 503 says when to retry. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const problem =
       error instanceof HttpProblem
         ? error
-        : (fromBodyParser(error) ??
-          fromClientError(error) ??
+        : (fromRequestFault(error) ??
           fromTemporal(error) ??
           new HttpProblem(500, 'Internal error', 'The server failed to handle the request; it has been logged'));
     const context = maybeRequestContextOf(request);
     if (problem.status >= 500) {
       (context?.log ?? logger).error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
-    if (problem.status === 503) response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
-    response
-      .status(problem.status)
-      .type('application/problem+json')
-      .json({
-        type: problemTypeOf(problem.title),
-        title: problem.title,
-        status: problem.status,
-        detail: problem.detail,
-        instance: request.originalUrl,
-        ...(context ? { requestId: context.requestId } : {}),
-        ...(problem.errors ? { errors: problem.errors } : {}),
-        ...problem.extensions,
-      });
-  };
-}
-
-/** The methods each documented path takes, as `Allow` lists them: HEAD wherever GET is (Express answers it), OPTIONS. */
-function allowedMethods(
-  paths: Record<string, Partial<Record<string, unknown>>>,
-): (path: string) => string[] | undefined {
-  const templates = Object.entries(paths).map(([template, operations]) => {
-    const methods = Object.keys(operations).map((method) => method.toUpperCase());
-    if (methods.includes('GET')) methods.push('HEAD');
-    methods.push('OPTIONS');
-    const pattern = template
-      .split(/\{[^}]+\}/)
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('[^/]+');
-    return { path: new RegExp(`^${pattern}/?$`), methods };
-  });
-  return (path) => templates.find((template) => template.path.test(path))?.methods;
-}
-
-/**
- * OPTIONS on a documented path: 204 with `Allow` listing what the document declares for it. Express's own answer
- * would list only the methods of the first router holding the path (GET /orders and POST /orders live in two).
- * Mounted before the API keys are asked for, as browsers send it (CORS preflight) without credentials.
- */
-export function answerOptions(paths: Record<string, Partial<Record<string, unknown>>>): RequestHandler {
-  const methodsOf = allowedMethods(paths);
-  return (request, response, next) => {
-    const methods = request.method === 'OPTIONS' ? methodsOf(request.path) : undefined;
-    if (!methods) {
-      next();
-      return;
+    if (problem.status === 503 && !response.headersSent) {
+      response.setHeader('Retry-After', String(retryAfterUnavailableSeconds));
     }
-    response.setHeader('Allow', methods.join(', '));
-    response.status(204).end();
-  };
-}
-
-/**
- * 405 with `Allow` for a method the document does not declare on a path it declares (RFC 9110 §15.5.6), rather than
- * the 404 of a path that does not exist. Mounted after every route, so it sees only requests no route took.
- */
-export function methodNotAllowed(paths: Record<string, Partial<Record<string, unknown>>>): RequestHandler {
-  const methodsOf = allowedMethods(paths);
-  return (request, response, next) => {
-    const methods = methodsOf(request.path);
-    if (!methods || methods.includes(request.method)) {
-      next();
-      return;
-    }
-    response.setHeader('Allow', methods.join(', '));
-    next(
-      new HttpProblem(405, 'Method not allowed', `${request.path} takes ${methods.join(', ')}, not ${request.method}`),
-    );
+    sendProblem(response, {
+      type: problemTypeOf(problem.title),
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: request.originalUrl,
+      ...(context ? { requestId: context.requestId } : {}),
+      ...(problem.errors ? { errors: problem.errors } : {}),
+      ...problem.extensions,
+    });
   };
 }

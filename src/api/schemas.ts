@@ -62,11 +62,13 @@ function someText(max: number) {
 export const cancelSchema = z.strictObject({
   reason: someText(500).default('Cancelled by the customer'),
 });
+export type CancelRequest = z.infer<typeof cancelSchema>;
 
 export const decisionSchema = z.strictObject({
   decidedBy: someText(100),
   comment: z.string().trim().max(500).optional(),
 });
+export type ApprovalDecision = z.infer<typeof decisionSchema>;
 
 export const resolutionSchema = z.strictObject({
   action: z.enum(['retry', 'mark-resolved']).meta({
@@ -74,6 +76,7 @@ export const resolutionSchema = z.strictObject({
   }),
   note: someText(1000),
 });
+export type CompensationResolution = z.infer<typeof resolutionSchema>;
 
 // ---- Answers ----
 

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import {
@@ -9,9 +8,9 @@ import {
   pingDatabase,
   readModelDatabase,
 } from '../db';
+import { serveHttp } from '../http/serve';
 import { createLogger } from '../logger';
 import { processRegistry } from '../metrics/process';
-import { stopWhenParentGoes } from '../parent-process';
 import { clientTracingInterceptors } from '../telemetry/temporal-tracing';
 import { startTracing } from '../telemetry/tracing';
 import { lazyClientConnection } from '../temporal/connection';
@@ -19,10 +18,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { serviceNames } from '../temporal/names';
 import { createApp } from './app';
 import type { ReadinessCheck } from './health';
-import { recordedOrderCustomerIn } from './orders';
-
-/** How long in-flight requests may take to finish after SIGINT/SIGTERM. */
-const shutdownGraceMs = 10_000;
+import { recordedOrderCustomerIn } from './placement';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -82,40 +78,20 @@ async function main(): Promise<void> {
     ...(tracing && { tracer: tracing.tracer }),
     metricsRegistry: processRegistry(),
   });
-  const server = app.listen(config.api.port, config.api.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  logger.info({ url: `http://${config.api.host}:${port}` }, 'api listening');
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'api stopping: no new connections, finishing in-flight requests');
-    const forced = setTimeout(() => {
-      logger.warn('in-flight requests did not finish in time; closing them');
-      server.closeAllConnections();
-    }, shutdownGraceMs);
-    forced.unref();
-    server.close(() => {
-      void Promise.all([
+  await serveHttp({
+    name: 'api',
+    app,
+    host: config.api.host,
+    port: config.api.port,
+    logger,
+    onStopped: () =>
+      Promise.all([
         connection.close(),
         disconnectWithin(views, 5_000),
         ...databases.map(({ db }) => db.$disconnect()),
         tracing?.forceFlush(),
-      ]).finally(() => {
-        logger.info('api stopped');
-        process.exit(0);
-      });
-    });
-    server.closeIdleConnections();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  stopWhenParentGoes(logger, () => stop('SIGTERM'));
+      ]),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { noRouteDetail, requestFaultOf, sendProblem } from '../http/problem';
 import { PayloadDecryptionError } from '../temporal/payload-codec';
 
 /**
@@ -154,7 +155,7 @@ export function createCodecApp({ codec, allowedOrigins, namespace, logger }: Cod
   app.post(/\/encode$/, run('encode'));
   app.post(/\/decode$/, run('decode'));
   app.use((request, _response, next) => {
-    next(new Problem(404, 'Not found', `No route for ${request.method} ${request.path}; POST …/encode or …/decode`));
+    next(new Problem(404, 'Not found', `${noRouteDetail(request)}; POST …/encode or …/decode`));
   });
   app.use(problemHandler(logger));
   return app;
@@ -175,29 +176,28 @@ function problemHandler(logger: Logger): ErrorRequestHandler {
           : bodyParserProblem(error);
     if (problem.status >= 500) logger.error({ err: error, path: request.path }, 'codec request failed');
     else if (error instanceof PayloadDecryptionError) logger.warn({ keyId: error.keyId }, error.message);
-    response
-      .status(problem.status)
-      .type('application/problem+json')
-      .json({
-        type: `/problems/${problem.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
-        title: problem.title,
-        status: problem.status,
-        detail: problem.detail,
-        instance: request.originalUrl,
-        ...(problem.errors ? { errors: problem.errors } : {}),
-      });
+    sendProblem(response, {
+      type: `/problems/${problem.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: request.originalUrl,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    });
   };
 }
 
 function bodyParserProblem(error: unknown): Problem {
-  const type = (error as { type?: unknown } | undefined)?.type;
-  if (type === 'entity.parse.failed') return new Problem(400, 'Malformed JSON', 'The request body is not valid JSON');
-  if (type === 'entity.too.large') {
-    return new Problem(413, 'Body too large', `The request body exceeds ${bodyLimit}`);
+  const fault = requestFaultOf(error);
+  if (!fault) {
+    return new Problem(500, 'Internal error', 'The codec server failed to handle the request; it has been logged');
   }
-  const status = (error as { status?: unknown } | undefined)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new Problem(status, 'Bad request', 'The request is malformed');
+  switch (fault.kind) {
+    case 'malformed-json':
+      return new Problem(400, 'Malformed JSON', fault.detail);
+    case 'body-too-large':
+      return new Problem(413, 'Body too large', `The request body exceeds ${bodyLimit}`);
+    default:
+      return new Problem(fault.status, 'Bad request', fault.detail);
   }
-  return new Problem(500, 'Internal error', 'The codec server failed to handle the request; it has been logged');
 }

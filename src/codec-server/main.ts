@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config';
+import { serveHttp } from '../http/serve';
 import { createLogger } from '../logger';
-import { reportReadyToParent, stopWhenParentGoes } from '../parent-process';
 import { payloadCodecFromConfig } from '../temporal/data-converter';
 import { createCodecApp } from './app';
 
@@ -17,30 +16,17 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     logger,
   });
-  const server = app.listen(port, host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port: actualPort } = server.address() as AddressInfo;
-  logger.info(
-    { url: `http://${host}:${actualPort}`, corsOrigins, keyIds: config.payloadEncryption.keyring.keyIds },
-    'codec server listening',
-  );
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
     logger.warn('the codec server decrypts for anyone who reaches it: keep it behind the Web UI’s authentication');
   }
-  reportReadyToParent();
-  const stop = () => {
-    server.close(() => {
-      logger.info('codec server stopped');
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  stopWhenParentGoes(logger, stop);
+  await serveHttp({
+    name: 'codec server',
+    app,
+    host,
+    port,
+    logger,
+    listeningFields: { corsOrigins, keyIds: config.payloadEncryption.keyring.keyIds },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -8,7 +8,7 @@
  * executeStep / executeOnce / executeCompensation (src/activities), and only
  * when something changed: a compensation with nothing to undo records nothing.
  *
- * The table (prisma/<service>/models.prisma, identical in the four services):
+ * The table (prisma/shared/outbox/models.prisma, in each of the four services' schemas):
  * - `eventId` (ULID), `type`, `schemaVersion`, `payload` (JSON text),
  *   `aggregateType` / `aggregateId` / `aggregateVersion`, `orderId` and
  *   `workflowId` (the correlation), `occurredAt`: the envelope.

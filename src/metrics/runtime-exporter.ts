@@ -11,7 +11,7 @@
  * (the SDK's MetricsBuffer, experimental) into prom-client.
  */
 import type { MetricsExporterConfig } from '@temporalio/worker';
-import { freePort } from '../temporal/servers';
+import { freePort } from '../net/ports';
 
 export interface RuntimeMetricsExporter {
   /** Core's exporter listens here (loopback only). */

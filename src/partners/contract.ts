@@ -1,13 +1,18 @@
 import { z } from 'zod';
+import { flakyChargeFailures, paymentTokens } from '../domain/failure-triggers';
 
 /**
  * The HTTP contracts of the two outside partners the services call: a payment
- * gateway (a card processor) and a shipping carrier. Both run as processes of
- * their own (src/partners/gateway, src/partners/carrier), so the services meet
- * real network failure: latency, timeouts, refused connections, 5xx.
+ * gateway (a card processor) and a shipping carrier. Here both are simulated
+ * by processes of their own (simulators/gateway, simulators/carrier), so the
+ * services meet real network failure: latency, timeouts, refused connections, 5xx.
  *
  * Both answer errors as RFC 9457 problem+json ({@link partnerProblemSchema}).
  */
+
+/** Where the simulators listen by default, and so where our clients look for the partners when nothing is configured. */
+export const defaultGatewayPort = 4010;
+export const defaultCarrierPort = 4020;
 
 // ---------------------------------------------------------------- gateway
 
@@ -21,25 +26,10 @@ export const gatewayPaths = {
 
 /**
  * Test tokens the gateway itself honours, in the manner of a card processor's
- * test cards. Any other token is approved.
+ * test cards (the saga's failure triggers name them). Any other token is approved.
  */
-export const gatewayTestTokens = {
-  approved: 'tok_visa',
-  /** Charge answered 402, recorded as declined. */
-  declined: 'tok_declined',
-  /** Its first {@link flakyChargeFailures} charge requests (per Idempotency-Key) are answered 503 before anything is charged. */
-  flaky: 'tok_flaky',
-  /** Charges fine; every refund of it is answered 422 refund_rejected. */
-  refundRejected: 'tok_refund_rejected',
-  /**
-   * Charges, then holds the first answer (per Idempotency-Key) for
-   * {@link slowAfterChargeMs}: the caller times out after the money moved, and
-   * its retry must find the charge through the Idempotency-Key.
-   */
-  timeoutAfterCharge: 'tok_timeout_after_charge',
-} as const;
-
-export const flakyChargeFailures = 2;
+export const gatewayTestTokens = paymentTokens;
+export { flakyChargeFailures };
 
 /**
  * The problem type of a 503 about one card's network or issuer, not about the

@@ -6,10 +6,13 @@ import {
   DB_SYSTEM_VALUE_POSTGRESQL,
   DB_SYSTEM_VALUE_SQLITE,
 } from '@opentelemetry/semantic-conventions/incubating';
-import type { DatabaseProvider } from '../db/layout';
-import type { SqlReader } from '../db/sql-reader';
+/**
+ * The databases the project runs on, as the db layer names them (its DatabaseProvider, which must stay assignable
+ * to this): spelled here so that tracing, which the db layer uses, does not depend on the db layer.
+ */
+export type TracedDatabase = 'sqlite' | 'postgres';
 
-const dbSystems: Record<DatabaseProvider, string> = {
+const dbSystems: Record<TracedDatabase, string> = {
   sqlite: DB_SYSTEM_VALUE_SQLITE,
   postgres: DB_SYSTEM_VALUE_POSTGRESQL,
 };
@@ -40,7 +43,7 @@ interface Extendable {
  *
  * The extended client shares the original's connections; close either.
  */
-export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provider: DatabaseProvider): Db {
+export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provider: TracedDatabase): Db {
   const system = dbSystems[provider];
   const extended = (db as unknown as Extendable).$extends({
     name: 'query-spans',
@@ -61,8 +64,15 @@ export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provid
   return extended as Db;
 }
 
+/** What withSelectSpans wraps: the db layer's SqlReader, by its shape (tracing does not depend on the db layer). */
+export interface TracedReader<Values> {
+  readonly provider: TracedDatabase;
+  select(name: string, sql: string, values: Values): Promise<unknown[][]>;
+  close(): Promise<void>;
+}
+
 /** The reader, with a span per SELECT (`sql <name>`) under the span in progress, as withQuerySpans does for Prisma. */
-export function withSelectSpans(reader: SqlReader, tracer: Tracer): SqlReader {
+export function withSelectSpans<Values>(reader: TracedReader<Values>, tracer: Tracer): TracedReader<Values> {
   const system = dbSystems[reader.provider];
   return {
     provider: reader.provider,

@@ -1,8 +1,14 @@
 import type { DataConverter } from '@temporalio/common';
-import { ConfigError, type AppConfig } from '../config';
+import { ConfigError } from '../config-error';
+import type { PayloadKeyring } from './encryption-keys';
 import { EncryptionCodec } from './payload-codec';
 
-export type PayloadEncryptionConfig = AppConfig['payloadEncryption'];
+/** PAYLOAD_ENCRYPTION and PAYLOAD_ENCRYPTION_KEYS, as config.ts parses them. */
+export interface PayloadEncryptionConfig {
+  /** off: payloads are stored in plain text, but still decoded with the keys (histories written while it was on). */
+  mode: 'on' | 'off';
+  keyring: PayloadKeyring;
+}
 
 /** One line, for every process that talks to Temporal and finds no key. */
 export const missingKeyMessage =

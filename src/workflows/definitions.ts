@@ -1,6 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { rejectionTypes } from '../domain/rejections';
 import type { OrderItem, ShippingAddress } from '../domain/order';
+import { defaultOrderDeadlines, stepTimeoutMs, type OrderDeadlines } from '../domain/deadlines';
 import type { ShippingRate } from '../domain/shipping-rate';
 
 /** The order workflow's name, as the client starts it and the Web UI lists it. */
@@ -27,29 +28,8 @@ export interface OrderSagaInput {
 
 export const defaultWorkerWaitLimit = '1m';
 
-/**
- * How long a step may wait out transient trouble (a service or partner down,
- * no worker polling, our own back-pressure) before the order fails with
- * {@link orderFailureTypes.deadlineExceeded}. Durations such as '15m'. The
- * confirmation has none: it is the saga's point of no return, retried until
- * done.
- */
-export interface OrderDeadlines {
-  /** From the run's start until the order is created and its stock reserved. */
-  acceptance: string;
-  /** From the moment the order may be paid (accepted, and approved if it needed approval) until it is charged. */
-  payment: string;
-  /** From the charge until the shipment is booked. */
-  shipment: string;
-}
-
-export const defaultOrderDeadlines: OrderDeadlines = { acceptance: '1h', payment: '15m', shipment: '24h' };
-
-/**
- * A step attempt's start-to-close timeout. The payments worker's gateway
- * budget (queue wait plus call) is checked against it at start-up.
- */
-export const stepTimeoutMs = 10_000;
+// Defined with the domain so that config.ts, which checks its budgets against them, need not import the workflow.
+export { defaultOrderDeadlines, stepTimeoutMs, type OrderDeadlines };
 
 export const orderSteps = [
   'create-order',

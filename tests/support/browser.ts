@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { projectRoot } from '../../src/project-root';
-import { isExecutableFile } from '../../src/temporal/servers';
+import { isExecutableFile } from '../../tooling/temporal/servers';
 
 /**
  * Headless Chromium for tests that look at a page as a person would. It is

@@ -1,4 +1,4 @@
-import { isExecutableFile, temporalLayout } from '../../src/temporal/servers';
+import { isExecutableFile, temporalLayout } from '../../tooling/temporal/servers';
 
 /**
  * Why a test on the real Temporal cluster cannot run here (false when it can): it needs the server that

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
-import { startTimeSkippingServer } from '../../src/temporal/servers';
+import { startTimeSkippingServer } from '../../tooling/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker } from '../../src/workers/service-worker';
 import { installQuietRuntime, quietLogger } from './quiet-logger';
 import type { ScriptedServices } from './scripted-services';

@@ -10,7 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
 import { defaultActivitySlots } from '../../src/config';
-import { recordedOrderCustomerIn } from '../../src/api/orders';
+import { recordedOrderCustomerIn } from '../../src/api/placement';
 import type { Protection } from '../../src/api/auth';
 import { OutboxRelay } from '../../src/events';
 import { applyEvents } from '../../src/read-model';
@@ -26,7 +26,7 @@ import {
   openServiceDatabases,
   closeServiceDatabases,
 } from '../../src/db';
-import { provisionDatabases } from '../../src/db/provision';
+import { provisionDatabases } from '../../tooling/db/provision';
 import {
   defaultGatewayClientOptions,
   createGatewayClient,
@@ -37,13 +37,13 @@ import {
   defaultCarrierClientOptions,
   type CarrierClient,
 } from '../../src/partners/carrier-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../src/partners/launch';
+import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../simulators/launch';
 import { withQuerySpans } from '../../src/telemetry/database-spans';
 import { clientTracingInterceptors, workerTracing } from '../../src/telemetry/temporal-tracing';
 import { createServiceTracing } from '../../src/telemetry/tracing';
 import { serviceNames, type ServiceName } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
-import { freePort, startDevServer } from '../../src/temporal/servers';
+import { freePort, startDevServer } from '../../tooling/temporal/servers';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { createWorkerMetrics } from '../../src/metrics/worker';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../../src/workers/service-worker';

@@ -10,17 +10,17 @@ import {
   seedCatalogue,
   type ServiceDatabases,
 } from '../../src/db';
-import { provisionDatabases } from '../../src/db/provision';
+import { provisionDatabases } from '../../tooling/db/provision';
 import { createCarrierClient, defaultCarrierClientOptions } from '../../src/partners/carrier-client';
 import {
   createGatewayClient,
   defaultGatewayClientOptions,
   type GatewayClient,
 } from '../../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type GatewayProcess } from '../../src/partners/launch';
+import { launchCarrier, launchGateway, type GatewayProcess } from '../../simulators/launch';
 import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
-import { freePort, startTimeSkippingServer } from '../../src/temporal/servers';
+import { freePort, startTimeSkippingServer } from '../../tooling/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../../src/workers/service-worker';
 import type { FaultInjector } from './fault-injection';
 import { installQuietRuntime, quietLogger } from './quiet-logger';

@@ -18,8 +18,8 @@ import { msToTs } from '@temporalio/common/lib/time';
 import pg from 'pg';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
-import { portIsFree } from '../../src/service-process';
-import { isExecutableFile, run, setupCommand, temporalLayout } from '../../src/temporal/servers';
+import { portIsFree } from '../start/service-process';
+import { isExecutableFile, run, setupCommand, temporalLayout } from '../temporal/servers';
 import {
   clusterDatabases,
   clusterNamespace,

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify as stringifyYaml } from 'yaml';
-import { isExecutableFile, setupCommand, temporalLayout } from '../../src/temporal/servers';
+import { isExecutableFile, setupCommand, temporalLayout } from '../temporal/servers';
 import { clusterNamespace } from './settings';
 
 export interface WebUiOptions {

@@ -7,7 +7,16 @@ import { apiFile, resolveProcess, serviceArgv } from '../processes';
 import { suggestion } from '../suggestion';
 
 const dockerfileEnvAllowed = new Set(['NODE_ENV', 'NODE_OPTIONS', 'PATH', 'TZ']);
-const essentialPaths = ['package.json', 'package-lock.json', 'src', 'prisma', 'prisma.config.ts', 'scripts/prisma.ts'];
+// simulators: docker-compose.yml runs the payment gateway and the carrier from the same image.
+const essentialPaths = [
+  'package.json',
+  'package-lock.json',
+  'src',
+  'simulators',
+  'prisma',
+  'prisma.config.ts',
+  'scripts/prisma.ts',
+];
 const mustBeIgnored = ['node_modules', 'generated', 'data', '.git'];
 
 /**

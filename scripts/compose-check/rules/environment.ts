@@ -6,7 +6,7 @@ import {
   loadGatewayConfig,
   PartnerConfigError,
   partnerConfigVariableNames,
-} from '../../../src/partners/config';
+} from '../../../simulators/config';
 import { temporalGrpcMetadataPrefix } from '../../../src/temporal/connection';
 import type { ServiceName } from '../../../src/temporal/names';
 import { isRecord } from '../compose-file';
@@ -37,7 +37,7 @@ export function checkProjectEnvironment(context: CheckContext): string[] {
       typeof resolved !== 'string' && resolved?.role.kind === 'partner' ? resolved.role.partner : undefined;
     // The partners stand in for outside companies: they read only their own variables.
     const [names, source] = partner
-      ? [partnerConfigVariableNames, 'src/partners/config.ts']
+      ? [partnerConfigVariableNames, 'simulators/config.ts']
       : [configVariableNames, 'src/config.ts'];
     const known = new Set(names);
     const environment = environmentOf(service);
