@@ -128,6 +128,13 @@ async function main(options: RunnerOptions): Promise<number> {
         ...(options.readPathSizes ? { sizes: options.readPathSizes } : {}),
         log: (line) => progress(`  ${line}`),
       });
+      const unseeded = result.readPath.visibilityUnseeded;
+      if (unseeded) {
+        notes.push(
+          `read path: Temporal visibility could not be seeded to ${unseeded.orders} orders (${unseeded.reason}); ` +
+            'from that size on only the read models were timed',
+        );
+      }
     } catch (error) {
       skipped.push({ part: 'read-path', reason: `failed: ${error instanceof Error ? error.message : String(error)}` });
     }
