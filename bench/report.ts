@@ -617,6 +617,31 @@ function readPathFinding(result: BenchResult): string | null {
   return sentences.length > 0 ? sentences.join(' ') : null;
 }
 
+/** Goal P3 of issue 17: at this many orders, the read model's first page this many times faster than visibility. */
+export const readPathGoal = { orders: 10_000, ratio: 10 } as const;
+
+/** Whether each read model met goal P3, on every query, at p50 and at p99. */
+function readPathGoalFinding(result: BenchResult): string | null {
+  const readPath = result.readPath;
+  if (!readPath?.sizes.includes(readPathGoal.orders)) return null;
+  const verdicts: string[] = [];
+  for (const store of ['read-model-sqlite', 'read-model-postgres'] as const) {
+    const ratios = readPath.ratios.filter((r) => r.orders === readPathGoal.orders && r.readModel === store);
+    if (ratios.length === 0) continue;
+    const p50 = ratios.map((r) => r.visibilityOverReadModel.p50 ?? Number.NaN);
+    const p99 = ratios.map((r) => r.visibilityOverReadModel.p99 ?? Number.NaN);
+    const met = [...p50, ...p99].every((ratio) => Number.isFinite(ratio) && ratio >= readPathGoal.ratio);
+    verdicts.push(
+      `${storeLabel[store]} p50 ${range(p50, times)}, p99 ${range(p99, times)}: ${met ? 'met' : 'not met'}`,
+    );
+  }
+  if (verdicts.length === 0) return null;
+  return (
+    `Goal P3, the read model's first page at least ${times(readPathGoal.ratio)} faster than Temporal visibility ` +
+    `at ${count(readPathGoal.orders)} orders on every query, p50 and p99: ${verdicts.join('; ')}.`
+  );
+}
+
 /** How the unfiltered first page's p50 changed from the smallest size to the largest, per store. */
 function readPathGrowth(measurements: readonly ReadPathMeasurement[], sizes: readonly number[]): string | null {
   const smallest = sizes[0];
@@ -665,6 +690,7 @@ function findingsSection(result: BenchResult): string {
       costFinding(run),
     ]),
     readPathFinding(result),
+    readPathGoalFinding(result),
     timeSkippingFinding(result),
     profileFinding(result),
   ].filter((finding): finding is string => finding !== null);

@@ -55,6 +55,8 @@ export interface BenchOptions {
   /** Sizes given to the read-path measurement; null: its own default. */
   readPathSizes: number[] | null;
   timeSkipping: boolean;
+  /** The throughput, latency and cost runs of the whole system, per provider: off with --only read-path (absent = on, files before it). */
+  system?: boolean;
   /** How the service workers ran; absent in files from before the combined host, whose workers ran `separate`. */
   workerLayout?: WorkerLayout;
 }
@@ -83,7 +85,7 @@ export interface MachineInfo {
 
 /** A part of the run that did not happen, and why (e.g. no PostgreSQL URL given, --skip-read-path). */
 export interface SkippedPart {
-  part: 'postgres' | 'profile' | 'read-path' | 'time-skipping';
+  part: 'postgres' | 'profile' | 'read-path' | 'time-skipping' | 'system';
   reason: string;
 }
 

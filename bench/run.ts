@@ -96,7 +96,8 @@ async function main(options: RunnerOptions): Promise<number> {
   };
   const runTag = Date.now().toString(36);
 
-  for (const [index, provider] of options.providers.entries()) {
+  if (!options.system) skipped.push({ part: 'system', reason: '--only read-path' });
+  for (const [index, provider] of options.system ? options.providers.entries() : []) {
     const outcome = await measureProvider({
       provider,
       options,
@@ -114,7 +115,8 @@ async function main(options: RunnerOptions): Promise<number> {
     if (outcome.profileError) skipped.push({ part: 'profile', reason: `failed: ${outcome.profileError}` });
   }
   if (!options.profile) {
-    skipped.push({ part: 'profile', reason: options.smoke ? '--smoke has no profile' : '--skip-profile' });
+    const reason = options.smoke ? '--smoke has no profile' : options.system ? '--skip-profile' : '--only read-path';
+    skipped.push({ part: 'profile', reason });
   }
 
   if (options.readPath) {
@@ -126,6 +128,13 @@ async function main(options: RunnerOptions): Promise<number> {
         ...(options.readPathSizes ? { sizes: options.readPathSizes } : {}),
         log: (line) => progress(`  ${line}`),
       });
+      const unseeded = result.readPath.visibilityUnseeded;
+      if (unseeded) {
+        notes.push(
+          `read path: Temporal visibility could not be seeded to ${unseeded.orders} orders (${unseeded.reason}); ` +
+            'from that size on only the read models were timed',
+        );
+      }
     } catch (error) {
       skipped.push({ part: 'read-path', reason: `failed: ${error instanceof Error ? error.message : String(error)}` });
     }
@@ -144,7 +153,8 @@ async function main(options: RunnerOptions): Promise<number> {
       });
     }
   } else {
-    skipped.push({ part: 'time-skipping', reason: options.smoke ? '--smoke skips it' : '--skip-time-skipping' });
+    const reason = options.smoke ? '--smoke skips it' : options.system ? '--skip-time-skipping' : '--only read-path';
+    skipped.push({ part: 'time-skipping', reason });
   }
 
   result.machine.loadAverageAtEnd = loadAverage();

@@ -40,8 +40,10 @@
 import type { Client, Config as LibsqlConfig, Transaction, TransactionMode } from '@libsql/client';
 import { PrismaLibSQL } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { DatabaseProvider } from './layout';
-import { assertSupportedPostgresUrl, normalizeSqliteUrl } from './url';
+import { postgresReader, sqliteReader, type SqlReader } from './sql-reader';
+import { assertSupportedPostgresUrl, normalizeSqliteUrl, sqliteFilePath } from './url';
 
 export interface SqliteOptions {
   /** How long a statement waits for another process's lock (default 5000 ms). */
@@ -175,6 +177,7 @@ class PreparedPrismaLibSQL extends PrismaLibSQL {
   constructor(
     config: LibsqlConfig,
     private readonly sqliteOptions: Required<SqliteOptions>,
+    private readonly onDispose?: () => Promise<void>,
   ) {
     super(config);
   }
@@ -182,18 +185,53 @@ class PreparedPrismaLibSQL extends PrismaLibSQL {
   override createClient(config: LibsqlConfig): Client {
     return preparedConnections(() => super.createClient(config), this.sqliteOptions);
   }
+
+  override async connect(): ReturnType<PrismaLibSQL['connect']> {
+    const adapter = await super.connect();
+    const onDispose = this.onDispose;
+    if (onDispose) {
+      // The client's $disconnect disposes the adapter: whatever shares its database closes with it.
+      const dispose = adapter.dispose.bind(adapter);
+      adapter.dispose = async () => {
+        await onDispose();
+        await dispose();
+      };
+    }
+    return adapter;
+  }
+}
+
+function sqliteSettings(options: SqliteOptions): Required<SqliteOptions> {
+  return { busyTimeoutMs: options.busyTimeoutMs ?? defaultSqliteBusyTimeoutMs, wal: options.wal ?? true };
 }
 
 /** The SQLite adapter for a `file:` URL (relative paths resolve against the project root). */
 export function sqliteAdapter(url: string, options: SqliteOptions = {}): PrismaLibSQL {
-  return new PreparedPrismaLibSQL(
-    { url: normalizeSqliteUrl(url) },
-    { busyTimeoutMs: options.busyTimeoutMs ?? defaultSqliteBusyTimeoutMs, wal: options.wal ?? true },
-  );
+  return new PreparedPrismaLibSQL({ url: normalizeSqliteUrl(url) }, sqliteSettings(options));
 }
 
-/** The PostgreSQL adapter (@prisma/adapter-pg 6.19, matching @prisma/client). */
-export function postgresAdapter(url: string): PrismaPg {
+/** A client's adapter and a reader of the same database (src/db/sql-reader.ts) that closes with it. */
+export interface AdapterAndReader<Adapter> {
+  adapter: Adapter;
+  reader: SqlReader;
+}
+
+/** sqliteAdapter, with a reader of the same file. */
+export function sqliteAdapterAndReader(url: string, options: SqliteOptions = {}): AdapterAndReader<PrismaLibSQL> {
+  const settings = sqliteSettings(options);
+  const reader = sqliteReader(sqliteFilePath(url), settings.busyTimeoutMs);
+  return {
+    adapter: new PreparedPrismaLibSQL({ url: normalizeSqliteUrl(url) }, settings, () => reader.close()),
+    reader,
+  };
+}
+
+/**
+ * The PostgreSQL adapter (@prisma/adapter-pg 6.19, matching @prisma/client) over a pool it owns (ended on
+ * $disconnect), and a reader that borrows from that pool.
+ */
+export function postgresAdapterAndReader(url: string): AdapterAndReader<PrismaPg> {
   assertSupportedPostgresUrl(url);
-  return new PrismaPg({ connectionString: url.trim() });
+  const pool = new pg.Pool({ connectionString: url.trim() });
+  return { adapter: new PrismaPg(pool, { disposeExternalPool: true }), reader: postgresReader(pool) };
 }

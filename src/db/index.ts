@@ -14,11 +14,12 @@ import type { DatabaseName, ServiceName } from './layout';
 import { createInventoryDb, type InventoryDb } from './inventory';
 import { createOrdersDb, type OrdersDb } from './orders';
 import { createPaymentsDb, type PaymentsDb } from './payments';
-import type { ServiceDbOptions } from './service-db';
+import { sqlReaderOf, type ServiceDbOptions } from './service-db';
 import { createShippingDb, type ShippingDb } from './shipping';
 import { createViewsDb, type ViewsDb } from './views';
 
-export { createInventoryDb, createOrdersDb, createPaymentsDb, createShippingDb, createViewsDb };
+export { createInventoryDb, createOrdersDb, createPaymentsDb, createShippingDb, createViewsDb, sqlReaderOf };
+export type { SqlReader, SqlValue } from './sql-reader';
 export type { InventoryDb, OrdersDb, PaymentsDb, ShippingDb, ViewsDb, ServiceDbOptions };
 export { applyAllMigrations, applyMigrations, type DatabaseUrls, type MigrationOutcome } from './migrate';
 export { catalogue, seedCatalogue, type CatalogueProduct } from './inventory-catalogue';

@@ -12,8 +12,9 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
-import { withQuerySpans } from '../telemetry/database-spans';
-import { postgresAdapter, sqliteAdapter, transactionOptions, type SqliteOptions } from './adapters';
+import { withQuerySpans, withSelectSpans } from '../telemetry/database-spans';
+import { postgresAdapterAndReader, sqliteAdapterAndReader, transactionOptions, type SqliteOptions } from './adapters';
+import type { SqlReader } from './sql-reader';
 import { databaseProvider } from './url';
 
 /** The model delegates of a generated client: every key that is not `$...`. */
@@ -89,21 +90,23 @@ export function serviceDbFactory<Db extends object, PostgresClass extends Client
   PostgresClient: PostgresClass & StandsIn<Db, PostgresClass>,
 ): (url: string, options?: ServiceDbOptions) => Db {
   return (url, options = {}) => {
-    const client = openClient(url, options);
-    return options.tracer ? withQuerySpans(client, options.tracer, databaseProvider(url)) : client;
+    const { client, reader } = openClient(url, options);
+    if (!options.tracer) {
+      readers.set(client, reader);
+      return client;
+    }
+    const traced = withQuerySpans(client, options.tracer, databaseProvider(url));
+    readers.set(traced, withSelectSpans(reader, options.tracer));
+    return traced;
   };
 
-  function openClient(url: string, options: ServiceDbOptions): Db {
+  function openClient(url: string, options: ServiceDbOptions): { client: Db; reader: SqlReader } {
     if (databaseProvider(url) === 'sqlite') {
-      return new SqliteClient({
-        adapter: sqliteAdapter(url, options.sqlite),
-        transactionOptions: transactionOptions.sqlite,
-      });
+      const { adapter, reader } = sqliteAdapterAndReader(url, options.sqlite);
+      return { client: new SqliteClient({ adapter, transactionOptions: transactionOptions.sqlite }), reader };
     }
-    const client = new PostgresClient({
-      adapter: postgresAdapter(url),
-      transactionOptions: transactionOptions.postgres,
-    });
+    const { adapter, reader } = postgresAdapterAndReader(url);
+    const client = new PostgresClient({ adapter, transactionOptions: transactionOptions.postgres });
     // The one cast: a PostgreSQL client typed as the SQLite client. Sound because
     // - the check above proves at compile time that every model method accepts
     //   the SQLite client's arguments and returns the SQLite client's result
@@ -114,6 +117,18 @@ export function serviceDbFactory<Db extends object, PostgresClass extends Client
     // - both classes come from the same models.prisma, Prisma version and
     //   generator settings, so at run time they build the same queries and
     //   return the same shapes; only the SQL dialect and adapter differ.
-    return client as unknown as Db;
+    return { client: client as unknown as Db, reader };
   }
+}
+
+const readers = new WeakMap<object, SqlReader>();
+
+/**
+ * Prepared SELECTs on the database of a client that create<Service>Db opened (src/db/sql-reader.ts): for hot
+ * read paths only; it closes with the client.
+ */
+export function sqlReaderOf(db: object): SqlReader {
+  const reader = readers.get(db);
+  if (!reader) throw new Error('sqlReaderOf: this client was not opened by a create<Service>Db factory');
+  return reader;
 }

@@ -87,21 +87,29 @@ export async function storeEvents(tx: ViewsTransaction, events: readonly DomainE
   const knownIds = new Set(known.map((row) => row.eventId));
   const fresh = unique.filter((event) => !knownIds.has(event.id));
   if (fresh.length === 0) return 0;
-  await tx.orderEvent.createMany({
-    data: fresh.map((event) => ({
-      eventId: event.id,
-      orderId: event.correlation.orderId,
-      workflowId: event.correlation.workflowId,
-      aggregateType: event.aggregateType,
-      aggregateId: event.aggregateId,
-      aggregateVersion: event.aggregateVersion,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      payload: JSON.stringify(event.payload),
-      occurredAt: new Date(event.occurredAt),
-    })),
-  });
+  await tx.orderEvent.createMany({ data: fresh.map(storedEventRow) });
   return fresh.length;
+}
+
+/** The OrderEvent row an event is stored as (appliedAt left to the database). */
+export function storedEventRow(event: DomainEvent) {
+  return {
+    eventId: event.id,
+    orderId: event.correlation.orderId,
+    workflowId: event.correlation.workflowId,
+    aggregateType: event.aggregateType,
+    aggregateId: event.aggregateId,
+    aggregateVersion: event.aggregateVersion,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    payload: JSON.stringify(event.payload),
+    occurredAt: new Date(event.occurredAt),
+  };
+}
+
+/** The OrderView row of a fold: the fold, with its items as JSON text. */
+export function orderViewRow(folded: FoldedOrder) {
+  return { ...folded, items: JSON.stringify(folded.items) };
 }
 
 /**
@@ -125,7 +133,7 @@ export async function refoldOrder(tx: ViewsTransaction, orderId: string): Promis
     return null;
   }
   const folded = foldOrder(events);
-  const row = { ...folded, items: JSON.stringify(folded.items) };
+  const row = orderViewRow(folded);
   await tx.orderView.upsert({ where: { orderId }, create: row, update: row });
   return folded;
 }

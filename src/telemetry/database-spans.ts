@@ -56,20 +56,51 @@ export function withQuerySpans<Db extends object>(db: Db, tracer: Tracer, provid
           ...(model === undefined ? {} : { [ATTR_DB_COLLECTION_NAME]: model }),
         };
         const name = model === undefined ? `prisma ${operation}` : `prisma ${model}.${operation}`;
-        return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-          try {
-            return await query(args);
-          } catch (error) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
-            if (error instanceof Error) span.recordException(error);
-            throw error;
-          } finally {
-            span.end();
-          }
-        });
+        return inClientSpan(tracer, name, attributes, () => query(args));
       },
     },
   });
   // The one cast: a query extension changes no model, argument or result type, only wraps the calls.
   return extended as Db;
+}
+
+/** What withSelectSpans wraps: the db layer's SqlReader, by its shape (tracing does not depend on the db layer). */
+export interface TracedReader<Values> {
+  readonly provider: TracedDatabase;
+  select(name: string, sql: string, values: Values): Promise<unknown[][]>;
+  close(): Promise<void>;
+}
+
+/** The reader, with a span per SELECT (`sql <name>`) under the span in progress, as withQuerySpans does for Prisma. */
+export function withSelectSpans<Values>(reader: TracedReader<Values>, tracer: Tracer): TracedReader<Values> {
+  const system = dbSystems[reader.provider];
+  return {
+    provider: reader.provider,
+    close: () => reader.close(),
+    select(name, sql, values) {
+      if (trace.getSpan(context.active()) === undefined) return reader.select(name, sql, values);
+      const attributes = { [ATTR_DB_SYSTEM]: system, [ATTR_DB_OPERATION_NAME]: 'select' };
+      return inClientSpan(tracer, `sql ${name}`, attributes, () => reader.select(name, sql, values));
+    },
+  };
+}
+
+/** Runs a database call in a client span that records its failure. */
+function inClientSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: Record<string, string>,
+  call: () => Promise<T>,
+): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      return await call();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
+      if (error instanceof Error) span.recordException(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
