@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createInventoryActivities } from '../../src/activities/inventory';
 import { createOrdersActivities } from '../../src/activities/orders';
 import { createPaymentsActivities } from '../../src/activities/payments';
@@ -45,6 +44,7 @@ import {
 import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../src/partners/launch';
 import { freePort } from '../../src/temporal/servers';
 import { provisionDatabases, startStack, type Stack } from '../support/stack';
+import { runActivity } from '../support/run-activity';
 
 /**
  * The invariant checker on real SQLite databases whose rows were written by
@@ -52,10 +52,6 @@ import { provisionDatabases, startStack, type Stack } from '../support/stack';
  * invariant broken by hand, exactly. Then on the running system, with the
  * Temporal client, for the checks that need the workflows.
  */
-
-function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
 
 const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 const mugs: OrderItem[] = [{ sku: 'SKU-MUG', quantity: 2 }];
@@ -95,32 +91,34 @@ async function runSaga(db: ServiceDatabases, options: SagaOptions = {}): Promise
   const items = options.items ?? mugs;
   const stack: (() => Promise<unknown>)[] = [];
   try {
-    await run(orders.createOrder, {
+    await runActivity(orders.createOrder, {
       key: keyOf('create-order'),
       orderId,
       workflowId,
       customerId: options.customerId ?? 'cus_invariants',
       items,
     });
-    stack.push(() => run(orders.cancelOrder, { stepKey: keyOf('create-order'), orderId, reason: 'compensated' }));
-    const reservation = await run(inventory.reserveStock, { key: keyOf('reserve-stock'), orderId, items });
-    stack.push(() => run(inventory.releaseStock, { stepKey: keyOf('reserve-stock'), orderId }));
-    const { paymentId } = await run(payments.chargePayment, {
+    stack.push(() =>
+      runActivity(orders.cancelOrder, { stepKey: keyOf('create-order'), orderId, reason: 'compensated' }),
+    );
+    const reservation = await runActivity(inventory.reserveStock, { key: keyOf('reserve-stock'), orderId, items });
+    stack.push(() => runActivity(inventory.releaseStock, { stepKey: keyOf('reserve-stock'), orderId }));
+    const { paymentId } = await runActivity(payments.chargePayment, {
       key: keyOf('charge-payment'),
       orderId,
       amountCents: reservation.totalCents,
       paymentToken: options.token ?? paymentTokens.approved,
     });
-    stack.push(() => run(payments.refundPayment, { stepKey: keyOf('charge-payment'), orderId }));
-    const shipment = await run(shipping.createShipment, {
+    stack.push(() => runActivity(payments.refundPayment, { stepKey: keyOf('charge-payment'), orderId }));
+    const shipment = await runActivity(shipping.createShipment, {
       key: keyOf('create-shipment'),
       orderId,
       address: { ...address, postalCode: options.postalCode ?? address.postalCode },
       itemCount: items.reduce((count, item) => count + item.quantity, 0),
     });
-    stack.push(() => run(shipping.cancelShipment, { stepKey: keyOf('create-shipment'), orderId }));
+    stack.push(() => runActivity(shipping.cancelShipment, { stepKey: keyOf('create-shipment'), orderId }));
     if (options.failBeforeConfirm) throw new Error('confirm-order ran out of retries');
-    await run(orders.confirmOrder, {
+    await runActivity(orders.confirmOrder, {
       key: keyOf('confirm-order'),
       orderId,
       totalCents: reservation.totalCents,
@@ -420,7 +418,7 @@ describe('the invariant checker on states the activities leave', () => {
   test('without Temporal, a PENDING order is counted as running, unverified', async () => {
     const orders = createOrdersActivities(unitDb.orders);
     const orderId = orderIdFor('cus_invariants', randomUUID());
-    await run(orders.createOrder, {
+    await runActivity(orders.createOrder, {
       key: `${orderWorkflowId(orderId)}:create-order`,
       orderId,
       workflowId: orderWorkflowId(orderId),
@@ -685,7 +683,7 @@ describe('the invariant checker on the running system, with the workflows', () =
   test('a PENDING order without a running workflow: none at all, or one that completed', async () => {
     const orders = createOrdersActivities(stack.db.orders);
     const stray = orderIdFor('cus_invariants', randomUUID());
-    await run(orders.createOrder, {
+    await runActivity(orders.createOrder, {
       key: `${orderWorkflowId(stray)}:create-order`,
       orderId: stray,
       workflowId: orderWorkflowId(stray),
@@ -737,7 +735,7 @@ describe('the invariant checker on the running system, with the workflows', () =
 
     const orders = createOrdersActivities(unitDb.orders);
     const stray = orderIdFor('cus_invariants', randomUUID());
-    await run(orders.createOrder, {
+    await runActivity(orders.createOrder, {
       key: `${orderWorkflowId(stray)}:create-order`,
       orderId: stray,
       workflowId: orderWorkflowId(stray),

@@ -4,8 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import {
   createInventoryActivities,
   type ReserveStockInput,
@@ -24,6 +22,7 @@ import {
 import { orderWorkflowId } from '../../src/temporal/names';
 import type { OrderSagaState } from '../../src/workflows/definitions';
 import { provisionDatabases, startStack, type Provider, type Stack } from '../support/stack';
+import { runActivityQuietly } from '../support/run-activity';
 
 /**
  * No oversell (docs/OVERSELL.md): stock is reserved by a conditional
@@ -35,13 +34,6 @@ import { provisionDatabases, startStack, type Provider, type Stack } from '../su
  */
 
 const hotSku = 'SKU-HOODIE';
-
-/** Activities run outside a worker log their failures; the rejections and retried errors here are expected. */
-const activityLogger = new DefaultLogger('ERROR');
-
-function runQuietly<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment(undefined, { logger: activityLogger }).run(fn, ...args);
-}
 
 /** The code a database error carries: PostgreSQL's SQLSTATE through the driver adapter, else Prisma's or the name. */
 function errorCode(error: unknown): string {
@@ -72,7 +64,7 @@ async function reserveAsTheWorkerWould(
 ): Promise<Outcome> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return { reserved: await runQuietly(reserveStock, input) };
+      return { reserved: await runActivityQuietly(reserveStock, input) };
     } catch (error) {
       if (error instanceof ApplicationFailure && error.nonRetryable) return { rejected: error.type ?? 'untyped' };
       const code = errorCode(error);
@@ -324,8 +316,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           { sku: 'SKU-TEE', quantity: 1 },
         ];
         const results = await Promise.allSettled([
-          runQuietly(gated.reserveStock, { key: 'cross-1:reserve-stock', orderId: 'ord_cross_1', items: mugThenTee }),
-          runQuietly(gated.reserveStock, {
+          runActivityQuietly(gated.reserveStock, {
+            key: 'cross-1:reserve-stock',
+            orderId: 'ord_cross_1',
+            items: mugThenTee,
+          }),
+          runActivityQuietly(gated.reserveStock, {
             key: 'cross-2:reserve-stock',
             orderId: 'ord_cross_2',
             items: [...mugThenTee].reverse(),
@@ -346,11 +342,11 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           { sku: 'SKU-MUG', quantity: 1 },
         ];
         const held = { key: 'held-1:reserve-stock', orderId: 'ord_held_1', items: teeThenMug };
-        await runQuietly(plain.reserveStock, held);
+        await runActivityQuietly(plain.reserveStock, held);
         const gated = createInventoryActivities(interleavingProductWrites(clients[0]!, 2, 500));
         const results = await Promise.allSettled([
-          runQuietly(gated.releaseStock, { stepKey: held.key, orderId: held.orderId }),
-          runQuietly(gated.reserveStock, {
+          runActivityQuietly(gated.releaseStock, { stepKey: held.key, orderId: held.orderId }),
+          runActivityQuietly(gated.reserveStock, {
             key: 'held-2:reserve-stock',
             orderId: 'ord_held_2',
             items: [...teeThenMug].reverse(),

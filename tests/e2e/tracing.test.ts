@@ -256,7 +256,7 @@ describe('one order is one trace, from the HTTP request to the database (SQLite)
  * update handler and the main flow both act on one activation (an operator's `resolveCompensation` while the saga
  * waits), the order of their commands changes, and a run recorded without them no longer replays with them:
  * switching tracing on would strand running orders. The workflow passes the start's trace context to its activities
- * itself instead (src/interceptors/workflow-trace-context.ts, in every bundle; tests/replay.test.ts replays every
+ * itself instead (src/interceptors/workflow-trace-context.ts, in every bundle; tests/workflow/replay.test.ts replays every
  * history with it). This test pins the hazard; if an SDK release removes it, it fails, and the choice can be revisited.
  */
 describe("Temporal's workflow tracing interceptors would strand running orders", () => {

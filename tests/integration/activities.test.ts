@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createInventoryActivities } from '../../src/activities/inventory';
 import { createOrdersActivities } from '../../src/activities/orders';
-import {
-  applyMigrations,
-  seedCatalogue,
-  type ServiceDatabases,
-  openServiceDatabases,
-  closeServiceDatabases,
-} from '../../src/db';
+import { type ServiceDatabases } from '../../src/db';
 import { rejectionTypes } from '../../src/domain/rejections';
-import { serviceNames } from '../../src/temporal/names';
-import { provisionDatabases, type Provider } from '../support/stack';
 import { rejectionOf, runActivity } from '../support/run-activity';
+import { providers, skipReason, migratedServiceDatabases } from '../support/service-databases';
 
 /**
  * Each service's activities against its real database (payments and
@@ -22,29 +15,21 @@ import { rejectionOf, runActivity } from '../support/run-activity';
  * fences a late step.
  */
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`service activities on ${provider}`, { skip }, () => {
     let db: ServiceDatabases;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     let sequence = 0;
     const newKey = (step: string) => `order-act-${provider}-${++sequence}:${step}`;
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
-      db = openServiceDatabases(databases.urls);
-      await seedCatalogue(db.inventory);
+      ({ db, close } = await migratedServiceDatabases(provider));
     });
 
     after(async () => {
-      if (db) await closeServiceDatabases(db);
-      await drop?.();
+      await close?.();
     });
 
     const stock = async (sku: string) => (await db.inventory.product.findUniqueOrThrow({ where: { sku } })).available;

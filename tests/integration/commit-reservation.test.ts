@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createInventoryActivities } from '../../src/activities/inventory';
-import { applyMigrations, createServiceDb, seedCatalogue, type InventoryDb } from '../../src/db';
+import { type InventoryDb } from '../../src/db';
 import { rejectionTypes } from '../../src/domain/rejections';
-import { provisionDatabases, type Provider } from '../support/stack';
 import { rejectionOf, runActivity } from '../support/run-activity';
+import { providers, skipReason, migratedServiceDatabase } from '../support/service-databases';
 
 /**
  * The inventory's commitReservation on real databases: it takes effect once,
@@ -14,28 +14,20 @@ import { rejectionOf, runActivity } from '../support/run-activity';
  * whose stock was released.
  */
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`commitReservation on ${provider}`, { skip }, () => {
     let db: InventoryDb;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     let sequence = 0;
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await applyMigrations('inventory', databases.urls.inventory);
-      db = createServiceDb('inventory', databases.urls.inventory);
-      await seedCatalogue(db);
+      ({ db, close } = await migratedServiceDatabase(provider, 'inventory'));
     });
 
     after(async () => {
-      await db?.$disconnect();
-      await drop?.();
+      await close?.();
     });
 
     const stock = async (sku: string) => (await db.product.findUniqueOrThrow({ where: { sku } })).available;

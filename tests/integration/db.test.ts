@@ -1,7 +1,7 @@
 /**
  * Database-per-service plumbing: migrations, seed, clients, errors.
  *
- *   node --import tsx --test tests/db.test.ts
+ *   node --import tsx --test tests/integration/db.test.ts
  *
  * SQLite always runs (temporary files). PostgreSQL runs when
  * TEST_POSTGRES_URL is a URL of a role that may CREATE DATABASE, e.g.

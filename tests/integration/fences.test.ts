@@ -1,35 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { compensationKeyOf } from '../../src/temporal/names';
 import { createInventoryActivities } from '../../src/activities/inventory';
 import { createOrdersActivities } from '../../src/activities/orders';
 import { createPaymentsActivities } from '../../src/activities/payments';
 import { createShippingActivities } from '../../src/activities/shipping';
-import {
-  applyMigrations,
-  closeServiceDatabases,
-  openServiceDatabases,
-  seedCatalogue,
-  type ServiceDatabases,
-} from '../../src/db';
+import { type ServiceDatabases } from '../../src/db';
 import { paymentTokens } from '../../src/domain/failure-triggers';
 import { rejectionTypes } from '../../src/domain/rejections';
 import { createCarrierClient, defaultCarrierClientOptions } from '../../src/partners/carrier-client';
-import {
-  createGatewayClient,
-  defaultGatewayClientOptions,
-  type GatewayClient,
-} from '../../src/partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../../src/partners/launch';
-import { serviceNames } from '../../src/temporal/names';
-import { freePort } from '../../src/temporal/servers';
-import { provisionDatabases, type Provider } from '../support/stack';
+import { type GatewayClient } from '../../src/partners/gateway-client';
+import { providers, skipReason, migratedServiceDatabases, type Provider } from '../support/service-databases';
+import { startGateway, type TestGateway } from '../support/partners';
+import { runActivityQuietly } from '../support/run-activity';
 
 /**
  * A step and its compensation started together, a few hundred times per
@@ -53,11 +37,6 @@ type Settled = PromiseSettledResult<unknown>;
 type Verdict = 'undone' | 'refused' | { broken: string };
 
 const broken = (why: string): Verdict => ({ broken: why });
-
-/** Runs an activity with an activity context that logs only errors: half of these attempts are refused on purpose. */
-function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
-}
 
 interface RaceFigures {
   pairs: number;
@@ -135,18 +114,14 @@ function report(name: string, provider: Provider, figures: RaceFigures): void {
   assert.deepEqual(figures.broken.slice(0, 5), [], `${figures.broken.length} of ${figures.pairs} pairs broke`);
 }
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`a step and its compensation racing on ${provider}`, { skip }, () => {
     let db: ServiceDatabases;
-    let drop: () => Promise<void>;
-    let gateway: GatewayProcess;
+    let close: () => Promise<void>;
+    let gateway: TestGateway | undefined;
     let gatewayClient: GatewayClient;
-    const gatewayDir = mkdtempSync(path.join(tmpdir(), 'fences-test-'));
     const count = rounds[provider];
     const keyOf = (round: number, step: string) => `order-fence-${provider}-${round}:${step}`;
 
@@ -157,23 +132,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     }
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
-      db = openServiceDatabases(databases.urls);
-      await seedCatalogue(db.inventory);
-      gateway = await launchGateway({
-        port: await freePort(),
-        databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}`,
-      });
-      gatewayClient = createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url });
+      ({ db, close } = await migratedServiceDatabases(provider));
+      gateway = await startGateway();
+      gatewayClient = gateway.client;
     });
 
     after(async () => {
-      if (db) await closeServiceDatabases(db);
-      await drop?.();
+      await close?.();
       await gateway?.stop();
-      rmSync(gatewayDir, { recursive: true, force: true });
     });
 
     test('reserve-stock and release-stock: no reservation holds stock, every unit is back', async () => {
@@ -186,8 +152,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           const key = keyOf(round, 'reserve-stock');
           const orderId = `ord_fence_${provider}_${round}`;
           return {
-            step: () => runActivity(inventory.reserveStock, { key, orderId, items: [{ sku, quantity: 1 }] }),
-            compensation: () => runActivity(inventory.releaseStock, { stepKey: key, orderId }),
+            step: () => runActivityQuietly(inventory.reserveStock, { key, orderId, items: [{ sku, quantity: 1 }] }),
+            compensation: () => runActivityQuietly(inventory.releaseStock, { stepKey: key, orderId }),
           };
         },
         async (round, step, compensation) => {
@@ -217,13 +183,13 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           const orderId = `ord_fence_${provider}_${round}`;
           return {
             step: () =>
-              runActivity(payments.chargePayment, {
+              runActivityQuietly(payments.chargePayment, {
                 key,
                 orderId,
                 amountCents: 1_000,
                 paymentToken: paymentTokens.approved,
               }),
-            compensation: () => runActivity(payments.refundPayment, { stepKey: key, orderId }),
+            compensation: () => runActivityQuietly(payments.refundPayment, { stepKey: key, orderId }),
           };
         },
         async (round, step, compensation) => {
@@ -267,8 +233,8 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           const key = keyOf(round, 'create-shipment');
           const orderId = `ord_fence_${provider}_${round}`;
           return {
-            step: () => runActivity(shipping.createShipment, { key, orderId, address, itemCount: 1 }),
-            compensation: () => runActivity(shipping.cancelShipment, { stepKey: key, orderId }),
+            step: () => runActivityQuietly(shipping.createShipment, { key, orderId, address, itemCount: 1 }),
+            compensation: () => runActivityQuietly(shipping.cancelShipment, { stepKey: key, orderId }),
           };
         },
         async (round, step, compensation) => {
@@ -294,14 +260,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
           const orderId = `ord_fence_${provider}_${round}`;
           return {
             step: () =>
-              runActivity(orders.createOrder, {
+              runActivityQuietly(orders.createOrder, {
                 key,
                 orderId,
                 workflowId: `wf-${orderId}`,
                 customerId: 'cus_fence',
                 items: [{ sku: 'SKU-MUG', quantity: 1 }],
               }),
-            compensation: () => runActivity(orders.cancelOrder, { stepKey: key, orderId, reason: 'fence test' }),
+            compensation: () => runActivityQuietly(orders.cancelOrder, { stepKey: key, orderId, reason: 'fence test' }),
           };
         },
         async (round, step, compensation) => {

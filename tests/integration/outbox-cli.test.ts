@@ -40,7 +40,7 @@ describe('npm run outbox: parked events listed and re-driven', () => {
       }),
     );
     parkedId = event.id;
-    // What the relay does after its last attempt (tests/outbox-relay.test.ts shows it doing so).
+    // What the relay does after its last attempt (tests/integration/outbox-relay.test.ts shows it doing so).
     await orders.outboxEvent.update({
       where: { eventId: parkedId },
       data: { status: 'PARKED', attempts: 10, lastError: 'views database unreachable' },

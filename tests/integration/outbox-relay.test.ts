@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ulid } from 'ulid';
-import { applyMigrations, createServiceDb, type DatabaseProvider, type OrdersDb } from '../../src/db';
-import { provisionDatabases } from '../../src/db/provision';
+import { createServiceDb, type OrdersDb } from '../../src/db';
 import {
   appendEvent,
   defaultRelaySettings,
@@ -19,6 +18,7 @@ import {
   type StoredOutboxRow,
 } from '../../src/events';
 import { orderWorkflowId } from '../../src/temporal/names';
+import { providers, skipReason, migratedServiceDatabase } from '../support/service-databases';
 
 /**
  * The outbox relay against the orders service's real database (SQLite, and
@@ -27,7 +27,7 @@ import { orderWorkflowId } from '../../src/temporal/names';
  * sharing one table. Time that matters to the relay (leases, retry times) is
  * a test clock moved by hand; the loop's own polling runs on real timers.
  *
- *   node --import tsx --test tests/outbox-relay.test.ts
+ *   node --import tsx --test tests/integration/outbox-relay.test.ts
  */
 
 /** Time the relay reads from: wall clock at the start, moved only by the test. */
@@ -89,29 +89,23 @@ class VersionProjection {
 
 const quietRetries = { initialMs: 1_000, maxMs: 60_000, jitter: 0 };
 
-for (const provider of ['sqlite', 'postgres'] as DatabaseProvider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`outbox relay on ${provider}`, { skip, timeout: 120_000 }, () => {
     let db: OrdersDb;
     let url: string;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     let sequence = 0;
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
+      const databases = await migratedServiceDatabase(provider, 'orders');
+      ({ db, close } = databases);
       url = databases.urls.orders;
-      await applyMigrations('orders', url);
-      db = createServiceDb('orders', url);
     });
 
     after(async () => {
-      await db?.$disconnect();
-      await drop?.();
+      await close?.();
     });
 
     // Each test starts from an empty outbox: a relay takes every due row in the table.

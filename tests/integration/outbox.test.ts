@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure, type Logger } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { decodeTime, isValid, ulid } from 'ulid';
 import { createInventoryActivities } from '../../src/activities/inventory';
 import { createOrdersActivities } from '../../src/activities/orders';
 import { createPaymentsActivities } from '../../src/activities/payments';
 import { createShippingActivities } from '../../src/activities/shipping';
-import {
-  applyMigrations,
-  closeServiceDatabases,
-  openServiceDatabases,
-  seedCatalogue,
-  type DatabaseProvider,
-  type OrdersDb,
-  type ServiceDatabases,
-} from '../../src/db';
-import { provisionDatabases } from '../../src/db/provision';
+import { type OrdersDb, type ServiceDatabases } from '../../src/db';
 import {
   blockedCustomerId,
   paymentTokens,
@@ -36,20 +24,16 @@ import {
   type OutboxEventRow,
 } from '../../src/events';
 import { newEventId } from '../../src/events/ids';
-import {
-  createCarrierClient,
-  defaultCarrierClientOptions,
-  type CarrierClient,
-} from '../../src/partners/carrier-client';
+import { type CarrierClient } from '../../src/partners/carrier-client';
 import {
   createGatewayClient,
   defaultGatewayClientOptions,
   type GatewayClient,
 } from '../../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../src/partners/launch';
-import { freePort } from '../../src/temporal/servers';
-import { orderWorkflowId, serviceNames } from '../../src/temporal/names';
-import { rejectionOf } from '../support/run-activity';
+import { orderWorkflowId } from '../../src/temporal/names';
+import { rejectionOf, silentLogger } from '../support/run-activity';
+import { providers, skipReason, migratedServiceDatabases } from '../support/service-databases';
+import { startPartners, type TestPartners } from '../support/partners';
 
 /**
  * Each service's transactional outbox against its real database: every
@@ -58,7 +42,7 @@ import { rejectionOf } from '../support/run-activity';
  * none); an aggregate's events are numbered 1, 2, 3…; stored v1 payloads are
  * read back at the current version.
  *
- *   node --import tsx --test tests/outbox.test.ts
+ *   node --import tsx --test tests/integration/outbox.test.ts
  */
 
 /** A stored outbox row, the relay's columns included. */
@@ -80,60 +64,35 @@ interface OutboxTable {
   };
 }
 
-/** The activities' failures here are expected; their log lines would only bury the test report. */
-const silentLogger: Logger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  log: () => undefined,
-};
-
 const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
-let gatewayDir: string;
-let gateway: GatewayProcess | undefined;
-let carrier: CarrierProcess | undefined;
+let partners: TestPartners | undefined;
 let gatewayClient: GatewayClient;
 let carrierClient: CarrierClient;
 
 before(async () => {
-  gatewayDir = mkdtempSync(path.join(tmpdir(), 'outbox-gateway-'));
-  gateway = await launchGateway({ port: await freePort(), databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}` });
-  gatewayClient = createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url });
-  carrier = await launchCarrier({ port: await freePort() });
-  carrierClient = createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url });
+  partners = await startPartners();
+  ({ gateway: gatewayClient, carrier: carrierClient } = partners.clients);
 });
 
 after(async () => {
-  await gateway?.stop();
-  await carrier?.stop();
-  rmSync(gatewayDir, { recursive: true, force: true });
+  await partners?.stop();
 });
 
-for (const provider of ['sqlite', 'postgres'] as DatabaseProvider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`transactional outbox on ${provider}`, { skip }, () => {
     let db: ServiceDatabases;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     let sequence = 0;
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
-      db = openServiceDatabases(databases.urls);
-      await seedCatalogue(db.inventory);
+      ({ db, close } = await migratedServiceDatabases(provider));
     });
 
     after(async () => {
-      if (db) await closeServiceDatabases(db);
-      await drop?.();
+      await close?.();
     });
 
     /** A new order's ids, as the saga names them: the workflow id, and the key of each of its steps. */
@@ -411,7 +370,7 @@ for (const provider of ['sqlite', 'postgres'] as DatabaseProvider[]) {
       const impatient = createGatewayClient({
         ...defaultGatewayClientOptions,
         callTimeoutMs: 1_000,
-        baseUrl: gateway!.url,
+        baseUrl: partners!.gateway.process.url,
       });
       const { orderId, workflowId, keyOf } = newOrder();
       const charge = {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPaymentsActivities, type ChargePaymentInput } from '../../src/activities/payments';
-import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../../src/db';
+import { type PaymentsDb } from '../../src/db';
 import { paymentTokens } from '../../src/domain/failure-triggers';
 import { rejectionTypes } from '../../src/domain/rejections';
 import {
@@ -17,9 +17,10 @@ import {
 } from '../../src/partners/gateway-client';
 import { launchGateway, type GatewayProcess } from '../../src/partners/launch';
 import { freePort } from '../../src/temporal/servers';
-import { provisionDatabases, type Provider } from '../support/stack';
 import { failureOf, rejectionOf, runActivity } from '../support/run-activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { providers, skipReason, migratedServiceDatabase } from '../support/service-databases';
+import { startGateway, type TestGateway } from '../support/partners';
 
 /**
  * The payments activities against their real database and the real payment
@@ -30,18 +31,15 @@ import { MockActivityEnvironment } from '@temporalio/testing';
  */
 
 /** The failure an activity threw, retryable or not. */
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`payments through the gateway on ${provider}`, { skip }, () => {
     let db: PaymentsDb;
+    let partner: TestGateway | undefined;
     let gateway: GatewayProcess;
     let client: GatewayClient;
-    let drop: () => Promise<void>;
-    const gatewayDir = mkdtempSync(path.join(tmpdir(), 'payments-test-'));
+    let close: () => Promise<void>;
     let sequence = 0;
     const newInput = (paymentToken: string = paymentTokens.approved): ChargePaymentInput => {
       const key = `order-pay-${provider}-${++sequence}:charge-payment`;
@@ -54,22 +52,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       );
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await applyMigrations('payments', databases.urls.payments);
-      db = createPaymentsDb(databases.urls.payments);
-      gateway = await launchGateway({
-        port: await freePort(),
-        databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}`,
-      });
-      client = createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url });
+      ({ db, close } = await migratedServiceDatabase(provider, 'payments'));
+      partner = await startGateway();
+      ({ process: gateway, client } = partner);
     });
 
     after(async () => {
-      await db?.$disconnect();
-      await drop?.();
-      await gateway?.stop();
-      rmSync(gatewayDir, { recursive: true, force: true });
+      await close?.();
+      await partner?.stop();
     });
 
     const chargesAtGateway = (orderId: string) => client.chargesOfOrder(orderId);

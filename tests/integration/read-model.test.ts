@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure, type Logger } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ulid } from 'ulid';
 import { createInventoryActivities } from '../../src/activities/inventory';
@@ -16,7 +13,6 @@ import {
   createServiceDb,
   openServiceDatabases,
   seedCatalogue,
-  type DatabaseProvider,
   type ServiceDatabases,
   type ViewsDb,
 } from '../../src/db';
@@ -24,17 +20,8 @@ import { provisionDatabases } from '../../src/db/provision';
 import { paymentTokens, undeliverablePostalCode } from '../../src/domain/failure-triggers';
 import { rejectionTypes } from '../../src/domain/rejections';
 import { appendEvent, readOutboxEvent, type DomainEvent, type OutboxWriter } from '../../src/events';
-import {
-  createCarrierClient,
-  defaultCarrierClientOptions,
-  type CarrierClient,
-} from '../../src/partners/carrier-client';
-import {
-  createGatewayClient,
-  defaultGatewayClientOptions,
-  type GatewayClient,
-} from '../../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../src/partners/launch';
+import { type CarrierClient } from '../../src/partners/carrier-client';
+import { type GatewayClient } from '../../src/partners/gateway-client';
 import {
   applyEvents,
   canonicalOrder,
@@ -46,26 +33,18 @@ import {
   type ListOrdersQuery,
   type OrderView,
 } from '../../src/read-model';
-import { freePort } from '../../src/temporal/servers';
 import { orderWorkflowId, serviceNames, type ServiceName } from '../../src/temporal/names';
-import { rejectionOf } from '../support/run-activity';
+import { rejectionOf, silentLogger } from '../support/run-activity';
+import { providers, skipReason } from '../support/service-databases';
+import { startPartners, type TestPartners } from '../support/partners';
 
 /**
  * The read model against real databases: events made by the services' real
  * activities (against their own databases and the partner processes), read
  * back from the outboxes and projected into the `views` database.
  *
- *   node --import tsx --test tests/read-model.test.ts
+ *   node --import tsx --test tests/integration/read-model.test.ts
  */
-
-const silentLogger: Logger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  log: () => undefined,
-};
 
 const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
@@ -122,24 +101,17 @@ async function inParallel<T>(count: number, limit: number, task: (index: number)
   return results;
 }
 
-let gatewayDir: string;
-let gateway: GatewayProcess | undefined;
-let carrier: CarrierProcess | undefined;
+let partners: TestPartners | undefined;
 let gatewayClient: GatewayClient;
 let carrierClient: CarrierClient;
 
 before(async () => {
-  gatewayDir = mkdtempSync(path.join(tmpdir(), 'read-model-gateway-'));
-  gateway = await launchGateway({ port: await freePort(), databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}` });
-  gatewayClient = createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url });
-  carrier = await launchCarrier({ port: await freePort() });
-  carrierClient = createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url });
+  partners = await startPartners();
+  ({ gateway: gatewayClient, carrier: carrierClient } = partners.clients);
 });
 
 after(async () => {
-  await gateway?.stop();
-  await carrier?.stop();
-  rmSync(gatewayDir, { recursive: true, force: true });
+  await partners?.stop();
 });
 
 const sagaPaths = [
@@ -151,11 +123,8 @@ const sagaPaths = [
 ] as const;
 type SagaPath = (typeof sagaPaths)[number];
 
-for (const provider of ['sqlite', 'postgres'] as DatabaseProvider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`read model on ${provider}`, { skip }, () => {
     let db: ServiceDatabases;

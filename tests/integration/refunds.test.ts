@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@libsql/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { compensationKeyOf } from '../../src/temporal/names';
 import { createPaymentsActivities, type ChargePaymentInput } from '../../src/activities/payments';
-import { applyMigrations, createPaymentsDb, type PaymentsDb } from '../../src/db';
+import { type PaymentsDb } from '../../src/db';
 import { paymentTokens } from '../../src/domain/failure-triggers';
 import { rejectionTypes } from '../../src/domain/rejections';
 import {
@@ -17,10 +14,10 @@ import {
   type GatewayClient,
   type GatewayClientOptions,
 } from '../../src/partners/gateway-client';
-import { launchGateway, type GatewayProcess } from '../../src/partners/launch';
-import { freePort } from '../../src/temporal/servers';
-import { provisionDatabases, type Provider } from '../support/stack';
+import { type GatewayProcess } from '../../src/partners/launch';
 import { failureOf, rejectionOf, runActivity } from '../support/run-activity';
+import { providers, skipReason, migratedServiceDatabase } from '../support/service-databases';
+import { startGateway, type TestGateway } from '../support/partners';
 
 /**
  * refund-payment against the real payments database and the real gateway
@@ -58,18 +55,14 @@ function watchedClient(client: GatewayClient, { held = false, failedRefunds = 0 
   return { client: watched, chargeRequests, release: () => release(), refundRequests: () => refundRequests };
 }
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`refunds through the gateway on ${provider}`, { skip }, () => {
     let db: PaymentsDb;
+    let partner: TestGateway | undefined;
     let gateway: GatewayProcess;
-    let drop: () => Promise<void>;
-    const gatewayDir = mkdtempSync(path.join(tmpdir(), 'refunds-test-'));
-    const gatewayDatabase = path.join(gatewayDir, 'gateway.db');
+    let close: () => Promise<void>;
     let sequence = 0;
     const newInput = (paymentToken: string = paymentTokens.approved): ChargePaymentInput => {
       const key = `order-refund-${provider}-${++sequence}:charge-payment`;
@@ -83,7 +76,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
 
     /** As the gateway is after its key retention: the charges stay, the answers stored under their keys are gone. */
     async function forgetGatewayKeys(): Promise<void> {
-      const store = createClient({ url: `file:${gatewayDatabase}` });
+      const store = createClient({ url: `file:${partner!.databaseFile}` });
       try {
         await store.execute('PRAGMA busy_timeout = 5000');
         await store.execute('DELETE FROM idempotency_keys');
@@ -105,18 +98,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     }
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await applyMigrations('payments', databases.urls.payments);
-      db = createPaymentsDb(databases.urls.payments);
-      gateway = await launchGateway({ port: await freePort(), databaseUrl: `file:${gatewayDatabase}` });
+      ({ db, close } = await migratedServiceDatabase(provider, 'payments'));
+      partner = await startGateway();
+      gateway = partner.process;
     });
 
     after(async () => {
-      await db?.$disconnect();
-      await drop?.();
-      await gateway?.stop();
-      rmSync(gatewayDir, { recursive: true, force: true });
+      await close?.();
+      await partner?.stop();
     });
 
     test('a charge that never reached the gateway: nothing to refund, and nothing is charged', async () => {

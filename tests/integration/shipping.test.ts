@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createShippingActivities, type CreateShipmentInput } from '../../src/activities/shipping';
-import { applyMigrations, createShippingDb, type ShippingDb } from '../../src/db';
+import { type ShippingDb } from '../../src/db';
 import { undeliverablePostalCode } from '../../src/domain/failure-triggers';
 import { rejectionTypes } from '../../src/domain/rejections';
 import { rateCents } from '../../src/partners/carrier/app';
@@ -14,8 +14,9 @@ import {
 } from '../../src/partners/carrier-client';
 import { launchCarrier, type CarrierProcess } from '../../src/partners/launch';
 import { freePort } from '../../src/temporal/servers';
-import { provisionDatabases, type Provider } from '../support/stack';
 import { rejectionOf, runActivity } from '../support/run-activity';
+import { providers, skipReason, migratedServiceDatabase } from '../support/service-databases';
+import { startCarrier } from '../support/partners';
 
 /**
  * The shipping activities against their real database and the real carrier
@@ -27,16 +28,13 @@ import { rejectionOf, runActivity } from '../support/run-activity';
 
 const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`shipping with the carrier on ${provider}`, { skip }, () => {
     let db: ShippingDb;
     let carrier: CarrierProcess;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     let sequence = 0;
     const newInput = (overrides: Partial<CreateShipmentInput> = {}): CreateShipmentInput => {
       const key = `order-ship-${provider}-${++sequence}:create-shipment`;
@@ -49,16 +47,12 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
     const shipmentRow = (key: string) => db.shipment.findUniqueOrThrow({ where: { key } });
 
     before(async () => {
-      const databases = await provisionDatabases(provider);
-      drop = databases.drop;
-      await applyMigrations('shipping', databases.urls.shipping);
-      db = createShippingDb(databases.urls.shipping);
-      carrier = await launchCarrier({ port: await freePort() });
+      ({ db, close } = await migratedServiceDatabase(provider, 'shipping'));
+      carrier = (await startCarrier()).process;
     });
 
     after(async () => {
-      await db?.$disconnect();
-      await drop?.();
+      await close?.();
       await carrier?.stop();
     });
 

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { createInventoryActivities } from '../../src/activities/inventory';
 import { createOrdersActivities } from '../../src/activities/orders';
 import { createShippingActivities } from '../../src/activities/shipping';
-import {
-  applyMigrations,
-  closeServiceDatabases,
-  openServiceDatabases,
-  seedCatalogue,
-  type ServiceDatabases,
-} from '../../src/db';
-import type { ProvisionedDatabases } from '../../src/db/provision';
+import { type ServiceDatabases } from '../../src/db';
 import type { CarrierClient } from '../../src/partners/carrier-client';
-import { serviceNames } from '../../src/temporal/names';
-import { provisionDatabases, type Provider } from '../support/stack';
+import { providers, skipReason, migratedServiceDatabases, type Provider } from '../support/service-databases';
+import { runActivityQuietly } from '../support/run-activity';
 
 /**
  * The same activity with the same input, executed twice at once (an attempt Temporal gave up on still running
  * beside its retry), many times over, against the real databases: both executions must answer, and answer the
  * same, as executeOnce promises (the loser of the race returns the winner's stored answer), and the work is done
- * once. The fault matrix (tests/fault-matrix.test.ts) races each activity once inside a whole saga; this races
+ * once. The fault matrix (tests/integration/fault-matrix.test.ts) races each activity once inside a whole saga; this races
  * the ones whose duplicates are settled in their own database often enough to catch a race that is lost only
  * sometimes. The charge and the refund are left out: two calls under one Idempotency-Key at once are settled by
  * the gateway, which answers the second 409 (retry shortly) by design.
@@ -31,11 +22,6 @@ import { provisionDatabases, type Provider } from '../support/stack';
 /** Pairs per activity: on PostgreSQL both executions really overlap; SQLite runs write transactions one at a time. */
 const pairs: Record<Provider, number> = { postgres: 40, sqlite: 10 };
 
-/** Runs an activity with an activity context that logs only errors. */
-function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
-}
-
 /** The carrier's quote, without the carrier: the race is in the shipping database. */
 const flatRateCarrier = {
   quote: () => Promise.resolve({ source: 'flat-rate' as const, amountCents: 500, reason: 'test carrier' }),
@@ -43,7 +29,10 @@ const flatRateCarrier = {
 
 /** Runs `activity` twice at once with `input`; the failures, or a difference between the two answers. */
 async function twiceAtOnce<I>(activity: (input: I) => Promise<unknown>, input: I): Promise<string[]> {
-  const [first, second] = await Promise.allSettled([runActivity(activity, input), runActivity(activity, input)]);
+  const [first, second] = await Promise.allSettled([
+    runActivityQuietly(activity, input),
+    runActivityQuietly(activity, input),
+  ]);
   const problems = [first, second].flatMap((outcome) =>
     outcome.status === 'rejected'
       ? [
@@ -68,25 +57,17 @@ function tally(problems: string[]): [string, number][] {
   return [...counts];
 }
 
-/** As the other tests do: PostgreSQL cases need TEST_POSTGRES_URL (a role that may create databases). */
-const skipWithoutPostgres = (provider: Provider) =>
-  provider === 'postgres' && !process.env.TEST_POSTGRES_URL ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)' : false;
-
-for (const provider of ['sqlite', 'postgres'] as const) {
-  describe(`the same activity twice at once on ${provider}`, { skip: skipWithoutPostgres(provider) }, () => {
-    let databases: ProvisionedDatabases;
+for (const provider of providers) {
+  describe(`the same activity twice at once on ${provider}`, { skip: skipReason(provider) }, () => {
+    let close: () => Promise<void>;
     let db: ServiceDatabases;
     const rounds = pairs[provider];
 
     before(async () => {
-      databases = await provisionDatabases(provider);
-      await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
-      db = openServiceDatabases(databases.urls);
-      await seedCatalogue(db.inventory);
+      ({ db, close } = await migratedServiceDatabases(provider));
     });
     after(async () => {
-      if (db) await closeServiceDatabases(db);
-      await databases?.drop();
+      await close?.();
     });
 
     /** Each pair's own order, with what every step before `upTo` recorded for it (executed once, plainly). */
@@ -109,14 +90,20 @@ for (const provider of ['sqlite', 'postgres'] as const) {
           { sku: 'SKU-MUG', quantity: 1 },
         ];
         if (upTo !== 'create') {
-          await runActivity(orders.createOrder, { key: keys.create, orderId, workflowId, customerId: 'cus_42', items });
+          await runActivityQuietly(orders.createOrder, {
+            key: keys.create,
+            orderId,
+            workflowId,
+            customerId: 'cus_42',
+            items,
+          });
         }
         if (upTo === 'ship' || upTo === 'confirm') {
-          await runActivity(inventory.reserveStock, { key: keys.reserve, orderId, items });
+          await runActivityQuietly(inventory.reserveStock, { key: keys.reserve, orderId, items });
         }
         const shipment =
           upTo === 'confirm'
-            ? await runActivity(shipping.createShipment, {
+            ? await runActivityQuietly(shipping.createShipment, {
                 key: keys.ship,
                 orderId,
                 address: {
