@@ -13,20 +13,13 @@ import { orderIdFor } from '../../src/temporal/order-ids';
 import { requestIdAttribute } from '../../src/temporal/search-attributes';
 import { finalStatuses, orderFailureTypes, type OrderSagaState } from '../../src/workflows/definitions';
 import { approvalThresholdCents, startStack, type Stack } from '../support/stack';
+import { orderRequest } from '../support/sample-orders';
 
 /**
  * POST /orders answers once the saga has accepted or rejected the order
  * (update-with-start), and a cancel once it has been carried out: against the
  * real stack, with the rows each service keeps checked after every answer.
  */
-
-const address = {
-  recipient: 'Ada Lovelace',
-  line1: '12 Analytical Row',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
-};
 
 const earlyCustomerId = 'cus_early';
 
@@ -36,7 +29,7 @@ function orderBody({
   customerId = earlyCustomerId,
   token = paymentTokens.approved,
 }: { sku?: string; quantity?: number; customerId?: string; token?: string } = {}) {
-  return { customerId, items: [{ sku, quantity }], payment: { token }, shippingAddress: address };
+  return orderRequest({ customerId, items: [{ sku, quantity }], token });
 }
 
 interface Answer {

@@ -21,6 +21,7 @@ import {
   type OrderSagaState,
 } from '../../src/workflows/definitions';
 import { approvalThresholdCents, startStack, type Stack } from '../support/stack';
+import { orderRequest } from '../support/sample-orders';
 
 /**
  * Idempotency-Key semantics and X-Request-Id, against the real stack: the
@@ -30,8 +31,6 @@ import { approvalThresholdCents, startStack, type Stack } from '../support/stack
  * answer carries a request id, which the run's memo and the log lines keep.
  */
 
-const address = { recipient: 'Ada Lovelace', line1: '12 Analytical Row', city: 'London', postalCode: 'N1 9GU' };
-
 const idemCustomerId = 'cus_idem';
 
 function orderBody({
@@ -39,12 +38,7 @@ function orderBody({
   quantity = 2,
   token = paymentTokens.approved,
 }: { sku?: string; quantity?: number; token?: string } = {}) {
-  return {
-    customerId: idemCustomerId,
-    items: [{ sku, quantity }],
-    payment: { token },
-    shippingAddress: { ...address, country: 'GB' },
-  };
+  return orderRequest({ customerId: idemCustomerId, items: [{ sku, quantity }], token });
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -9,6 +9,7 @@ import type { OrderSagaState } from '../../src/workflows/definitions';
 import { freeLowPort } from '../../tooling/cluster/cluster';
 import { launchUntilReady } from '../support/launch-until-ready';
 import { withTimeout } from '../support/timeout';
+import { orderRequest, springfieldAddress } from '../support/sample-orders';
 
 /**
  * `npm run cluster` as a user runs it: the system on the real Temporal cluster with its embedded PostgreSQL. An
@@ -101,18 +102,9 @@ async function placeOrder(apiUrl: string): Promise<string> {
   const placed = await fetch(`${apiUrl}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'Idempotency-Key': `cluster-quickstart-${Date.now()}` },
-    body: JSON.stringify({
-      customerId: 'cus_demo',
-      items: [{ sku: 'SKU-MUG', quantity: 1 }],
-      payment: { token: 'tok_visa' },
-      shippingAddress: {
-        recipient: 'Ada',
-        line1: '1 Loop St',
-        city: 'Springfield',
-        postalCode: '12345',
-        country: 'US',
-      },
-    }),
+    body: JSON.stringify(
+      orderRequest({ customerId: 'cus_demo', items: [{ sku: 'SKU-MUG', quantity: 1 }], address: springfieldAddress }),
+    ),
   });
   assert.equal(placed.status, 201, await placed.clone().text());
   return ((await placed.json()) as { orderId: string }).orderId;

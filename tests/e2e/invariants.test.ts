@@ -45,6 +45,7 @@ import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess 
 import { freePort } from '../../src/temporal/servers';
 import { provisionDatabases, startStack, type Stack } from '../support/stack';
 import { runActivity } from '../support/run-activity';
+import { springfieldAddress as address } from '../support/sample-orders';
 
 /**
  * The invariant checker on real SQLite databases whose rows were written by
@@ -53,7 +54,6 @@ import { runActivity } from '../support/run-activity';
  * Temporal client, for the checks that need the workflows.
  */
 
-const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 const mugs: OrderItem[] = [{ sku: 'SKU-MUG', quantity: 2 }];
 
 async function openDatabases(urls: Record<ServiceName, string>): Promise<ServiceDatabases> {

@@ -13,7 +13,9 @@ import { defaultCarrierClientOptions } from '../../src/partners/carrier-client';
 import { orderWorkflowId } from '../../src/temporal/names';
 import { needsAttentionAttribute, orderStatusAttribute } from '../../src/temporal/search-attributes';
 import { finalStatuses, type OrderSagaState, type OrderStatus } from '../../src/workflows/definitions';
-import { startStack, type Provider, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { providers, skipReason } from '../support/service-databases';
+import { londonAddress, orderRequest, type OrderRequestOptions } from '../support/sample-orders';
 
 /**
  * The system end to end over HTTP: real dev server, real workers, real
@@ -21,35 +23,10 @@ import { startStack, type Provider, type Stack } from '../support/stack';
  * rows left in every service's database.
  */
 
-const address = {
-  recipient: 'Ada Lovelace',
-  line1: '12 Analytical Row',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
-};
+const orderBody = (options: OrderRequestOptions = {}) => orderRequest({ customerId: 'cus_e2e', ...options });
 
-interface OrderOptions {
-  items?: { sku: string; quantity: number }[];
-  token?: string;
-  postalCode?: string;
-  customerId?: string;
-}
-
-function orderBody({ items, token, postalCode, customerId }: OrderOptions = {}) {
-  return {
-    customerId: customerId ?? 'cus_e2e',
-    items: items ?? [{ sku: 'SKU-MUG', quantity: 2 }],
-    payment: { token: token ?? paymentTokens.approved },
-    shippingAddress: { ...address, postalCode: postalCode ?? address.postalCode },
-  };
-}
-
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`orders end to end on ${provider}`, { skip }, () => {
     let stack: Stack;
@@ -67,7 +44,7 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
      * saga decided (the default, early-return mode): 201 with the order
      * accepted, or 422 with the saga's reason and its state, compensated.
      */
-    async function placeOrder(options: OrderOptions = {}, key = randomUUID()) {
+    async function placeOrder(options: OrderRequestOptions = {}, key = randomUUID()) {
       const response = await fetch(`${stack.baseUrl}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
@@ -151,7 +128,14 @@ for (const provider of ['sqlite', 'postgres'] as Provider[]) {
       );
       assert.deepEqual(
         rows.shipments.map((s) => [s.status, s.postalCode, s.rateSource, s.rateCents]),
-        [['CREATED', address.postalCode, 'carrier-quote', rateCents({ country: address.country, itemCount: 2 })]],
+        [
+          [
+            'CREATED',
+            londonAddress.postalCode,
+            'carrier-quote',
+            rateCents({ country: londonAddress.country, itemCount: 2 }),
+          ],
+        ],
       );
       assert.equal(state.shippingRate?.source, 'carrier-quote');
       assert.deepEqual(

@@ -5,6 +5,7 @@ import { paymentTokens, soldOutSku } from '../../src/domain/failure-triggers';
 import type { OrderView } from '../../src/read-model';
 import { orderWorkflowId } from '../../src/temporal/names';
 import { startStack, type Stack } from '../support/stack';
+import { londonAddress } from '../support/sample-orders';
 
 /**
  * The read side over HTTP, against the real stack: the relays carry every
@@ -12,14 +13,6 @@ import { startStack, type Stack } from '../support/stack';
  * them (filters, sorting, cursor pages), GET /orders/{id}/events gives one
  * order's history across the four services, GET /health/projection the lag.
  */
-
-const address = {
-  recipient: 'Ada Lovelace',
-  line1: '12 Analytical Row',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
-};
 
 interface OrderList {
   orders: OrderView[];
@@ -46,7 +39,7 @@ describe('the read model over HTTP', () => {
     const response = await fetch(`${stack.baseUrl}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ customerId, items, payment: { token }, shippingAddress: address }),
+      body: JSON.stringify({ customerId, items, payment: { token }, shippingAddress: londonAddress }),
     });
     const body = (await response.json()) as { orderId?: string; state?: { orderId: string } };
     assert.ok(response.status === 201 || response.status === 422, `placed: ${response.status}`);

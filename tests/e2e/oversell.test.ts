@@ -21,8 +21,9 @@ import {
 } from '../../src/reliability/invariants';
 import { orderWorkflowId } from '../../src/temporal/names';
 import type { OrderSagaState } from '../../src/workflows/definitions';
-import { provisionDatabases, startStack, type Provider, type Stack } from '../support/stack';
+import { provisionDatabases, startStack, type Stack } from '../support/stack';
 import { runActivityQuietly } from '../support/run-activity';
+import { providers, skipReason } from '../support/service-databases';
 
 /**
  * No oversell (docs/OVERSELL.md): stock is reserved by a conditional
@@ -151,11 +152,8 @@ function interleavingProductWrites(db: InventoryDb, parties: number, timeoutMs: 
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`no oversell on ${provider}`, { skip }, () => {
     describe('reserveStock under hundreds of concurrent calls', () => {

@@ -10,6 +10,7 @@ import { freePort } from '../../src/temporal/servers';
 import type { OrderSagaState } from '../../src/workflows/definitions';
 import { launchUntilReady } from '../support/launch-until-ready';
 import { withTimeout } from '../support/timeout';
+import { orderRequest, springfieldAddress } from '../support/sample-orders';
 
 /**
  * The README's quick start, as a user runs it: `npm start` brings up the dev
@@ -45,18 +46,7 @@ test('npm start: an order placed over HTTP is confirmed, visible in the Web UI, 
     const placed = await fetch(`${apiUrl}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'Idempotency-Key': 'quickstart-1' },
-      body: JSON.stringify({
-        customerId: 'cus_demo',
-        items: [{ sku: 'SKU-MUG', quantity: 2 }],
-        payment: { token: 'tok_visa' },
-        shippingAddress: {
-          recipient: 'Ada',
-          line1: '1 Loop St',
-          city: 'Springfield',
-          postalCode: '12345',
-          country: 'US',
-        },
-      }),
+      body: JSON.stringify(orderRequest({ customerId: 'cus_demo', address: springfieldAddress })),
     });
     // As the README shows: 201 once the order is accepted (order row created, stock reserved).
     assert.equal(placed.status, 201);

@@ -19,7 +19,9 @@ import {
 import { checkInvariants, paymentRowStatuses } from '../../src/reliability/invariants';
 import { orderWorkflowId, taskQueues, type ServiceName } from '../../src/temporal/names';
 import { finalStatuses, orderFailureTypes, type OrderSagaState } from '../../src/workflows/definitions';
-import { startStack, type Provider, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { providers, skipReason } from '../support/service-databases';
+import { londonAddress, orderRequest } from '../support/sample-orders';
 
 /**
  * Resilience at the edges, end to end on the real stack (dev server, real
@@ -43,20 +45,12 @@ const reserveStock = 'reserveStock' satisfies keyof InventoryActivities;
 const chargePayment = 'chargePayment' satisfies keyof PaymentsActivities;
 const createShipment = 'createShipment' satisfies keyof ShippingActivities;
 
-const address = {
-  recipient: 'Ada Lovelace',
-  line1: '12 Analytical Row',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
-};
-
 /** Places one order as a burst does: answered once its run started, the saturation is measured afterwards. */
 async function placeOrder(
   stack: Stack,
   {
     token = paymentTokens.approved,
-    postalCode = address.postalCode,
+    postalCode = londonAddress.postalCode,
     sku = 'SKU-MUG',
     customerId = 'cus_resilience',
   }: { token?: string; postalCode?: string; sku?: string; customerId?: string } = {},
@@ -64,12 +58,7 @@ async function placeOrder(
   const response = await fetch(`${stack.baseUrl}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), prefer: 'respond-async' },
-    body: JSON.stringify({
-      customerId,
-      items: [{ sku, quantity: 1 }],
-      payment: { token },
-      shippingAddress: { ...address, postalCode },
-    }),
+    body: JSON.stringify(orderRequest({ customerId, items: [{ sku, quantity: 1 }], token, postalCode })),
   });
   assert.equal(response.status, 202);
   return ((await response.json()) as { orderId: string }).orderId;
@@ -339,11 +328,8 @@ test('SQLite: a slow gateway fills the payments bulkhead while inventory and shi
 
 // ---------------------------------------------------------------- gateway down under load
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   test(
     `${provider}: the gateway goes down under a stream of orders; the breaker opens and closes, every order is charged once`,
@@ -467,7 +453,7 @@ function burstOrder(index: number): BurstOrder {
       : undeliverable
         ? { status: 'failed', type: rejectionTypes.addressUndeliverable }
         : { status: 'confirmed' };
-  return { token, postalCode: undeliverable ? undeliverablePostalCode : address.postalCode, expected };
+  return { token, postalCode: undeliverable ? undeliverablePostalCode : londonAddress.postalCode, expected };
 }
 
 /**
@@ -499,11 +485,8 @@ async function awaitOutcomes(
   return { states, lastFinalAt };
 }
 
-for (const provider of ['sqlite', 'postgres'] as Provider[]) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   test(
     `${provider}: a burst of troubled orders is delayed, never failed: each ends as its card and address decide`,

@@ -41,6 +41,7 @@ import { installQuietRuntime, quietLogger, testLogger } from '../support/quiet-l
 import { startCluster } from '../../tooling/cluster/cluster';
 import { runScript } from '../support/run-script';
 import { clusterTestSkip } from '../support/cluster-skip';
+import { londonAddress } from '../support/sample-orders';
 
 /**
  * A rolling deploy of a changed order workflow, with Worker Deployment Versioning: orders started on build v1 wait
@@ -72,20 +73,12 @@ const fastDrainage = {
 const approvalThresholdCents = 100_000;
 const v2WorkflowsPath = fileURLToPath(new URL('../fixtures/order-saga-v2/index.ts', import.meta.url));
 
-const address = {
-  recipient: 'Ada Lovelace',
-  line1: '12 Analytical Row',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
-};
-
 /** A laptop costs more than the approval threshold: the order waits for an operator, open, on the build it began on. */
 const orderNeedingApproval = {
   customerId: 'cus_rolling',
   items: [{ sku: 'SKU-LAPTOP', quantity: 1 }],
   payment: { token: paymentTokens.approved },
-  shippingAddress: address,
+  shippingAddress: londonAddress,
 };
 
 const postgresUrl = process.env.TEST_POSTGRES_URL;

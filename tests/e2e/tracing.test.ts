@@ -26,6 +26,7 @@ import { workflowsPath } from '../../src/workers/service-worker';
 import type { OrderSagaInput } from '../../src/workflows/definitions';
 import { quietLogger } from '../support/quiet-logger';
 import { startStack, type Stack } from '../support/stack';
+import { providers, skipReason } from '../support/service-databases';
 
 /**
  * OpenTelemetry tracing: configured by OpenTelemetry's variables and off by default; when on, one order is one trace
@@ -83,11 +84,8 @@ describe('tracing configuration', () => {
   });
 });
 
-for (const provider of ['sqlite', 'postgres'] as const) {
-  const skip =
-    provider === 'postgres' && !process.env.TEST_POSTGRES_URL
-      ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)'
-      : false;
+for (const provider of providers) {
+  const skip = skipReason(provider);
 
   describe(`query spans on ${provider}`, { skip }, () => {
     const exporter = new InMemorySpanExporter();

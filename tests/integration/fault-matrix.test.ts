@@ -25,6 +25,8 @@ import { FaultInjector, type Fault } from '../support/fault-injection';
 import type { Provider } from '../support/stack';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping-stack';
 import { outcome } from '../support/saga-run';
+import { skipReason } from '../support/service-databases';
+import { springfieldAddress } from '../support/sample-orders';
 
 /**
  * The fault matrix: every step and every compensation of the saga, under each fault an activity can meet, on
@@ -252,7 +254,7 @@ function selected(provider: Provider, matrixCase: MatrixCase): boolean {
 }
 
 function plainAddress() {
-  return { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
+  return { ...springfieldAddress };
 }
 
 let sequence = 0;
@@ -296,15 +298,11 @@ const providers = (['sqlite', 'postgres'] as const).filter((provider) =>
   (process.env.MATRIX_PROVIDERS ?? 'sqlite,postgres').split(',').includes(provider),
 );
 
-/** As the other tests do: PostgreSQL cases need TEST_POSTGRES_URL (a role that may create databases). */
-const skipWithoutPostgres = (provider: Provider) =>
-  provider === 'postgres' && !process.env.TEST_POSTGRES_URL ? 'TEST_POSTGRES_URL is not set (.ci/run sets it)' : false;
-
 for (const provider of providers) {
   const cases = allCases.filter((matrixCase) => selected(provider, matrixCase));
   describe(
     `fault matrix on ${provider} (${cases.length} of ${allCases.length} cases)`,
-    { skip: skipWithoutPostgres(provider) },
+    { skip: skipReason(provider) },
     () => {
       const faults = new FaultInjector();
       let stack: TimeSkippingStack;

@@ -34,6 +34,7 @@ import { orderWorkflowId } from '../../src/temporal/names';
 import { rejectionOf, silentLogger } from '../support/run-activity';
 import { providers, skipReason, migratedServiceDatabases } from '../support/service-databases';
 import { startPartners, type TestPartners } from '../support/partners';
+import { springfieldAddress as address } from '../support/sample-orders';
 
 /**
  * Each service's transactional outbox against its real database: every
@@ -63,8 +64,6 @@ interface OutboxTable {
     findMany(args: { where: { orderId: string }; orderBy: { position: 'asc' } }): PromiseLike<StoredRow[]>;
   };
 }
-
-const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
 let partners: TestPartners | undefined;
 let gatewayClient: GatewayClient;

@@ -37,6 +37,7 @@ import { orderWorkflowId, serviceNames, type ServiceName } from '../../src/tempo
 import { rejectionOf, silentLogger } from '../support/run-activity';
 import { providers, skipReason } from '../support/service-databases';
 import { startPartners, type TestPartners } from '../support/partners';
+import { springfieldAddress as address } from '../support/sample-orders';
 
 /**
  * The read model against real databases: events made by the services' real
@@ -45,8 +46,6 @@ import { startPartners, type TestPartners } from '../support/partners';
  *
  *   node --import tsx --test tests/integration/read-model.test.ts
  */
-
-const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
 /** Orders for the rebuild test, spread over every saga path; bounded so a provider's run stays well under a minute. */
 const mixedOrderCount = 250;

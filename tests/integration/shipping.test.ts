@@ -17,6 +17,7 @@ import { freePort } from '../../src/temporal/servers';
 import { rejectionOf, runActivity } from '../support/run-activity';
 import { providers, skipReason, migratedServiceDatabase } from '../support/service-databases';
 import { startCarrier } from '../support/partners';
+import { springfieldAddress as address } from '../support/sample-orders';
 
 /**
  * The shipping activities against their real database and the real carrier
@@ -25,8 +26,6 @@ import { startCarrier } from '../support/partners';
  * shipment says so. What the carrier decides about an address is never
  * replaced by the fallback.
  */
-
-const address = { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
 for (const provider of providers) {
   const skip = skipReason(provider);

@@ -24,6 +24,7 @@ import type { orderSaga } from '../../src/workflows/order-saga';
 import { startTestCodecServer, testPayloadEncryption, type TestCodecServer } from '../support/codec';
 import { installQuietRuntime, quietLogger } from '../support/quiet-logger';
 import { ScriptedServices } from '../support/scripted-services';
+import { sagaInput, oneLaptop, twoMugs } from '../support/sample-orders';
 
 /**
  * The order workflow's updates as the Temporal CLI sends them: plain JSON, past the API's validation. Every malformed
@@ -72,23 +73,11 @@ function updateWithCli(workflowId: string, name: string, input?: string, withCod
   });
 }
 
-let sequence = 0;
-function newOrder(items: OrderSagaInput['items']): OrderSagaInput {
-  sequence += 1;
-  return {
-    orderId: `ord_cli${String(sequence).padStart(21, '0')}`,
-    customerId: 'cus_cli',
-    items,
-    paymentToken: 'tok_visa',
-    shippingAddress: { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' },
-    approvalThresholdCents: 100_000,
-    approvalTimeout: '24h',
-  };
-}
+const newOrder = (items: OrderSagaInput['items']): OrderSagaInput => sagaInput('cli', { customerId: 'cus_cli', items });
 
 /** One laptop: over the threshold, so the order waits for approval. */
-const overThreshold = [{ sku: 'SKU-LAPTOP', quantity: 1 }];
-const belowThreshold = [{ sku: 'SKU-MUG', quantity: 2 }];
+const overThreshold = oneLaptop;
+const belowThreshold = twoMugs;
 const fingerprint = `sha256:${'ab'.repeat(32)}`;
 
 async function start(input: OrderSagaInput): Promise<WorkflowHandle<typeof orderSaga>> {

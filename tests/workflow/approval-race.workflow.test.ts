@@ -13,6 +13,7 @@ import type { orderSaga } from '../../src/workflows/order-saga';
 import { installQuietRuntime, quietLogger } from '../support/quiet-logger';
 import { ScriptedServices } from '../support/scripted-services';
 import { outcome, waitForStatus } from '../support/saga-run';
+import { sagaInput, oneLaptop } from '../support/sample-orders';
 
 /**
  * An operator's decision and the approval timeout in one workflow task, and the rule: a decision the run accepted wins
@@ -81,19 +82,8 @@ async function workflowWorker(taskQueue: string): Promise<{ stop(): Promise<void
   };
 }
 
-let sequence = 0;
-function laptopOrder(): OrderSagaInput {
-  sequence += 1;
-  return {
-    orderId: `ord_race${String(sequence).padStart(20, '0')}`,
-    customerId: 'cus_race',
-    items: [{ sku: 'SKU-LAPTOP', quantity: 1 }],
-    paymentToken: 'tok_visa',
-    shippingAddress: { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' },
-    approvalThresholdCents: 100_000,
-    approvalTimeout: '2s',
-  };
-}
+const laptopOrder = (): OrderSagaInput =>
+  sagaInput('race', { customerId: 'cus_race', items: oneLaptop, approvalTimeout: '2s' });
 
 /**
  * The approval timer fires and `decision` arrives while the run's worker is stopped; then a worker comes back and

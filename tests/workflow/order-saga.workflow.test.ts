@@ -28,6 +28,7 @@ import type { orderSaga } from '../../src/workflows/order-saga';
 import { startScriptedSaga, type ScriptedSaga } from '../support/scripted-saga';
 import { ScriptedServices, type ActivityName } from '../support/scripted-services';
 import { outcome, waitForStatus } from '../support/saga-run';
+import { sagaInput } from '../support/sample-orders';
 
 const services = new ScriptedServices();
 let saga: ScriptedSaga;
@@ -42,20 +43,7 @@ after(async () => {
   await saga?.stop();
 });
 
-let sequence = 0;
-function newOrder(overrides: Partial<OrderSagaInput> = {}): OrderSagaInput {
-  sequence += 1;
-  return {
-    orderId: `ord_wf${String(sequence).padStart(22, '0')}`,
-    customerId: 'cus_42',
-    items: [{ sku: 'SKU-MUG', quantity: 2 }],
-    paymentToken: 'tok_visa',
-    shippingAddress: { recipient: 'Ada', line1: '1 Loop St', city: 'Springfield', postalCode: '12345', country: 'US' },
-    approvalThresholdCents: 100_000,
-    approvalTimeout: '24h',
-    ...overrides,
-  };
-}
+const newOrder = (overrides: Partial<OrderSagaInput> = {}): OrderSagaInput => sagaInput('wf', overrides);
 
 /** An order whose total (one laptop) is above the approval threshold. */
 const needsApproval = { items: [{ sku: 'SKU-LAPTOP', quantity: 1 }] };
