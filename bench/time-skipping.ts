@@ -1,6 +1,6 @@
 /**
  * Benchmark item 6, time skipping: the workflow test suite's longest timer is
- * the approval's 24 hours (tests/order-saga.workflow.test.ts, "no decision
+ * the approval's 24 hours (tests/workflow/order-saga.workflow.test.ts, "no decision
  * within 24 hours rejects the order"; the compensation retry budget the other
  * tests skip is about ten minutes). This runs that same scenario, the real
  * workflow with the suite's scripted services on the time-skipping test
@@ -61,7 +61,7 @@ export interface TimeSkippingOptions {
 
 const approvalTimeout = '24h';
 const testName =
-  'tests/order-saga.workflow.test.ts: "no decision within 24 hours rejects the order: a day passes in seconds"';
+  'tests/workflow/order-saga.workflow.test.ts: "no decision within 24 hours rejects the order: a day passes in seconds"';
 
 async function untilAwaitingApproval(
   handle: { query: (q: typeof getOrderState) => Promise<OrderSagaState> },

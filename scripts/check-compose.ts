@@ -16,7 +16,7 @@
  * is run as well when a Compose client is installed (it needs no engine);
  * otherwise that part is reported as skipped.
  *
- * tests/compose.test.ts runs the rules on the real files and on broken copies.
+ * tests/unit/compose.test.ts runs the rules on the real files and on broken copies.
  */
 import { dockerComposeConfig } from './compose-check/docker-compose-config';
 import { report, runChecks } from './compose-check/runner';

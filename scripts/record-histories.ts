@@ -1,6 +1,6 @@
 /**
  * Records the event histories of representative order runs into
- * tests/histories/<version>/, for tests/replay.test.ts to replay against the
+ * tests/histories/<version>/, for tests/workflow/replay.test.ts to replay against the
  * current workflow code in CI:
  *
  *   npx tsx scripts/record-histories.ts v<next>

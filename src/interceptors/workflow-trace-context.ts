@@ -6,7 +6,7 @@
  * span (made by Temporal's OpenTelemetry activity interceptor on the service's worker) is a child of the client's
  * start span. Temporal's own workflow tracing interceptors are not used: they wrap the run's calls in promises of
  * their own, which moves an activity's result a few microtasks later and reorders commands where an update handler
- * acts in the same activation, so runs recorded without them do not replay with them (tests/tracing.test.ts shows
+ * acts in the same activation, so runs recorded without them do not replay with them (tests/e2e/tracing.test.ts shows
  * it). Copying a header is synchronous and leaves the commands as they were, so this module is in every bundle of
  * the order workflow, tracing on or off.
  */
@@ -15,7 +15,7 @@ import type { Payload, WorkflowInterceptorsFactory } from '@temporalio/workflow'
 /**
  * The header Temporal's OpenTelemetry interceptors carry a span context in (their `TRACE_HEADER`). Spelled here
  * rather than imported: importing it would bundle OpenTelemetry into the workflow code, which is loaded again for
- * every run; tests/tracing.test.ts checks that the two agree.
+ * every run; tests/e2e/tracing.test.ts checks that the two agree.
  */
 export const traceHeader = '_tracer-data';
 

@@ -5,7 +5,7 @@
  * other interceptors of a worker or client.
  *
  * Not the package's workflow interceptors: they change when an activity's result reaches the workflow, so switching
- * tracing on or off would strand running orders (tests/tracing.test.ts shows which). The order workflow carries the
+ * tracing on or off would strand running orders (tests/e2e/tracing.test.ts shows which). The order workflow carries the
  * start's trace context to its activities itself (src/interceptors/workflow-trace-context.ts), so a trace reads
  * request -> start -> each activity on its service's worker -> its queries, without spans of the workflow's own.
  *

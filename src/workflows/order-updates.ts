@@ -106,7 +106,7 @@ export class ApprovalDesk {
           assertApprovalDecision(decision);
           // A decision accepted here wins even if the approval timer fires in the same workflow task: the update is
           // applied before the timer, the handler sets `decision` synchronously and the SDK re-evaluates conditions
-          // after each job, so awaitDecision's condition sees it first (tests/approval-race.workflow.test.ts).
+          // after each job, so awaitDecision's condition sees it first (tests/workflow/approval-race.workflow.test.ts).
           if (saga.state.status !== 'awaiting-approval' || this.decision !== undefined) {
             throw ApplicationFailure.nonRetryable(
               `Order ${saga.state.orderId} is not awaiting approval: it is ${saga.state.status}`,

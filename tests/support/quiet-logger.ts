@@ -24,7 +24,7 @@ export function testLogger(name: string, defaultLevel: string): PinoLogger {
 /**
  * The process-wide Temporal Runtime of the tests' workers, logging errors only: workers log every failed activity
  * attempt at WARN, and the tests fail those on purpose by the hundred (they read outcomes from the databases and
- * histories instead). A test that reads the logs installs its own first (tests/logging.test.ts).
+ * histories instead). A test that reads the logs installs its own first (tests/e2e/logging.test.ts).
  */
 export function installQuietRuntime(): void {
   if (!workerRuntimeInstalled()) installWorkerRuntime({ logger: testLogger('temporal', 'error') });

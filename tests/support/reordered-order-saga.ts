@@ -1,5 +1,5 @@
 /**
- * A deliberately incompatible order workflow for tests/replay.test.ts: it
+ * A deliberately incompatible order workflow for tests/workflow/replay.test.ts: it
  * starts like the real one (the same search-attribute upserts, and a
  * placeOrder update that is accepted and never answers) and then
  * reserves stock before it creates the order, the two first activities

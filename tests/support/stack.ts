@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { DataConverter } from '@temporalio/common';
@@ -27,17 +24,9 @@ import {
   closeServiceDatabases,
 } from '../../src/db';
 import { provisionDatabases } from '../../tooling/db/provision';
-import {
-  defaultGatewayClientOptions,
-  createGatewayClient,
-  type GatewayClient,
-} from '../../src/partners/gateway-client';
-import {
-  createCarrierClient,
-  defaultCarrierClientOptions,
-  type CarrierClient,
-} from '../../src/partners/carrier-client';
-import { launchCarrier, launchGateway, type CarrierProcess, type GatewayProcess } from '../../simulators/launch';
+import { defaultGatewayClientOptions, type GatewayClient } from '../../src/partners/gateway-client';
+import { type CarrierClient } from '../../src/partners/carrier-client';
+import { type CarrierProcess, type GatewayProcess } from '../../simulators/launch';
 import { withQuerySpans } from '../../src/telemetry/database-spans';
 import { clientTracingInterceptors, workerTracing } from '../../src/telemetry/temporal-tracing';
 import { createServiceTracing } from '../../src/telemetry/tracing';
@@ -49,10 +38,13 @@ import { createWorkerMetrics } from '../../src/metrics/worker';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../../src/workers/service-worker';
 import { workerRuntimeMetricsUrl } from '../../src/workers/runtime';
 import { serveWorkerStatus, type WorkerStatusServer } from '../../src/workers/status';
+import { startPartners } from './partners';
+import { approvalThresholdCents } from './sample-orders';
+import type { Provider } from './service-databases';
 import { installQuietRuntime, quietLogger, testLogger } from './quiet-logger';
 import { startTestCodecServer, testPayloadEncryption } from './codec';
 
-export type Provider = 'sqlite' | 'postgres';
+export type { Provider };
 
 /**
  * The whole system in one test process, for real: a Temporal dev server, a
@@ -82,7 +74,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export const approvalThresholdCents = 100_000;
+export { approvalThresholdCents };
 
 export { provisionDatabases };
 
@@ -112,18 +104,8 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   // Before any connection or worker; a test that reads the logs installed its own runtime already.
   installQuietRuntime();
   const databases = await provisionDatabases(provider);
-  const gatewayDir = mkdtempSync(path.join(tmpdir(), 'order-saga-gateway-'));
-  const gateway = await launchGateway({
-    port: await freePort(),
-    databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}`,
-  });
-  const gatewayClient = createGatewayClient({
-    ...defaultGatewayClientOptions,
-    ...options.gatewayClient,
-    baseUrl: gateway.url,
-  });
-  const carrier = await launchCarrier({ port: await freePort() });
-  const carrierClient = createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url });
+  const partners = await startPartners(options.gatewayClient);
+  const { gateway: gatewayClient, carrier: carrierClient } = partners.clients;
   await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
   await applyMigrations(readModelDatabase, databases.urls.views);
   const db: ServiceDatabases = openServiceDatabases(databases.urls);
@@ -213,9 +195,9 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     db,
     views,
     temporal,
-    gateway,
+    gateway: partners.gateway.process,
     gatewayClient,
-    carrier,
+    carrier: partners.carrier.process,
     carrierClient,
     ...(uiPort === undefined ? {} : { webUiUrl: `http://127.0.0.1:${uiPort}` }),
     dataConverter,
@@ -233,9 +215,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       await codecServer?.close();
       await closeServiceDatabases(db);
       await databases.drop();
-      await gateway.stop();
-      await carrier.stop();
-      rmSync(gatewayDir, { recursive: true, force: true });
+      await partners.stop();
     },
   };
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import {
@@ -11,18 +8,18 @@ import {
   type ServiceDatabases,
 } from '../../src/db';
 import { provisionDatabases } from '../../tooling/db/provision';
-import { createCarrierClient, defaultCarrierClientOptions } from '../../src/partners/carrier-client';
 import {
   createGatewayClient,
   defaultGatewayClientOptions,
   type GatewayClient,
 } from '../../src/partners/gateway-client';
-import { launchCarrier, launchGateway, type GatewayProcess } from '../../simulators/launch';
+import { type GatewayProcess } from '../../simulators/launch';
 import { serviceNames } from '../../src/temporal/names';
 import { orderSearchAttributes } from '../../src/temporal/search-attributes';
-import { freePort, startTimeSkippingServer } from '../../tooling/temporal/servers';
+import { startTimeSkippingServer } from '../../tooling/temporal/servers';
 import { bundleOrderWorkflow, createServiceWorker, serviceActivities } from '../../src/workers/service-worker';
 import type { FaultInjector } from './fault-injection';
+import { startPartners } from './partners';
 import { installQuietRuntime, quietLogger } from './quiet-logger';
 import type { Provider } from './stack';
 
@@ -49,19 +46,8 @@ export async function startTimeSkippingStack(provider: Provider, faults: FaultIn
   try {
     const databases = await provisionDatabases(provider);
     stopping.push(databases.drop);
-    const gatewayDir = mkdtempSync(path.join(tmpdir(), 'order-saga-gateway-'));
-    stopping.push(() => Promise.resolve(rmSync(gatewayDir, { recursive: true, force: true })));
-    const gateway = await launchGateway({
-      port: await freePort(),
-      databaseUrl: `file:${path.join(gatewayDir, 'gateway.db')}`,
-    });
-    stopping.push(() => gateway.stop());
-    const carrier = await launchCarrier({ port: await freePort() });
-    stopping.push(() => carrier.stop());
-    const partners = {
-      gateway: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url }),
-      carrier: createCarrierClient({ ...defaultCarrierClientOptions, baseUrl: carrier.url }),
-    };
+    const partners = await startPartners();
+    stopping.push(() => partners.stop());
     await Promise.all(serviceNames.map((service) => applyMigrations(service, databases.urls[service])));
     const db = openServiceDatabases(databases.urls);
     stopping.push(() => closeServiceDatabases(db));
@@ -72,7 +58,7 @@ export async function startTimeSkippingStack(provider: Provider, faults: FaultIn
     const workflowBundle = await bundleOrderWorkflow(quietLogger);
     const workers: Worker[] = await Promise.all(
       serviceNames.map((service) =>
-        createServiceWorker(service, faults.wrap(serviceActivities(service, db[service], partners)), {
+        createServiceWorker(service, faults.wrap(serviceActivities(service, db[service], partners.clients)), {
           connection: env.nativeConnection,
           namespace: env.namespace ?? 'default',
           workflowBundle,
@@ -87,8 +73,8 @@ export async function startTimeSkippingStack(provider: Provider, faults: FaultIn
     return {
       env,
       db,
-      gateway,
-      gatewayReader: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: gateway.url }),
+      gateway: partners.gateway.process,
+      gatewayReader: createGatewayClient({ ...defaultGatewayClientOptions, baseUrl: partners.gateway.process.url }),
       stop,
     };
   } catch (error) {

@@ -2,7 +2,7 @@
  * The workflow API with one patch unguarded: `patched(id)` for the patch named
  * in this module's resource query (`unguarded-patches.ts?patch=<id>`) always
  * takes the new path and records nothing, as if that change had been made
- * without a patch; every other patch behaves as usual. tests/replay.test.ts
+ * without a patch; every other patch behaves as usual. tests/workflow/replay.test.ts
  * bundles the order workflow against it, one patch at a time, to show which
  * recorded histories would then fail to replay.
  */
