@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
 import { projectRoot } from '../../src/project-root';
 import { freePort } from '../../src/net/ports';
 
@@ -15,6 +18,12 @@ interface Run {
   stderr: string;
 }
 
+// npx runs a project's own bin from a copy it keeps per project path under the npm cache, made the first time; after
+// the bin moves, that copy points at the old file ("order: not found") until the cache is cleared. A cache of this
+// file's own is what a fresh clone sees, whichever bin path an earlier checkout at this path had.
+const npmCache = mkdtempSync(path.join(tmpdir(), 'order-cli-npm-cache-'));
+after(() => rmSync(npmCache, { recursive: true, force: true }));
+
 function npxOrder(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
@@ -22,8 +31,9 @@ function npxOrder(args: string[]): Promise<Run> {
       ['--no-install', 'order', ...args],
       {
         cwd: projectRoot,
-        env: { ...process.env, NO_COLOR: '1', ORDER_API_URL: '', ORDER_API_KEY: '' },
-        timeout: 60_000,
+        env: { ...process.env, NO_COLOR: '1', ORDER_API_URL: '', ORDER_API_KEY: '', npm_config_cache: npmCache },
+        // The first call fills the fresh cache (about 15 s on 2 idle cores).
+        timeout: 120_000,
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
