@@ -1,5 +1,7 @@
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import {
+  ActivityFailure,
+  ApplicationFailure,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -57,11 +59,11 @@ const undo = onServiceQueues(compensationOptions);
 /*
  * The orders service's activities as local activities: the orders worker runs the workflow and registers them, so
  * they skip the two dispatches of an activity task (scheduled to started, completed to the next workflow task), about
- * 100 ms each on the dev server. Backoffs up to localRetryThreshold wait in the worker, longer ones on a workflow
- * timer; the step options' first round (1 to 8 s) stays in the worker, a compensation's longer backoffs go to timers
- * so a compensation that keeps failing still reaches needs-attention after its usual ten minutes.
+ * 100 ms each on the dev server. Every backoff (the shortest is 1 s) waits on a workflow timer rather than in the
+ * worker: the workflow task is not held open meanwhile, so queries and updates (a cancellation) are answered between
+ * attempts, and the time-skipping server skips the wait as it does an activity task's.
  */
-const inWorkflowWorker: LocalActivityOptions = { localRetryThreshold: '10s' };
+const inWorkflowWorker: LocalActivityOptions = { localRetryThreshold: '500ms' };
 const forwardInWorker = proxyLocalActivities<OrdersActivities>({ ...stepOptions, ...inWorkflowWorker });
 const undoInWorker = proxyLocalActivities<OrdersActivities>({ ...compensationOptions, ...inWorkflowWorker });
 
@@ -111,8 +113,31 @@ interface LocalActivity<Input, Result> {
 
 /** An orders activity both ways: in the workflow's worker, and on the orders queue as runs before the patch had it. */
 interface OrdersActivity<Input, Result> {
+  /** The activity's name, which its failures carry. */
+  type: string;
   inWorker: LocalActivity<Input, Result>;
   onQueue: Activity<Input, Result>;
+}
+
+/**
+ * A local activity's failure reaches the workflow as the activity's own error (an ApplicationFailure, or a
+ * TimeoutFailure), not wrapped in an ActivityFailure as an activity task's is. The step runner and the compensation
+ * stack read what to do from the wrapper (a rejection, transient trouble, a timeout), so the local activity's failure
+ * gets the wrapper the same failure would have had on the queue.
+ */
+async function asActivityFailure<Result>(type: string, running: Promise<Result>): Promise<Result> {
+  try {
+    return await running;
+  } catch (error) {
+    if (error instanceof ActivityFailure || !(error instanceof Error)) throw error;
+    const retryState =
+      error instanceof ApplicationFailure && error.nonRetryable
+        ? 'NON_RETRYABLE_FAILURE'
+        : error.name === 'TimeoutFailure'
+          ? 'TIMEOUT'
+          : 'MAXIMUM_ATTEMPTS_REACHED';
+    throw new ActivityFailure('Local activity failed', type, undefined, retryState, undefined, error);
+  }
 }
 
 interface CallText<Given, Input> {
@@ -155,7 +180,7 @@ function ordersActivity<Given, Input, Result>(
         ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
         summary: text.summary(order, given),
       };
-      return runs.inWorker.executeWithOptions(round0, [text.input(order, given)]);
+      return asActivityFailure(runs.type, runs.inWorker.executeWithOptions(round0, [text.input(order, given)]));
     },
   };
 }
@@ -179,7 +204,10 @@ function ordersCompensation<Input>(
     name,
     run: (order) =>
       patched(sagaPatches.ordersStepsInWorkflowWorker)
-        ? runs.inWorker.executeWithOptions({ summary: text.summary(order) }, [text.input(order)])
+        ? asActivityFailure(
+            runs.type,
+            runs.inWorker.executeWithOptions({ summary: text.summary(order) }, [text.input(order)]),
+          )
         : onQueue.run(order),
   };
 }
@@ -195,7 +223,7 @@ export const createOrder: SagaStep<void, { orderId: string }> = {
   name: 'create-order',
   deadline: 'acceptance',
   runs: ordersActivity(
-    { inWorker: forwardInWorker.createOrder, onQueue: forward.orders.createOrder },
+    { type: 'createOrder', inWorker: forwardInWorker.createOrder, onQueue: forward.orders.createOrder },
     {
       summary: (order) =>
         `Create order ${order.input.orderId}: ${itemCount(order)} item(s) for customer ${order.input.customerId}`,
@@ -211,7 +239,7 @@ export const createOrder: SagaStep<void, { orderId: string }> = {
   ),
   compensation: ordersCompensation(
     'cancel-order',
-    { inWorker: undoInWorker.cancelOrder, onQueue: undo.orders.cancelOrder },
+    { type: 'cancelOrder', inWorker: undoInWorker.cancelOrder, onQueue: undo.orders.cancelOrder },
     {
       summary: (order) => `Cancel order ${order.input.orderId}: ${reasonForCompensation(order)}`,
       input: (order) => ({
@@ -307,7 +335,7 @@ export const confirmOrder: SagaStep<ConfirmedOrder, { confirmed: true }> = {
     },
   ],
   runs: ordersActivity(
-    { inWorker: forwardInWorker.confirmOrder, onQueue: forward.orders.confirmOrder },
+    { type: 'confirmOrder', inWorker: forwardInWorker.confirmOrder, onQueue: forward.orders.confirmOrder },
     {
       summary: (order, { reservation, shipment }) =>
         `Confirm order ${order.input.orderId}: ${formatCents(reservation.totalCents)}, shipment ${shipment.shipmentId}`,
