@@ -297,6 +297,7 @@ export async function measureProvider({
       postgresAdminUrl: options.postgresAdminUrl,
       progress: (line) => progress(`  ${line}`),
       verbose: options.verbose,
+      eagerActivities: options.eagerActivities,
     });
     onSystem(system);
     settings = system.settings;

@@ -13,6 +13,8 @@ export interface RunnerOptions extends BenchOptions {
   overallDeadlineMs: number;
   outDir: string;
   verbose: boolean;
+  /** Start the dev server with eager activity execution on (system.enableActivityEagerExecution). */
+  eagerActivities: boolean;
   help: boolean;
   /** The command as typed, the PostgreSQL password redacted. */
   command: string;
@@ -41,6 +43,8 @@ Options:
   --read-path-sizes 1000,10000
                           orders listed by the read-path measurement (its own default when not given)
   --skip-time-skipping    skip the time-skipping measurement
+  --eager-activities      dev server with system.enableActivityEagerExecution=true: an activity on the workflow's own
+                          task queue travels back with the workflow task's answer (measure the floor both ways)
   --out DIR               where result files go (default bench/results)
   --verbose               print the system's own output lines
   --help                  this text
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'skip-read-path': { type: 'boolean', default: false },
       'read-path-sizes': { type: 'string' },
       'skip-time-skipping': { type: 'boolean', default: false },
+      'eager-activities': { type: 'boolean', default: false },
       out: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -104,6 +109,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     overallDeadlineMs: (smoke ? 4 : 30) * 60_000,
     outDir: path.resolve(projectRoot, values.out ?? path.join('bench', 'results')),
     verbose: values.verbose,
+    eagerActivities: values['eager-activities'],
     help: values.help,
     command,
   };

@@ -49,9 +49,13 @@ export interface SystemOptions {
   progress: (line: string) => void;
   /** Print the processes' own output lines too (they are always kept for a diagnosis). */
   verbose?: boolean;
+  /** Dev server with eager activity execution on. */
+  eagerActivities?: boolean;
 }
 
 const keptLines = 40;
+/** The server's dynamic config key for eager activity execution. */
+const eagerActivityExecution = 'system.enableActivityEagerExecution';
 const launchTimeoutMs = 180_000;
 
 interface Launched {
@@ -67,6 +71,7 @@ export async function launchSystem({
   postgresAdminUrl,
   progress,
   verbose = false,
+  eagerActivities = false,
 }: SystemOptions): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-bench-'));
   const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true }))];
@@ -113,6 +118,7 @@ export async function launchSystem({
       namespace: 'default',
       searchAttributes: orderSearchAttributes,
       progress,
+      ...(eagerActivities ? { extraArgs: ['--dynamic-config-value', `${eagerActivityExecution}=true`] } : {}),
     });
     cleanups.push(() => devServer.teardown());
     const devServerPids = findChildPids(process.pid, [String(temporalPort)]);
@@ -243,6 +249,7 @@ export async function launchSystem({
         API_AUTH: env.API_AUTH ?? '',
         PAYLOAD_ENCRYPTION: payloadEncryption.mode,
         OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER ?? 'none',
+        [eagerActivityExecution]: String(eagerActivities),
       },
       processes,
       nodeProcessNames: [...launched.keys()],
