@@ -54,6 +54,8 @@ export interface BenchOptions {
   readPath: boolean;
   /** Sizes given to the read-path measurement; null: its own default. */
   readPathSizes: number[] | null;
+  /** Visibility seeded only up to this many orders (--visibility-up-to); absent or null: every size. */
+  visibilityUpTo?: number | null;
   timeSkipping: boolean;
   /** The throughput, latency and cost runs of the whole system, per provider: off with --only read-path (absent = on, files before it). */
   system?: boolean;

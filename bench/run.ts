@@ -126,6 +126,7 @@ async function main(options: RunnerOptions): Promise<number> {
       result.readPath = await measureReadPath({
         ...(options.postgresAdminUrl ? { postgresUrl: options.postgresAdminUrl } : {}),
         ...(options.readPathSizes ? { sizes: options.readPathSizes } : {}),
+        ...(options.visibilityUpTo ? { visibilityUpTo: options.visibilityUpTo } : {}),
         log: (line) => progress(`  ${line}`),
       });
       const unseeded = result.readPath.visibilityUnseeded;
