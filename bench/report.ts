@@ -191,6 +191,12 @@ function commandSection(result: BenchResult, options: RenderOptions): string {
     // Files from before the combined host have no layout: their workers ran one process per service.
     ['Service workers', workerLayoutLabel[bench.workerLayout ?? 'separate']],
   ];
+  rows.push([
+    'Dev server dynamic config',
+    result.devServerDynamicConfig
+      ? result.devServerDynamicConfig.map((setting) => `\`${setting}\``).join(', ') || 'none'
+      : "the server's defaults (the file predates deploy/temporal/dynamicconfig.yaml on the dev server)",
+  ]);
   // Older result files have no settings.
   const settings = Object.entries(result.settings ?? {});
   if (settings.length > 0) {

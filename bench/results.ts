@@ -280,6 +280,8 @@ export interface BenchResult {
    * OTEL_TRACES_EXPORTER), as its processes saw them.
    */
   settings: Record<string, string>;
+  /** The dev server's `--dynamic-config-value` settings (deploy/temporal/dynamicconfig.yaml); absent in files from before. */
+  devServerDynamicConfig?: string[];
   /** Caveats found during the run (e.g. a high load average, runs that failed). */
   notes: string[];
 }
