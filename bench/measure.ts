@@ -298,6 +298,7 @@ export async function measureProvider({
       progress: (line) => progress(`  ${line}`),
       verbose: options.verbose,
       workerLayout: options.workerLayout,
+      serverDefaults: options.serverDefaults,
     });
     onSystem(system);
     settings = system.settings;

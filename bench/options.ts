@@ -47,6 +47,8 @@ Options:
   --skip-time-skipping    skip the time-skipping measurement
   --only read-path        the read-path measurement alone (no system, profile or time skipping); with
                           PostgreSQL when a URL is known, as above
+  --server-defaults       the dev server with its own defaults, not deploy/temporal/dynamicconfig.yaml (the
+                          engine's floor as the server ships; the read path's server too)
   --separate-workers      one process per service worker, as compose deploys them (default: the four in one
                           process, as npm start runs them)
   --out DIR               where result files go (default bench/results)
@@ -99,6 +101,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'skip-time-skipping': { type: 'boolean', default: false },
       only: { type: 'string' },
       'separate-workers': { type: 'boolean', default: false },
+      'server-defaults': { type: 'boolean', default: false },
       out: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -143,6 +146,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     timeSkipping: !smoke && !readPathOnly && !values['skip-time-skipping'],
     system: !readPathOnly,
     workerLayout: values['separate-workers'] ? 'separate' : 'combined',
+    serverDefaults: values['server-defaults'],
     drainMs: 20_000,
     overallDeadlineMs: overallDeadlineMs(
       smoke,

@@ -111,6 +111,8 @@ export interface ReadPathOptions {
    * slow to about 30/s past 20,000 runs, so 100,000 would take most of an hour.
    */
   visibilityUpTo?: number;
+  /** The dev server with its own defaults rather than deploy/temporal/dynamicconfig.yaml. */
+  serverDefaults?: boolean;
   /** Concurrent workflow starts while seeding visibility. Default 32. */
   startConcurrency?: number;
   log?: (line: string) => void;
@@ -578,6 +580,7 @@ export async function measureReadPath(options: ReadPathOptions = {}): Promise<Re
     ip: '127.0.0.1',
     searchAttributes: orderSearchAttributes,
     log: { format: 'pretty', level: 'error' },
+    dynamicConfig: !options.serverDefaults,
     progress: (line) => log(`  [temporal] ${line}`),
   });
   try {

@@ -194,7 +194,8 @@ function commandSection(result: BenchResult, options: RenderOptions): string {
   rows.push([
     'Dev server dynamic config',
     result.devServerDynamicConfig
-      ? result.devServerDynamicConfig.map((setting) => `\`${setting}\``).join(', ') || 'none'
+      ? result.devServerDynamicConfig.map((setting) => `\`${setting}\``).join(', ') ||
+        "none: the server's defaults (--server-defaults)"
       : "the server's defaults (the file predates deploy/temporal/dynamicconfig.yaml on the dev server)",
   ]);
   // Older result files have no settings.

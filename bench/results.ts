@@ -61,6 +61,8 @@ export interface BenchOptions {
   system?: boolean;
   /** How the service workers ran; absent in files from before the combined host, whose workers ran `separate`. */
   workerLayout?: WorkerLayout;
+  /** The dev server ran with its own defaults, not deploy/temporal/dynamicconfig.yaml (absent: files before the option). */
+  serverDefaults?: boolean;
 }
 
 export interface MachineInfo {

@@ -93,7 +93,7 @@ async function main(options: RunnerOptions): Promise<number> {
     readPath: null,
     timeSkipping: null,
     settings: {},
-    devServerDynamicConfig: dynamicConfigArgs().filter((_, index) => index % 2 === 1),
+    devServerDynamicConfig: options.serverDefaults ? [] : dynamicConfigArgs().filter((_, index) => index % 2 === 1),
     notes,
   };
   const runTag = Date.now().toString(36);
@@ -129,6 +129,7 @@ async function main(options: RunnerOptions): Promise<number> {
         ...(options.postgresAdminUrl ? { postgresUrl: options.postgresAdminUrl } : {}),
         ...(options.readPathSizes ? { sizes: options.readPathSizes } : {}),
         ...(options.visibilityUpTo ? { visibilityUpTo: options.visibilityUpTo } : {}),
+        serverDefaults: options.serverDefaults,
         log: (line) => progress(`  ${line}`),
       });
       const unseeded = result.readPath.visibilityUnseeded;

@@ -54,6 +54,8 @@ export interface SystemOptions {
   verbose?: boolean;
   /** The four service workers in one process, as `npm start` runs them (default), or one process each. */
   workerLayout?: WorkerLayout;
+  /** The dev server with its own defaults rather than deploy/temporal/dynamicconfig.yaml (--server-defaults). */
+  serverDefaults?: boolean;
 }
 
 const keptLines = 40;
@@ -73,6 +75,7 @@ export async function launchSystem({
   progress,
   verbose = false,
   workerLayout = 'combined',
+  serverDefaults = false,
 }: SystemOptions): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-bench-'));
   const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true }))];
@@ -118,6 +121,7 @@ export async function launchSystem({
       dbFilename: path.join(dataDir, 'temporal.db'),
       namespace: 'default',
       searchAttributes: orderSearchAttributes,
+      dynamicConfig: !serverDefaults,
       progress,
     });
     cleanups.push(() => devServer.teardown());

@@ -46,6 +46,11 @@ describe('npm run bench options', () => {
     );
   });
 
+  test('--server-defaults runs the dev server without the dynamic config, so the floor can be measured both ways', () => {
+    assert.equal(parseOptions([], env).serverDefaults, false);
+    assert.equal(parseOptions(['--server-defaults'], env).serverDefaults, true);
+  });
+
   test('--only takes read-path alone, and not with --smoke or --skip-read-path', () => {
     assert.throws(() => parseOptions(['--only', 'throughput'], env), /--only takes read-path/);
     assert.throws(() => parseOptions(['--only', 'read-path', '--smoke'], env), /cannot be combined/);

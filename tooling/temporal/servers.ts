@@ -237,7 +237,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type StartDevServerOptions = Omit<DevServerConfig, 'type' | 'executable'> & ClientAndPlugins & StartOptions;
+export type StartDevServerOptions = Omit<DevServerConfig, 'type' | 'executable'> &
+  ClientAndPlugins &
+  StartOptions & {
+    /** false: the server's own defaults instead of deploy/temporal/dynamicconfig.yaml (the benchmark's floor both ways). */
+    dynamicConfig?: boolean;
+  };
 export type StartTimeSkippingServerOptions = Omit<TimeSkippingServerConfig, 'type' | 'executable'> &
   ClientAndPlugins &
   StartOptions & {
@@ -280,9 +285,9 @@ export function dynamicConfigArgs(file = dynamicConfigFile): string[] {
  * config (deploy/temporal/dynamicconfig.yaml) before any `extraArgs` of the caller's.
  */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  const { autoSetup, progress, env, client, plugins, ...server } = options;
+  const { autoSetup, progress, env, client, plugins, dynamicConfig = true, ...server } = options;
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const extraArgs = [...dynamicConfigArgs(), ...(server.extraArgs ?? [])];
+  const extraArgs = [...(dynamicConfig ? dynamicConfigArgs() : []), ...(server.extraArgs ?? [])];
   return startWithFallback('dev-server', { autoSetup, progress, env }, (executable) =>
     TestWorkflowEnvironment.createLocal({ server: { ...server, extraArgs, executable }, client, plugins }),
   );
