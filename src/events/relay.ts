@@ -8,10 +8,18 @@
  * - The worker process already owns the database (its client, its
  *   migrations, its lifetime); a relay beside it needs no new process, no
  *   credentials to another service's database, and stops with it.
- * - Polling the table (every 250 ms, at once again after a full batch) needs
- *   nothing either database lacks; change notification (LISTEN/NOTIFY, WAL
- *   tailing) exists on PostgreSQL only and would still need the poll to
- *   recover what was missed.
+ * - Polling the table needs nothing either database lacks; change
+ *   notification (LISTEN/NOTIFY, WAL tailing) exists on PostgreSQL only and
+ *   would still need the poll to recover what was missed. Its rate: at once
+ *   again after a full batch, 250 ms after a batch that found rows, and
+ *   backing off (250 ms, 500 ms… up to `idlePollMaxMs`) while polls find
+ *   nothing, so that a relay at rest costs next to no CPU. What keeps events
+ *   prompt is the wake (outbox-commits.ts): a transaction of this process
+ *   that wrote outbox rows wakes its service's relay once it committed, and
+ *   a wake, like a poll that found rows, resets the backoff. The poll is
+ *   still what finds rows the wake cannot announce: written by another
+ *   process, left by a crash, due again after a retry delay, or released by
+ *   an expired lease; they wait at most `idlePollMaxMs`.
  * - Replicas of a worker each run a relay. They share the table through
  *   leases (relay-claim.ts): an instance leases a batch for `leaseMs`, and
  *   takes an aggregate's events only from its first undelivered one, so two
@@ -48,7 +56,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ExponentialBackoff, TaskCancelledError, timeout, TimeoutStrategy, type IBackoff } from 'cockatiel';
+import {
+  ExponentialBackoff,
+  noJitterGenerator,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  type IBackoff,
+} from 'cockatiel';
 import type { DomainEvent } from './catalogue';
 import { readOutboxEvent } from './outbox';
 import { claimBatch, releaseRows } from './relay-claim';
@@ -88,7 +103,10 @@ export interface OutboxRelayOptions {
   /** This instance's lease owner; unique per instance (default: service, host, pid and a random part). */
   owner?: string;
   batchSize?: number;
+  /** The wait after a pass that found rows, and the first wait once polls find nothing. */
   pollIntervalMs?: number;
+  /** The longest wait between polls that find nothing (see relay.ts: the wake keeps events prompt). */
+  idlePollMaxMs?: number;
   leaseMs?: number;
   deliverTimeoutMs?: number;
   maxAttempts?: number;
@@ -102,6 +120,12 @@ export interface OutboxRelayOptions {
 export const defaultRelaySettings = {
   batchSize: 50,
   pollIntervalMs: 250,
+  /**
+   * Idle polls double from pollIntervalMs up to this: 16 times fewer polls at rest than a steady 250 ms (each costs
+   * a query and a few ms of CPU, four relays per `npm start`), while a row no wake announces (another process's, a
+   * retry come due, an expired lease) still waits no more than 4 s.
+   */
+  idlePollMaxMs: 4_000,
   leaseMs: 30_000,
   deliverTimeoutMs: 10_000,
   maxAttempts: 10,
@@ -153,9 +177,14 @@ export class OutboxRelay {
   private readonly settings: Required<Omit<OutboxRelayOptions, 'owner' | 'logger'>> & { logger?: RelayLogger };
   private readonly deliveryTimeout;
   private readonly loopBackoff: ExponentialBackoff<unknown>;
+  private readonly idleBackoff: ExponentialBackoff<unknown>;
+  /** Where the idle backoff stands; undefined: the next idle wait is its first (pollIntervalMs). */
+  private idle: IBackoff<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
-  private wake: (() => void) | undefined;
+  /** Set by {@link wake}; the loop clears it as a pass starts, so a wake during a pass means one more pass. */
+  private woken = false;
+  private interruptSleep: (() => void) | undefined;
 
   constructor(
     private readonly db: OutboxTable,
@@ -167,6 +196,7 @@ export class OutboxRelay {
       deliver: options.deliver,
       batchSize: options.batchSize ?? defaultRelaySettings.batchSize,
       pollIntervalMs: options.pollIntervalMs ?? defaultRelaySettings.pollIntervalMs,
+      idlePollMaxMs: options.idlePollMaxMs ?? defaultRelaySettings.idlePollMaxMs,
       leaseMs: options.leaseMs ?? defaultRelaySettings.leaseMs,
       deliverTimeoutMs: options.deliverTimeoutMs ?? defaultRelaySettings.deliverTimeoutMs,
       maxAttempts: options.maxAttempts ?? defaultRelaySettings.maxAttempts,
@@ -183,9 +213,18 @@ export class OutboxRelay {
       initialDelay: this.settings.pollIntervalMs,
       maxDelay: defaultRelaySettings.maxPollBackoffMs,
     });
+    // No jitter: the polls of one relay need no spreading, and the replicas' polls do not line up anyway.
+    this.idleBackoff = new ExponentialBackoff({
+      initialDelay: this.settings.pollIntervalMs,
+      maxDelay: Math.max(this.settings.pollIntervalMs, this.settings.idlePollMaxMs),
+      generator: noJitterGenerator,
+    });
   }
 
-  /** Polls until {@link stop}: at once again after a full batch, else after `pollIntervalMs`. */
+  /**
+   * Polls until {@link stop}: at once again after a full batch, `pollIntervalMs` after one that found rows, and
+   * ever later (up to `idlePollMaxMs`) while polls find nothing.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -195,19 +234,30 @@ export class OutboxRelay {
   /** Lets the batch in flight finish (delivered and marked), then resolves; no new batch starts. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.interruptSleep?.();
     await this.loop;
     this.loop = undefined;
+  }
+
+  /**
+   * Polls now (or right after the pass in flight) with the backoff reset: rows were committed that this relay is
+   * to deliver. Costs nothing when called while stopped or often: wakes before a pass starts make one pass.
+   */
+  wake(): void {
+    this.woken = true;
+    this.idle = undefined;
+    this.interruptSleep?.();
   }
 
   private async run(): Promise<void> {
     let failing: IBackoff<unknown> | undefined;
     while (this.running) {
       let waitMs: number;
+      this.woken = false;
       try {
         const pass = await this.relayOnce();
         failing = undefined;
-        waitMs = pass.claimed >= this.settings.batchSize ? 0 : this.settings.pollIntervalMs;
+        waitMs = this.waitAfter(pass);
       } catch (error) {
         failing = failing ? failing.next(undefined) : this.loopBackoff.next();
         waitMs = failing.duration;
@@ -216,19 +266,29 @@ export class OutboxRelay {
           'outbox relay pass failed; leased rows are taken over when their lease expires',
         );
       }
-      if (waitMs > 0 && this.running) await this.sleep(waitMs);
+      if (waitMs > 0 && this.running && !this.woken) await this.sleep(waitMs);
     }
+  }
+
+  /** The wait before the next pass: none after a full batch, the poll interval after rows, else the idle backoff. */
+  private waitAfter(pass: RelayPass): number {
+    if (pass.claimed === 0) {
+      this.idle = this.idle?.next(undefined) ?? this.idleBackoff.next();
+      return this.idle.duration;
+    }
+    this.idle = undefined;
+    return pass.claimed >= this.settings.batchSize ? 0 : this.settings.pollIntervalMs;
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.wake = undefined;
+        this.interruptSleep = undefined;
         resolve();
       }, ms);
-      this.wake = () => {
+      this.interruptSleep = () => {
         clearTimeout(timer);
-        this.wake = undefined;
+        this.interruptSleep = undefined;
         resolve();
       };
     });
