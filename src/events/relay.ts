@@ -15,11 +15,13 @@
  *   backing off (250 ms, 500 ms… up to `idlePollMaxMs`) while polls find
  *   nothing, so that a relay at rest costs next to no CPU. What keeps events
  *   prompt is the wake (outbox-commits.ts): a transaction of this process
- *   that wrote outbox rows wakes its service's relay once it committed, and
- *   a wake, like a poll that found rows, resets the backoff. The poll is
- *   still what finds rows the wake cannot announce: written by another
- *   process, left by a crash, due again after a retry delay, or released by
- *   an expired lease; they wait at most `idlePollMaxMs`.
+ *   that wrote outbox rows wakes its service's relay once it committed; the
+ *   wake ends an idle wait and, like a poll that found rows, resets the
+ *   backoff. It does not shorten the 250 ms after a pass that found rows:
+ *   under load, commits are still delivered in batches, not a pass each.
+ *   The poll is still what finds rows the wake cannot announce: written by
+ *   another process, left by a crash, due again after a retry delay, or
+ *   released by an expired lease; they wait at most `idlePollMaxMs`.
  * - Replicas of a worker each run a relay. They share the table through
  *   leases (relay-claim.ts): an instance leases a batch for `leaseMs`, and
  *   takes an aggregate's events only from its first undelivered one, so two
@@ -182,8 +184,10 @@ export class OutboxRelay {
   private idle: IBackoff<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
-  /** Set by {@link wake}; the loop clears it as a pass starts, so a wake during a pass means one more pass. */
+  /** Set by {@link wake}; the loop clears it as a pass starts, so a wake during an idle pass means one more pass. */
   private woken = false;
+  /** Whether the current sleep is an idle one, which a wake cuts short (a stop cuts any). */
+  private sleepingIdle = false;
   private interruptSleep: (() => void) | undefined;
 
   constructor(
@@ -240,24 +244,27 @@ export class OutboxRelay {
   }
 
   /**
-   * Polls now (or right after the pass in flight) with the backoff reset: rows were committed that this relay is
-   * to deliver. Costs nothing when called while stopped or often: wakes before a pass starts make one pass.
+   * Rows were committed that this relay is to deliver: ends an idle wait at once (or, during a pass that found
+   * nothing, skips the wait after it) and resets the idle backoff. While passes find rows the relay keeps its poll
+   * interval, so that under load many commits make one batch rather than a pass each. Cheap to call often.
    */
   wake(): void {
     this.woken = true;
     this.idle = undefined;
-    this.interruptSleep?.();
+    if (this.sleepingIdle) this.interruptSleep?.();
   }
 
   private async run(): Promise<void> {
     let failing: IBackoff<unknown> | undefined;
     while (this.running) {
       let waitMs: number;
+      let idleWait = false;
       this.woken = false;
       try {
         const pass = await this.relayOnce();
         failing = undefined;
         waitMs = this.waitAfter(pass);
+        idleWait = pass.claimed === 0;
       } catch (error) {
         failing = failing ? failing.next(undefined) : this.loopBackoff.next();
         waitMs = failing.duration;
@@ -266,7 +273,7 @@ export class OutboxRelay {
           'outbox relay pass failed; leased rows are taken over when their lease expires',
         );
       }
-      if (waitMs > 0 && this.running && !this.woken) await this.sleep(waitMs);
+      if (waitMs > 0 && this.running && !(idleWait && this.woken)) await this.sleep(waitMs, idleWait);
     }
   }
 
@@ -280,16 +287,18 @@ export class OutboxRelay {
     return pass.claimed >= this.settings.batchSize ? 0 : this.settings.pollIntervalMs;
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(ms: number, idle: boolean): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const done = () => {
         this.interruptSleep = undefined;
+        this.sleepingIdle = false;
         resolve();
-      }, ms);
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepingIdle = idle;
       this.interruptSleep = () => {
         clearTimeout(timer);
-        this.interruptSleep = undefined;
-        resolve();
+        done();
       };
     });
   }
