@@ -3,7 +3,8 @@
  * (envelope.ts), the catalogue of event types and payload schemas
  * (catalogue.ts), upcasting of older payloads (upcast.ts), and writing and
  * reading outbox rows (outbox.ts), and the relay that delivers them
- * (relay.ts, relay-claim.ts) with its operator commands (relay-admin.ts).
+ * (relay.ts, relay-claim.ts), woken by the commits that wrote them
+ * (outbox-commits.ts), with its operator commands (relay-admin.ts).
  */
 export { activityCorrelation } from './correlation';
 export {
@@ -24,6 +25,7 @@ export {
   type OutboxEventRow,
   type OutboxWriter,
 } from './outbox';
+export { wakeOnOutboxCommit } from './outbox-commits';
 export { UnreadableEvent, upcastPayload } from './upcast';
 export {
   defaultRelaySettings,

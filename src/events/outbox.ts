@@ -42,6 +42,7 @@ import { eventCatalogue, type DomainEvent, type EventType, type PayloadInputOf, 
 import type { AnyEventDefinition } from './define';
 import type { Correlation, EventEnvelope } from './envelope';
 import { newEventId } from './ids';
+import { markOutboxWrite } from './outbox-commits';
 import { UnreadableEvent, upcastPayload } from './upcast';
 
 /** The columns that hold an event's envelope; the relay's columns start at their defaults. */
@@ -108,6 +109,7 @@ export async function appendEvent<T extends EventType>(tx: OutboxWriter, event: 
     payload,
   };
   await tx.outboxEvent.create({ data: toRow(envelope) });
+  markOutboxWrite(tx);
   return envelope;
 }
 

@@ -8,10 +8,20 @@
  * - The worker process already owns the database (its client, its
  *   migrations, its lifetime); a relay beside it needs no new process, no
  *   credentials to another service's database, and stops with it.
- * - Polling the table (every 250 ms, at once again after a full batch) needs
- *   nothing either database lacks; change notification (LISTEN/NOTIFY, WAL
- *   tailing) exists on PostgreSQL only and would still need the poll to
- *   recover what was missed.
+ * - Polling the table needs nothing either database lacks; change
+ *   notification (LISTEN/NOTIFY, WAL tailing) exists on PostgreSQL only and
+ *   would still need the poll to recover what was missed. Its rate: at once
+ *   again after a full batch, 250 ms after a batch that found rows, and
+ *   backing off (250 ms, 500 ms… up to `idlePollMaxMs`) while polls find
+ *   nothing, so that a relay at rest costs next to no CPU. What keeps events
+ *   prompt is the wake (outbox-commits.ts): a transaction of this process
+ *   that wrote outbox rows wakes its service's relay once it committed; the
+ *   wake ends an idle wait and, like a poll that found rows, resets the
+ *   backoff. It does not shorten the 250 ms after a pass that found rows:
+ *   under load, commits are still delivered in batches, not a pass each.
+ *   The poll is still what finds rows the wake cannot announce: written by
+ *   another process, left by a crash, due again after a retry delay, or
+ *   released by an expired lease; they wait at most `idlePollMaxMs`.
  * - Replicas of a worker each run a relay. They share the table through
  *   leases (relay-claim.ts): an instance leases a batch for `leaseMs`, and
  *   takes an aggregate's events only from its first undelivered one, so two
@@ -48,7 +58,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ExponentialBackoff, TaskCancelledError, timeout, TimeoutStrategy, type IBackoff } from 'cockatiel';
+import {
+  ExponentialBackoff,
+  noJitterGenerator,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  type IBackoff,
+} from 'cockatiel';
 import type { DomainEvent } from './catalogue';
 import { readOutboxEvent } from './outbox';
 import { claimBatch, releaseRows } from './relay-claim';
@@ -88,7 +105,10 @@ export interface OutboxRelayOptions {
   /** This instance's lease owner; unique per instance (default: service, host, pid and a random part). */
   owner?: string;
   batchSize?: number;
+  /** The wait after a pass that found rows, and the first wait once polls find nothing. */
   pollIntervalMs?: number;
+  /** The longest wait between polls that find nothing (see relay.ts: the wake keeps events prompt). */
+  idlePollMaxMs?: number;
   leaseMs?: number;
   deliverTimeoutMs?: number;
   maxAttempts?: number;
@@ -102,6 +122,12 @@ export interface OutboxRelayOptions {
 export const defaultRelaySettings = {
   batchSize: 50,
   pollIntervalMs: 250,
+  /**
+   * Idle polls double from pollIntervalMs up to this: 16 times fewer polls at rest than a steady 250 ms (each costs
+   * a query and a few ms of CPU, four relays per `npm start`), while a row no wake announces (another process's, a
+   * retry come due, an expired lease) still waits no more than 4 s.
+   */
+  idlePollMaxMs: 4_000,
   leaseMs: 30_000,
   deliverTimeoutMs: 10_000,
   maxAttempts: 10,
@@ -153,9 +179,16 @@ export class OutboxRelay {
   private readonly settings: Required<Omit<OutboxRelayOptions, 'owner' | 'logger'>> & { logger?: RelayLogger };
   private readonly deliveryTimeout;
   private readonly loopBackoff: ExponentialBackoff<unknown>;
+  private readonly idleBackoff: ExponentialBackoff<unknown>;
+  /** Where the idle backoff stands; undefined: the next idle wait is its first (pollIntervalMs). */
+  private idle: IBackoff<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
-  private wake: (() => void) | undefined;
+  /** Set by {@link wake}; the loop clears it as a pass starts, so a wake during an idle pass means one more pass. */
+  private woken = false;
+  /** Whether the current sleep is an idle one, which a wake cuts short (a stop cuts any). */
+  private sleepingIdle = false;
+  private interruptSleep: (() => void) | undefined;
 
   constructor(
     private readonly db: OutboxTable,
@@ -167,6 +200,7 @@ export class OutboxRelay {
       deliver: options.deliver,
       batchSize: options.batchSize ?? defaultRelaySettings.batchSize,
       pollIntervalMs: options.pollIntervalMs ?? defaultRelaySettings.pollIntervalMs,
+      idlePollMaxMs: options.idlePollMaxMs ?? defaultRelaySettings.idlePollMaxMs,
       leaseMs: options.leaseMs ?? defaultRelaySettings.leaseMs,
       deliverTimeoutMs: options.deliverTimeoutMs ?? defaultRelaySettings.deliverTimeoutMs,
       maxAttempts: options.maxAttempts ?? defaultRelaySettings.maxAttempts,
@@ -183,9 +217,18 @@ export class OutboxRelay {
       initialDelay: this.settings.pollIntervalMs,
       maxDelay: defaultRelaySettings.maxPollBackoffMs,
     });
+    // No jitter: the polls of one relay need no spreading, and the replicas' polls do not line up anyway.
+    this.idleBackoff = new ExponentialBackoff({
+      initialDelay: this.settings.pollIntervalMs,
+      maxDelay: Math.max(this.settings.pollIntervalMs, this.settings.idlePollMaxMs),
+      generator: noJitterGenerator,
+    });
   }
 
-  /** Polls until {@link stop}: at once again after a full batch, else after `pollIntervalMs`. */
+  /**
+   * Polls until {@link stop}: at once again after a full batch, `pollIntervalMs` after one that found rows, and
+   * ever later (up to `idlePollMaxMs`) while polls find nothing.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -195,19 +238,33 @@ export class OutboxRelay {
   /** Lets the batch in flight finish (delivered and marked), then resolves; no new batch starts. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.interruptSleep?.();
     await this.loop;
     this.loop = undefined;
+  }
+
+  /**
+   * Rows were committed that this relay is to deliver: ends an idle wait at once (or, during a pass that found
+   * nothing, skips the wait after it) and resets the idle backoff. While passes find rows the relay keeps its poll
+   * interval, so that under load many commits make one batch rather than a pass each. Cheap to call often.
+   */
+  wake(): void {
+    this.woken = true;
+    this.idle = undefined;
+    if (this.sleepingIdle) this.interruptSleep?.();
   }
 
   private async run(): Promise<void> {
     let failing: IBackoff<unknown> | undefined;
     while (this.running) {
       let waitMs: number;
+      let idleWait = false;
+      this.woken = false;
       try {
         const pass = await this.relayOnce();
         failing = undefined;
-        waitMs = pass.claimed >= this.settings.batchSize ? 0 : this.settings.pollIntervalMs;
+        waitMs = this.waitAfter(pass);
+        idleWait = pass.claimed === 0;
       } catch (error) {
         failing = failing ? failing.next(undefined) : this.loopBackoff.next();
         waitMs = failing.duration;
@@ -216,20 +273,32 @@ export class OutboxRelay {
           'outbox relay pass failed; leased rows are taken over when their lease expires',
         );
       }
-      if (waitMs > 0 && this.running) await this.sleep(waitMs);
+      if (waitMs > 0 && this.running && !(idleWait && this.woken)) await this.sleep(waitMs, idleWait);
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** The wait before the next pass: none after a full batch, the poll interval after rows, else the idle backoff. */
+  private waitAfter(pass: RelayPass): number {
+    if (pass.claimed === 0) {
+      this.idle = this.idle?.next(undefined) ?? this.idleBackoff.next();
+      return this.idle.duration;
+    }
+    this.idle = undefined;
+    return pass.claimed >= this.settings.batchSize ? 0 : this.settings.pollIntervalMs;
+  }
+
+  private sleep(ms: number, idle: boolean): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
+      const done = () => {
+        this.interruptSleep = undefined;
+        this.sleepingIdle = false;
         resolve();
-      }, ms);
-      this.wake = () => {
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepingIdle = idle;
+      this.interruptSleep = () => {
         clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
+        done();
       };
     });
   }

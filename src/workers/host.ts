@@ -2,7 +2,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import { applyMigrations, createServiceDb, disconnectWithin, seedCatalogue } from '../db';
-import { OutboxRelay } from '../events';
+import { OutboxRelay, wakeOnOutboxCommit } from '../events';
 import { createWorkerMetrics } from '../metrics/worker';
 import { createCarrierClient } from '../partners/carrier-client';
 import { createGatewayClient } from '../partners/gateway-client';
@@ -106,7 +106,10 @@ export async function startServiceWorkerHost(
         },
         logger: serviceLogger.child({ component: 'outbox-relay' }),
       });
-      const worker = await createServiceWorker(service, serviceActivities(service, db, { gateway, carrier }), {
+      // The activities' commits that wrote events wake the relay, which may be sleeping off an idle spell.
+      const activitiesDb = wakeOnOutboxCommit(db, () => relay.wake());
+      const activities = serviceActivities(service, activitiesDb, { gateway, carrier });
+      const worker = await createServiceWorker(service, activities, {
         connection,
         namespace: config.temporal.namespace,
         activitySlots: config.activitySlots[service],

@@ -11,6 +11,7 @@ import {
   outboxStatus,
   redrive,
   retryDelayMs,
+  wakeOnOutboxCommit,
   type DeliverEvents,
   type DomainEvent,
   type OutboxRelayOptions,
@@ -116,9 +117,9 @@ for (const provider of providers) {
     const newOrderId = () => `ord_relay_${provider}_${++sequence}`;
 
     /** `count` events of one order (its aggregate), each in its own transaction as the services write them. */
-    async function appendOrderEvents(orderId: string, count: number): Promise<void> {
+    async function appendOrderEvents(orderId: string, count: number, writer: OrdersDb = db): Promise<void> {
       for (let index = 0; index < count; index += 1) {
-        await db.$transaction((tx) =>
+        await writer.$transaction((tx) =>
           appendEvent(tx, {
             type: 'OrderCancelled',
             aggregateId: orderId,
@@ -143,6 +144,21 @@ for (const provider of providers) {
       options: Partial<OutboxRelayOptions> & Pick<OutboxRelayOptions, 'deliver'>,
       table: OutboxTable = db,
     ) => new OutboxRelay(table, { service: 'orders', retryBackoff: quietRetries, random: () => 0.5, ...options });
+
+    /** How long after the call the order's events were all DELIVERED; fails after `withinMs`. */
+    async function deliveredWithin(orderId: string, withinMs: number): Promise<number> {
+      const startedAt = Date.now();
+      for (;;) {
+        const rows = await rowsOf(orderId);
+        const elapsed = Date.now() - startedAt;
+        if (rows.length > 0 && rows.every((row) => row.status === 'DELIVERED')) return elapsed;
+        assert.ok(
+          elapsed < withinMs,
+          `${orderId} delivered within ${withinMs} ms (statuses: ${rows.map((row) => row.status).join(', ')})`,
+        );
+        await delay(25);
+      }
+    }
 
     /** Passes until one claims nothing; at most `maxPasses`. */
     async function drain(relay: OutboxRelay, maxPasses = 50): Promise<number> {
@@ -511,6 +527,97 @@ for (const provider of providers) {
           ['relay-a', [1]],
           ['relay-b', [2]],
         ],
+      );
+    });
+
+    test('only a transaction that wrote an event and committed wakes the relay', async () => {
+      let wakes = 0;
+      const services = wakeOnOutboxCommit(db, () => (wakes += 1));
+      const orderId = newOrderId();
+
+      await appendOrderEvents(orderId, 1, services);
+      assert.equal(wakes, 1, 'a committed event wakes');
+      await services.$transaction((tx) => tx.outboxEvent.count({ where: { aggregateId: orderId } }));
+      assert.equal(wakes, 1, 'a transaction that wrote no event does not');
+      await assert.rejects(
+        services.$transaction(async (tx) => {
+          await appendEvent(tx, {
+            type: 'OrderCancelled',
+            aggregateId: orderId,
+            correlation: { orderId, workflowId: orderWorkflowId(orderId) },
+            payload: { reason: 'rolled back' },
+          });
+          throw new Error('the step failed after writing its event');
+        }),
+        /the step failed/,
+      );
+      assert.equal(wakes, 1, 'a rolled-back event does not');
+      assert.equal((await rowsOf(orderId)).length, 1);
+      await appendOrderEvents(orderId, 1);
+      assert.equal(wakes, 1, 'a write through another client does not');
+    });
+
+    test('a relay at rest polls less and less often, yet an event committed in this process is delivered at once', async () => {
+      let polls = 0;
+      const countingTable: OutboxTable = {
+        outboxEvent: {
+          // Each pass starts with one read of the due rows; an empty table ends the pass there.
+          findMany: (args) => {
+            if (args.where.status === 'PENDING') polls += 1;
+            return db.outboxEvent.findMany(args);
+          },
+          findFirst: (args) => db.outboxEvent.findFirst(args),
+          count: (args) => db.outboxEvent.count(args),
+          updateMany: (args) => db.outboxEvent.updateMany(args),
+        },
+      };
+      const consumer = new RecordingConsumer();
+      const relay = relayWith(
+        { deliver: consumer.deliverAs('relay'), pollIntervalMs: 100, idlePollMaxMs: 10_000 },
+        countingTable,
+      );
+      const services = wakeOnOutboxCommit(db, () => relay.wake());
+      const orderId = newOrderId();
+      relay.start();
+      try {
+        const startedAt = Date.now();
+        while (polls < 6) await delay(10);
+        const idleMs = Date.now() - startedAt;
+        // Idle polls at 0, 0.1, 0.3, 0.7, 1.5 and 3.1 s; a steady 100 ms interval makes six in 0.5 s.
+        assert.ok(idleMs >= 3_000, `six polls at rest took ${idleMs} ms`);
+        // Past the sixth poll's read: its next one is 3.2 s away, so only the wake delivers sooner.
+        await delay(200);
+        await appendOrderEvents(orderId, 1, services);
+        await deliveredWithin(orderId, 1_500);
+      } finally {
+        await relay.stop();
+      }
+      assert.deepEqual(
+        consumer.accepted.map((event) => event.aggregateId),
+        [orderId],
+      );
+    });
+
+    test('an event no wake announces (written by another client) is still delivered within idlePollMaxMs', async () => {
+      // Not wrapped by wakeOnOutboxCommit, as another process's is not. On PostgreSQL its own client, as another
+      // process would have; on SQLite the test's own (two clients on one file in one process block each other).
+      const other = provider === 'postgres' ? createServiceDb('orders', url) : db;
+      const consumer = new RecordingConsumer();
+      const relay = relayWith({ deliver: consumer.deliverAs('relay'), pollIntervalMs: 100, idlePollMaxMs: 1_000 });
+      const orderId = newOrderId();
+      relay.start();
+      try {
+        // Backed off to its longest wait: 0.1, 0.2, 0.4, 0.8, then 1 s.
+        await delay(2_500);
+        await appendOrderEvents(orderId, 1, other);
+        await deliveredWithin(orderId, 1_000 + 500);
+      } finally {
+        await relay.stop();
+        if (other !== db) await other.$disconnect();
+      }
+      assert.deepEqual(
+        consumer.accepted.map((event) => event.aggregateId),
+        [orderId],
       );
     });
 

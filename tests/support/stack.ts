@@ -9,7 +9,7 @@ import { createApp } from '../../src/api/app';
 import { defaultActivitySlots } from '../../src/config';
 import { recordedOrderCustomerIn } from '../../src/api/placement';
 import type { Protection } from '../../src/api/auth';
-import { OutboxRelay } from '../../src/events';
+import { OutboxRelay, wakeOnOutboxCommit } from '../../src/events';
 import { applyEvents } from '../../src/read-model';
 import {
   applyMigrations,
@@ -130,11 +130,25 @@ export async function startStack(provider: Provider, options: StackOptions = {})
   });
   const workflowBundle = await bundleOrderWorkflow(quietLogger);
   const namespace = temporal.namespace ?? 'default';
+  // As in each worker process: a relay per service delivers its outbox to the read model.
+  const relays = Object.fromEntries(
+    serviceNames.map((service) => [
+      service,
+      new OutboxRelay(db[service], {
+        service,
+        deliver: async (events, { signal }) => {
+          await applyEvents(views, events, { signal });
+        },
+      }),
+    ]),
+  ) as Record<ServiceName, OutboxRelay>;
   const workers: Worker[] = await Promise.all(
     serviceNames.map((service) => {
       const tracing = spanProcessor && createServiceTracing(`worker:${service}`, spanProcessor);
-      // The activities' client traces its queries; the tests read through the untraced one.
-      const serviceDb = tracing ? withQuerySpans(db[service], tracing.tracer, provider) : db[service];
+      // The activities' client traces its queries and wakes the relay as the host's does; the tests read through
+      // the plain one.
+      const tracedDb = tracing ? withQuerySpans(db[service], tracing.tracer, provider) : db[service];
+      const serviceDb = wakeOnOutboxCommit(tracedDb, () => relays[service].wake());
       return createServiceWorker(
         service,
         serviceActivities(service, serviceDb, { gateway: gatewayClient, carrier: carrierClient }),
@@ -157,17 +171,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
     }),
   );
   const workersRunning = Promise.all(workers.map((worker) => worker.run()));
-  // As in each worker process: a relay per service delivers its outbox to the read model.
-  const relays = serviceNames.map(
-    (service) =>
-      new OutboxRelay(db[service], {
-        service,
-        deliver: async (events, { signal }) => {
-          await applyEvents(views, events, { signal });
-        },
-      }),
-  );
-  for (const relay of relays) relay.start();
+  for (const relay of Object.values(relays)) relay.start();
   const workerStatus = options.workerStatusPages
     ? await serveWorkerStatusPages({ gateway: gatewayClient, carrier: carrierClient })
     : undefined;
@@ -208,7 +212,7 @@ export async function startStack(provider: Provider, options: StackOptions = {})
       await Promise.all(Object.values(workerStatus ?? {}).map((page) => page.close()));
       for (const worker of workers) worker.shutdown();
       await workersRunning;
-      await Promise.all(relays.map((relay) => relay.stop()));
+      await Promise.all(Object.values(relays).map((relay) => relay.stop()));
       // Bounded: see disconnectWithin (the projection's transactions on PostgreSQL).
       if (!(await disconnectWithin(views, 5_000))) console.warn('stack: the views client did not close within 5 s');
       await temporal.teardown();
