@@ -54,9 +54,13 @@ export interface SystemOptions {
   verbose?: boolean;
   /** The four service workers in one process, as `npm start` runs them (default), or one process each. */
   workerLayout?: WorkerLayout;
+  /** Dev server with eager activity execution on. */
+  eagerActivities?: boolean;
 }
 
 const keptLines = 40;
+/** The server's dynamic config key for eager activity execution. */
+const eagerActivityExecution = 'system.enableActivityEagerExecution';
 const launchTimeoutMs = 180_000;
 
 interface Launched {
@@ -73,6 +77,7 @@ export async function launchSystem({
   progress,
   verbose = false,
   workerLayout = 'combined',
+  eagerActivities = false,
 }: SystemOptions): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-bench-'));
   const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true }))];
@@ -119,6 +124,7 @@ export async function launchSystem({
       namespace: 'default',
       searchAttributes: orderSearchAttributes,
       progress,
+      ...(eagerActivities ? { extraArgs: ['--dynamic-config-value', `${eagerActivityExecution}=true`] } : {}),
     });
     cleanups.push(() => devServer.teardown());
     const devServerPids = findChildPids(process.pid, [String(temporalPort)]);
@@ -260,6 +266,7 @@ export async function launchSystem({
         PAYLOAD_ENCRYPTION: payloadEncryption.mode,
         OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER ?? 'none',
         WORKER_LAYOUT: workerLayout,
+        [eagerActivityExecution]: String(eagerActivities),
       },
       processes,
       nodeProcessNames: [...launched.keys()],
