@@ -228,6 +228,17 @@ describe('order saga (time-skipping server)', () => {
       compensations: ['refundPayment', 'releaseStock', 'cancelOrder'],
     },
     {
+      // create-order's first round is a local activity, its later rounds activity tasks: the deadline stops the step
+      // all the same, and the order row it may have written is cancelled.
+      name: 'create-order past its deadline: the order row it may have written is cancelled',
+      input: { deadlines: { ...defaultOrderDeadlines, acceptance: '10m' } },
+      script: { createOrder: { kind: 'failing' } },
+      step: 'create-order',
+      type: orderFailureTypes.deadlineExceeded,
+      before: [],
+      compensations: ['cancelOrder'],
+    },
+    {
       name: 'create-shipment past its deadline: its own unknown outcome is compensated first',
       input: { deadlines: { ...defaultOrderDeadlines, shipment: '10m' } },
       script: { createShipment: { kind: 'failing' } },
@@ -569,6 +580,33 @@ describe('order saga (time-skipping server)', () => {
       ],
     );
     assert.deepEqual(services.completed(input.orderId).slice(-3), ['refundPayment', 'releaseStock', 'cancelOrder']);
+  });
+
+  test("a cancel-order that keeps failing in the workflow's worker waits for an operator too", async () => {
+    const input = newOrder();
+    let fixed = false;
+    services.script(input.orderId, {
+      reserveStock: { kind: 'reject', type: rejectionTypes.outOfStock },
+      cancelOrder: { kind: 'failing', until: () => fixed },
+    });
+    const handle = await start(input);
+    await env.sleep('1 hour'); // longer than the compensation's whole retry budget
+    const stuck = await waitForStatus(handle, 'needs-attention');
+    const cancel = stuck.compensations.find((record) => record.compensation === 'cancel-order');
+    assert.equal(cancel?.status, 'failed');
+    assert.match(cancel?.lastError ?? '', /cancelOrder failed transiently/);
+    assert.equal(services.calls(input.orderId, 'cancelOrder').length, 14, 'one local activity, its whole retry budget');
+
+    fixed = true;
+    await handle.executeUpdate(resolveCompensation, { args: [{ action: 'retry', note: 'orders database back' }] });
+    const { state } = await outcome(handle);
+    assert.equal(state.status, 'failed');
+    assert.equal(state.failure?.type, rejectionTypes.outOfStock);
+    assert.deepEqual(
+      state.compensations.map((record) => [record.compensation, record.status, record.runs]),
+      [['cancel-order', 'completed', 2]],
+    );
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'cancelOrder']);
   });
 
   test('an operator can mark a stuck compensation resolved by hand', async () => {
