@@ -299,6 +299,7 @@ export async function measureProvider({
       verbose: options.verbose,
       workerLayout: options.workerLayout,
       eagerActivities: options.eagerActivities,
+      serverDefaults: options.serverDefaults,
     });
     onSystem(system);
     settings = system.settings;

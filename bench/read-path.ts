@@ -106,6 +106,13 @@ export interface ReadPathOptions {
   postgresUrl?: string;
   /** Bound on each seeding step (per store and size). Default 10 min, or 12 ms per order added if longer. */
   seedTimeoutMs?: number;
+  /**
+   * Seed visibility only up to this many orders; larger sizes time the read models alone. The dev server's starts
+   * slow to about 30/s past 20,000 runs, so 100,000 would take most of an hour.
+   */
+  visibilityUpTo?: number;
+  /** The dev server with its own defaults rather than deploy/temporal/dynamicconfig.yaml. */
+  serverDefaults?: boolean;
   /** Concurrent workflow starts while seeding visibility. Default 32. */
   startConcurrency?: number;
   log?: (line: string) => void;
@@ -573,6 +580,7 @@ export async function measureReadPath(options: ReadPathOptions = {}): Promise<Re
     ip: '127.0.0.1',
     searchAttributes: orderSearchAttributes,
     log: { format: 'pretty', level: 'error' },
+    dynamicConfig: !options.serverDefaults,
     progress: (line) => log(`  [temporal] ${line}`),
   });
   try {
@@ -590,6 +598,13 @@ export async function measureReadPath(options: ReadPathOptions = {}): Promise<Re
         const { store } = readModel;
         const ms = await seedReadModel(readModel, seeded, size, settings);
         seeding.push({ store, orders: size, added: size - seeded, ms: Math.round(ms) });
+      }
+      if (visibilityUnseeded === null && options.visibilityUpTo !== undefined && size > options.visibilityUpTo) {
+        visibilityUnseeded = {
+          orders: size,
+          reason: `visibility was seeded up to ${options.visibilityUpTo.toLocaleString('en-US')} orders only (--visibility-up-to)`,
+        };
+        log(`  temporal-visibility: not seeded to ${size} orders (${visibilityUnseeded.reason}); read models only`);
       }
       if (visibilityUnseeded === null) {
         try {

@@ -9,7 +9,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
+import { goalsSection } from './goals';
 import { groupedBarSpec, lineChartSpec, renderSvg, type GroupedBar, type SeriesPoint } from './chart';
 import type { ReadPathMeasurement, ReadPathQuery, ReadPathStore } from './read-path';
 import {
@@ -45,6 +47,12 @@ export interface RenderOptions {
   chartsDir?: string;
   /** The result file's path as the reader should see it (project-relative). */
   source?: string;
+  /** A run of the code before the work the goals measure, and its path as the reader should see it. */
+  before?: BenchResult | null;
+  beforeSource?: string;
+  /** What was tried and what it gave (markdown, written by hand): the figures alone cannot say it. */
+  tried?: string | null;
+  triedSource?: string;
 }
 
 /** In the tables' order: read models first, visibility (the ratios' baseline) last. */
@@ -161,6 +169,16 @@ function machineSection(result: BenchResult): string {
   return ['## Machine', '', markdownTable(['', ''], rows)].join('\n');
 }
 
+/** The command that renders this report from its files, as a reader would type it. */
+function reportCommand(options: RenderOptions): string {
+  const args = [
+    ...(options.source && options.source !== 'bench/results/latest.json' ? [options.source] : []),
+    ...(options.beforeSource ? ['--before', options.beforeSource] : []),
+    ...(options.triedSource ? ['--tried', options.triedSource] : []),
+  ];
+  return args.length === 0 ? 'npm run bench:report' : `npm run bench:report -- ${args.join(' ')}`;
+}
+
 function commandSection(result: BenchResult, options: RenderOptions): string {
   const { options: bench } = result;
   const rows: [string, string][] = [
@@ -173,6 +191,13 @@ function commandSection(result: BenchResult, options: RenderOptions): string {
     // Files from before the combined host have no layout: their workers ran one process per service.
     ['Service workers', workerLayoutLabel[bench.workerLayout ?? 'separate']],
   ];
+  rows.push([
+    'Dev server dynamic config',
+    result.devServerDynamicConfig
+      ? result.devServerDynamicConfig.map((setting) => `\`${setting}\``).join(', ') ||
+        "none: the server's defaults (--server-defaults)"
+      : "the server's defaults (the file predates deploy/temporal/dynamicconfig.yaml on the dev server)",
+  ]);
   // Older result files have no settings.
   const settings = Object.entries(result.settings ?? {});
   if (settings.length > 0) {
@@ -183,7 +208,7 @@ function commandSection(result: BenchResult, options: RenderOptions): string {
     '',
     '```sh',
     result.command,
-    `npm run bench:report${options.source && options.source !== 'bench/results/latest.json' ? ` ${options.source}` : ''}`,
+    reportCommand(options),
     '```',
     '',
     markdownTable(['Setting', 'Value'], rows),
@@ -812,6 +837,8 @@ export async function renderReport(result: BenchResult, options: RenderOptions =
   const sections = [
     header(result, options),
     findingsSection(result),
+    goalsSection(result, options.before ?? null, options.beforeSource),
+    options.tried?.trim() ? options.tried.trim() : null,
     machineSection(result),
     commandSection(result, options),
     throughputSection(result, chartsDir, throughput !== null),
@@ -829,13 +856,38 @@ export async function renderReport(result: BenchResult, options: RenderOptions =
   return { markdown, charts };
 }
 
+/** The other files a report may draw on: a before run (issue 17's goals) and the notes on what was tried. */
+export interface ReportInputs {
+  beforeFile?: string;
+  triedFile?: string;
+}
+
+/** A path as the report names it: project-relative when inside the project. */
+function shownPath(file: string): string {
+  const relative = path.relative(projectRoot, path.resolve(file));
+  return relative.startsWith('..') ? path.resolve(file) : relative;
+}
+
+function readResult(file: string): BenchResult {
+  return JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+}
+
 /** Reads the result file, writes docs/BENCHMARKS.md and docs/benchmarks/*.svg; returns the files written. */
-export async function writeReport(resultsFile: string, docsDir = path.join(projectRoot, 'docs')): Promise<string[]> {
-  const result = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResult;
-  const relative = path.relative(projectRoot, path.resolve(resultsFile));
-  const source = relative.startsWith('..') ? path.resolve(resultsFile) : relative;
+export async function writeReport(
+  resultsFile: string,
+  docsDir = path.join(projectRoot, 'docs'),
+  inputs: ReportInputs = {},
+): Promise<string[]> {
+  const result = readResult(resultsFile);
   const chartsDir = 'benchmarks';
-  const { markdown, charts } = await renderReport(result, { chartsDir, source });
+  const { markdown, charts } = await renderReport(result, {
+    chartsDir,
+    source: shownPath(resultsFile),
+    before: inputs.beforeFile ? readResult(inputs.beforeFile) : null,
+    beforeSource: inputs.beforeFile ? shownPath(inputs.beforeFile) : undefined,
+    tried: inputs.triedFile ? readFileSync(inputs.triedFile, 'utf8') : null,
+    triedSource: inputs.triedFile ? shownPath(inputs.triedFile) : undefined,
+  });
   mkdirSync(path.join(docsDir, chartsDir), { recursive: true });
   const written: string[] = [];
   for (const [name, svg] of Object.entries(charts)) {
@@ -849,11 +901,31 @@ export async function writeReport(resultsFile: string, docsDir = path.join(proje
   return written;
 }
 
+export const reportUsage = `Usage: npm run bench:report [-- [results.json] [--before before.json] [--tried notes.md]]
+
+Renders a result file (default bench/results/latest.json) into docs/BENCHMARKS.md and docs/benchmarks/*.svg.
+  --before FILE   a run of the code before the work, for issue 17's goals table (before and after)
+  --tried FILE    markdown on what was tried and what it gave, placed after the goals
+`;
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const resultsFile = process.argv[2] ?? path.join(projectRoot, 'bench', 'results', 'latest.json');
   try {
-    for (const file of await writeReport(resultsFile))
-      process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+    const { values, positionals } = parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      options: { before: { type: 'string' }, tried: { type: 'string' }, help: { type: 'boolean', default: false } },
+    });
+    if (values.help || positionals.length > 1) {
+      process.stdout.write(reportUsage);
+      if (positionals.length > 1) process.exitCode = 2;
+    } else {
+      const resultsFile = positionals[0] ?? path.join(projectRoot, 'bench', 'results', 'latest.json');
+      for (const file of await writeReport(resultsFile, undefined, {
+        beforeFile: values.before,
+        triedFile: values.tried,
+      }))
+        process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+    }
   } catch (error) {
     process.stderr.write(`bench:report: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -54,11 +54,15 @@ export interface BenchOptions {
   readPath: boolean;
   /** Sizes given to the read-path measurement; null: its own default. */
   readPathSizes: number[] | null;
+  /** Visibility seeded only up to this many orders (--visibility-up-to); absent or null: every size. */
+  visibilityUpTo?: number | null;
   timeSkipping: boolean;
   /** The throughput, latency and cost runs of the whole system, per provider: off with --only read-path (absent = on, files before it). */
   system?: boolean;
   /** How the service workers ran; absent in files from before the combined host, whose workers ran `separate`. */
   workerLayout?: WorkerLayout;
+  /** The dev server ran with its own defaults, not deploy/temporal/dynamicconfig.yaml (absent: files before the option). */
+  serverDefaults?: boolean;
 }
 
 export interface MachineInfo {
@@ -278,6 +282,8 @@ export interface BenchResult {
    * OTEL_TRACES_EXPORTER), as its processes saw them.
    */
   settings: Record<string, string>;
+  /** The dev server's `--dynamic-config-value` settings (deploy/temporal/dynamicconfig.yaml); absent in files from before. */
+  devServerDynamicConfig?: string[];
   /** Caveats found during the run (e.g. a high load average, runs that failed). */
   notes: string[];
 }

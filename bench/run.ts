@@ -6,6 +6,7 @@ import { parseOptions, usage, type RunnerOptions } from './options';
 import { resultText } from './print';
 import { resultFormatVersion, type BenchResult, type SkippedPart } from './results';
 import type { System } from './system';
+import { dynamicConfigArgs } from '../tooling/temporal/servers';
 
 /**
  * `npm run bench`: the saga against the bare engine, side by side, in one run (see bench/results.ts for what the
@@ -92,6 +93,7 @@ async function main(options: RunnerOptions): Promise<number> {
     readPath: null,
     timeSkipping: null,
     settings: {},
+    devServerDynamicConfig: options.serverDefaults ? [] : dynamicConfigArgs().filter((_, index) => index % 2 === 1),
     notes,
   };
   const runTag = Date.now().toString(36);
@@ -126,6 +128,8 @@ async function main(options: RunnerOptions): Promise<number> {
       result.readPath = await measureReadPath({
         ...(options.postgresAdminUrl ? { postgresUrl: options.postgresAdminUrl } : {}),
         ...(options.readPathSizes ? { sizes: options.readPathSizes } : {}),
+        ...(options.visibilityUpTo ? { visibilityUpTo: options.visibilityUpTo } : {}),
+        serverDefaults: options.serverDefaults,
         log: (line) => progress(`  ${line}`),
       });
       const unseeded = result.readPath.visibilityUnseeded;

@@ -56,6 +56,8 @@ export interface SystemOptions {
   workerLayout?: WorkerLayout;
   /** Dev server with eager activity execution on. */
   eagerActivities?: boolean;
+  /** The dev server with its own defaults rather than deploy/temporal/dynamicconfig.yaml (--server-defaults). */
+  serverDefaults?: boolean;
 }
 
 const keptLines = 40;
@@ -78,6 +80,7 @@ export async function launchSystem({
   verbose = false,
   workerLayout = 'combined',
   eagerActivities = false,
+  serverDefaults = false,
 }: SystemOptions): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-bench-'));
   const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true }))];
@@ -123,6 +126,7 @@ export async function launchSystem({
       dbFilename: path.join(dataDir, 'temporal.db'),
       namespace: 'default',
       searchAttributes: orderSearchAttributes,
+      dynamicConfig: !serverDefaults,
       progress,
       ...(eagerActivities ? { extraArgs: ['--dynamic-config-value', `${eagerActivityExecution}=true`] } : {}),
     });

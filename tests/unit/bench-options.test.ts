@@ -33,6 +33,24 @@ describe('npm run bench options', () => {
     assert.ok(options.overallDeadlineMs >= 30 * 60_000 + 100_000 * 5);
   });
 
+  test('--visibility-up-to seeds visibility to a size only, and the run is bounded by that, not the largest size', () => {
+    const bounded = parseOptions(['--read-path-sizes', '1000,10000,100000', '--visibility-up-to', '10000'], env);
+    const unbounded = parseOptions(['--read-path-sizes', '1000,10000,100000'], env);
+    assert.equal(bounded.visibilityUpTo, 10_000);
+    assert.equal(unbounded.visibilityUpTo, null);
+    // 90,000 visibility starts (about 12 ms each at most) fewer to wait for.
+    assert.ok(unbounded.overallDeadlineMs - bounded.overallDeadlineMs >= 90_000 * 10);
+    assert.throws(
+      () => parseOptions(['--visibility-up-to', 'all'], env),
+      /--visibility-up-to must be a positive integer/,
+    );
+  });
+
+  test('--server-defaults runs the dev server without the dynamic config, so the floor can be measured both ways', () => {
+    assert.equal(parseOptions([], env).serverDefaults, false);
+    assert.equal(parseOptions(['--server-defaults'], env).serverDefaults, true);
+  });
+
   test('--only takes read-path alone, and not with --smoke or --skip-read-path', () => {
     assert.throws(() => parseOptions(['--only', 'throughput'], env), /--only takes read-path/);
     assert.throws(() => parseOptions(['--only', 'read-path', '--smoke'], env), /cannot be combined/);

@@ -370,3 +370,150 @@ describe('bench:report renders a result file', () => {
     }
   });
 });
+
+describe("issue 17's goals, before and after", () => {
+  /** A run at 16 and 32 in flight whose figures the goals table reads. */
+  function goalRun(options: {
+    throughputRatios: [number, number];
+    endToEndRatio: number;
+    acceptanceP50: number;
+    workers: ProcessUsage[];
+    idle: ProcessUsage[];
+  }): BenchResult {
+    const result = sampleResult();
+    result.providers = [providerRun('sqlite', [1, 1])];
+    const [run] = result.providers;
+    assert.ok(run);
+    run.levels = [16, 32].map((concurrency, index) => {
+      const saga = loadRun(1, 300);
+      saga.processes = [...options.workers, usage('api', 'api', 1_000, 150)];
+      return {
+        concurrency,
+        saga,
+        bare: loadRun(1, 50),
+        throughputRatio: options.throughputRatios[index] ?? null,
+        latencyRatio: { p50: 1, p95: 1, p99: 1 },
+      };
+    });
+    run.endToEnd = {
+      concurrency: 1,
+      saga: distribution(600),
+      bare: distribution(600),
+      ratio: { p50: options.endToEndRatio, p95: 1, p99: 1 },
+      sagaBreakdown: null,
+      bareBreakdown: null,
+    };
+    run.startLatency = {
+      samples: 10,
+      earlyReturn: distribution(options.acceptanceP50),
+      earlyReturnPending: 0,
+      respondAsync: distribution(50),
+      bareStart: distribution(30),
+      earlyReturnVsBare: { p50: 1, p95: 1, p99: 1 },
+      respondAsyncVsBare: { p50: 1, p95: 1, p99: 1 },
+      errors: [],
+    };
+    run.idle = options.idle;
+    return result;
+  }
+
+  const before = goalRun({
+    throughputRatios: [0.47, 0.5],
+    endToEndRatio: 1.08,
+    acceptanceP50: 800,
+    // One process per service, as compose runs them: 20 orders, 6,000 ms of worker CPU in all.
+    workers: ['orders', 'inventory', 'payments', 'shipping'].map((service) =>
+      usage(`worker:${service}`, 'worker', 1_500, 300),
+    ),
+    idle: [
+      ...['orders', 'inventory', 'payments', 'shipping'].map((service) =>
+        usage(`worker:${service}`, 'worker', 10, 250),
+      ),
+      usage('api', 'api', 5, 200),
+      usage('gateway', 'partner', 5, 150),
+      usage('bare-workers', 'bare-worker', 5, 300),
+    ],
+  });
+  const after = goalRun({
+    throughputRatios: [0.85, 0.75],
+    endToEndRatio: 0.95,
+    acceptanceP50: 420,
+    workers: [usage('workers', 'worker', 2_900, 400)],
+    idle: [
+      usage('workers', 'worker', 10, 300),
+      usage('api', 'api', 5, 200),
+      usage('gateway', 'partner', 5, 150),
+      usage('bare-workers', 'bare-worker', 5, 300),
+    ],
+  });
+  after.devServerDynamicConfig = ['history.transferProcessorMaxPollRPS=1000'];
+
+  test('each goal shows before, after and whether this run met it', async () => {
+    const { markdown } = await renderReport(after, { before, beforeSource: 'docs/benchmarks/before.json' });
+    const rows = tableAfter(markdown, '## Goals of issue 17', 'Goal');
+    const byGoal = new Map(rows.map((row) => [row[0], row.slice(2)]));
+    assert.deepEqual(byGoal.get('P1 throughput, saga / bare at 16 in flight'), ['>= 0.80×', '0.47×', '0.85×', 'met']);
+    assert.deepEqual(byGoal.get('P1 throughput, saga / bare at 32 in flight'), [
+      '>= 0.80×',
+      '0.50×',
+      '0.75×',
+      'not met',
+    ]);
+    assert.deepEqual(byGoal.get('P2 end to end p50, saga / bare at 1 in flight'), [
+      '<= 1.00×',
+      '1.08×',
+      '0.95×',
+      'met',
+    ]);
+    // 420 / 800 = 0.525: just short of half.
+    assert.deepEqual(byGoal.get('`POST /orders` acceptance p50, after / before'), [
+      '<= 0.50×',
+      '800 ms',
+      '420 ms (0.53×)',
+      'not met',
+    ]);
+    // 6,000 ms over 20 orders before, 2,900 ms after: 300 ms and 145 ms.
+    assert.deepEqual(byGoal.get("P4 service workers' CPU per confirmed order (at 32 in flight), after / before"), [
+      '<= 0.50×',
+      '300 ms',
+      '145 ms (0.48×)',
+      'met',
+    ]);
+    // Workers, API and partners at rest, the bare workers left out: 1,350 MiB before, 650 MiB after.
+    assert.deepEqual(
+      byGoal.get('P4 resident memory of the Node processes at rest (workers, API, partners), after / before'),
+      ['<= 0.50×', '1.3 GiB', '650 MiB (0.48×)', 'met'],
+    );
+    assert.match(markdown, /Before is the run of 2026-01-02T03:04:05\.000Z \(docs\/benchmarks\/before\.json\)/);
+    // The before file predates the dev server's dynamic config; this one names it.
+    assert.match(markdown, /\| Dev server dynamic config +\| `history\.transferProcessorMaxPollRPS=1000` +\|/);
+    const memory = tableAfter(markdown, 'Resident memory at rest per process on SQLite', 'Run');
+    assert.deepEqual(memory[0], ['Before', 'worker:orders', '250 MiB']);
+    assert.deepEqual(memory.at(-1), ['After', 'gateway', '150 MiB']);
+  });
+
+  test('without a before run, the goals that compare two runs are not measured', async () => {
+    const { markdown } = await renderReport(after);
+    const rows = tableAfter(markdown, '## Goals of issue 17', 'Goal');
+    const verdicts = new Map(rows.map((row) => [row[0], row[5]]));
+    assert.equal(verdicts.get('P1 throughput, saga / bare at 16 in flight'), 'met');
+    assert.equal(verdicts.get('`POST /orders` acceptance p50, after / before'), 'not measured');
+    assert.match(markdown, /No before run was given/);
+  });
+
+  test('the notes on what was tried follow the goals, and the command names both files', async () => {
+    const { markdown } = await renderReport(after, {
+      source: 'docs/benchmarks/after.json',
+      before,
+      beforeSource: 'docs/benchmarks/before.json',
+      tried: '## What was tried\n\n- Local activities: fewer hops.\n',
+      triedSource: 'docs/benchmarks/tried.md',
+    });
+    assert.ok(markdown.indexOf('## What was tried') > markdown.indexOf('## Goals of issue 17'));
+    assert.ok(markdown.indexOf('## What was tried') < markdown.indexOf('## Machine'));
+    assert.match(
+      markdown,
+      /npm run bench:report -- docs\/benchmarks\/after\.json --before docs\/benchmarks\/before\.json --tried docs\/benchmarks\/tried\.md/,
+    );
+  });
+});

@@ -16,7 +16,7 @@
  * missing and the commands that provide it.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type {
@@ -30,6 +30,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { freePort } from '../../src/net/ports';
 import { projectRoot } from '../../src/project-root';
+import { parse as parseYaml } from 'yaml';
 // Re-exported: whoever starts a server here wants a port for it.
 export { freePort, projectRoot };
 
@@ -236,7 +237,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type StartDevServerOptions = Omit<DevServerConfig, 'type' | 'executable'> & ClientAndPlugins & StartOptions;
+export type StartDevServerOptions = Omit<DevServerConfig, 'type' | 'executable'> &
+  ClientAndPlugins &
+  StartOptions & {
+    /** false: the server's own defaults instead of deploy/temporal/dynamicconfig.yaml (the benchmark's floor both ways). */
+    dynamicConfig?: boolean;
+  };
 export type StartTimeSkippingServerOptions = Omit<TimeSkippingServerConfig, 'type' | 'executable'> &
   ClientAndPlugins &
   StartOptions & {
@@ -251,12 +257,39 @@ const defaultProgress = (line: string): void => {
 // Both start functions import the SDK on first use rather than at module load: the setup script
 // shares this module's layout and has no need for the SDK's native bridge.
 
-/** Starts the dev server (full server, Web UI if `ui`/`uiPort`) and connects to it. */
+/** The cluster's dynamic config, which the dev server runs with too: what the tests measure is what deploys. */
+export const dynamicConfigFile = path.join(projectRoot, 'deploy', 'temporal', 'dynamicconfig.yaml');
+
+/**
+ * A dynamic config file's unconstrained values as the dev server's `--dynamic-config-value KEY=JSON` flags (the
+ * dev server takes no file). Values scoped by constraints (a namespace, a task queue) have no flag form and are
+ * refused, rather than applied everywhere.
+ */
+export function dynamicConfigArgs(file = dynamicConfigFile): string[] {
+  const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+  if (parsed === null || typeof parsed !== 'object') throw new Error(`${file}: expected a map of settings`);
+  return Object.entries(parsed).flatMap(([key, entries]) => {
+    if (!Array.isArray(entries) || entries.length !== 1) {
+      throw new Error(`${file}: ${key} must hold exactly one value for the dev server to take it`);
+    }
+    const [entry] = entries as { value?: unknown; constraints?: unknown }[];
+    if (entry?.value === undefined || entry.constraints !== undefined) {
+      throw new Error(`${file}: ${key} must be one value without constraints for the dev server to take it`);
+    }
+    return ['--dynamic-config-value', `${key}=${JSON.stringify(entry.value)}`];
+  });
+}
+
+/**
+ * Starts the dev server (full server, Web UI if `ui`/`uiPort`) and connects to it, with the cluster's dynamic
+ * config (deploy/temporal/dynamicconfig.yaml) before any `extraArgs` of the caller's.
+ */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  const { autoSetup, progress, env, client, plugins, ...server } = options;
+  const { autoSetup, progress, env, client, plugins, dynamicConfig = true, ...server } = options;
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const extraArgs = [...(dynamicConfig ? dynamicConfigArgs() : []), ...(server.extraArgs ?? [])];
   return startWithFallback('dev-server', { autoSetup, progress, env }, (executable) =>
-    TestWorkflowEnvironment.createLocal({ server: { ...server, executable }, client, plugins }),
+    TestWorkflowEnvironment.createLocal({ server: { ...server, extraArgs, executable }, client, plugins }),
   );
 }
 
