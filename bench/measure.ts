@@ -298,6 +298,7 @@ export async function measureProvider({
       progress: (line) => progress(`  ${line}`),
       verbose: options.verbose,
       workerLayout: options.workerLayout,
+      eagerActivities: options.eagerActivities,
       serverDefaults: options.serverDefaults,
     });
     onSystem(system);

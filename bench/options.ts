@@ -14,6 +14,8 @@ export interface RunnerOptions extends BenchOptions {
   overallDeadlineMs: number;
   outDir: string;
   verbose: boolean;
+  /** Start the dev server with eager activity execution on (system.enableActivityEagerExecution). */
+  eagerActivities: boolean;
   help: boolean;
   /** The command as typed, the PostgreSQL password redacted. */
   command: string;
@@ -51,6 +53,8 @@ Options:
                           engine's floor as the server ships; the read path's server too)
   --separate-workers      one process per service worker, as compose deploys them (default: the four in one
                           process, as npm start runs them)
+  --eager-activities      dev server with system.enableActivityEagerExecution=true: an activity on the workflow's own
+                          task queue travels back with the workflow task's answer (measure the floor both ways)
   --out DIR               where result files go (default bench/results)
   --verbose               print the system's own output lines
   --help                  this text
@@ -101,6 +105,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'skip-time-skipping': { type: 'boolean', default: false },
       only: { type: 'string' },
       'separate-workers': { type: 'boolean', default: false },
+      'eager-activities': { type: 'boolean', default: false },
       'server-defaults': { type: 'boolean', default: false },
       out: { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -158,6 +163,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     ),
     outDir: path.resolve(projectRoot, values.out ?? path.join('bench', 'results')),
     verbose: values.verbose,
+    eagerActivities: values['eager-activities'],
     help: values.help,
     command,
   };

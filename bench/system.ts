@@ -54,11 +54,15 @@ export interface SystemOptions {
   verbose?: boolean;
   /** The four service workers in one process, as `npm start` runs them (default), or one process each. */
   workerLayout?: WorkerLayout;
+  /** Dev server with eager activity execution on. */
+  eagerActivities?: boolean;
   /** The dev server with its own defaults rather than deploy/temporal/dynamicconfig.yaml (--server-defaults). */
   serverDefaults?: boolean;
 }
 
 const keptLines = 40;
+/** The server's dynamic config key for eager activity execution. */
+const eagerActivityExecution = 'system.enableActivityEagerExecution';
 const launchTimeoutMs = 180_000;
 
 interface Launched {
@@ -75,6 +79,7 @@ export async function launchSystem({
   progress,
   verbose = false,
   workerLayout = 'combined',
+  eagerActivities = false,
   serverDefaults = false,
 }: SystemOptions): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'order-saga-bench-'));
@@ -123,6 +128,7 @@ export async function launchSystem({
       searchAttributes: orderSearchAttributes,
       dynamicConfig: !serverDefaults,
       progress,
+      ...(eagerActivities ? { extraArgs: ['--dynamic-config-value', `${eagerActivityExecution}=true`] } : {}),
     });
     cleanups.push(() => devServer.teardown());
     const devServerPids = findChildPids(process.pid, [String(temporalPort)]);
@@ -264,6 +270,7 @@ export async function launchSystem({
         PAYLOAD_ENCRYPTION: payloadEncryption.mode,
         OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER ?? 'none',
         WORKER_LAYOUT: workerLayout,
+        [eagerActivityExecution]: String(eagerActivities),
       },
       processes,
       nodeProcessNames: [...launched.keys()],

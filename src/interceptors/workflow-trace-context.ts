@@ -2,15 +2,15 @@
  * Runs in the workflow sandbox (registered as a workflow interceptor module): imports only @temporalio/workflow and
  * pure modules.
  *
- * Carries the trace of the request that started the run on to each activity the run schedules, so an activity's
- * span (made by Temporal's OpenTelemetry activity interceptor on the service's worker) is a child of the client's
- * start span. Temporal's own workflow tracing interceptors are not used: they wrap the run's calls in promises of
- * their own, which moves an activity's result a few microtasks later and reorders commands where an update handler
- * acts in the same activation, so runs recorded without them do not replay with them (tests/e2e/tracing.test.ts shows
- * it). Copying a header is synchronous and leaves the commands as they were, so this module is in every bundle of
- * the order workflow, tracing on or off.
+ * Carries the trace of the request that started the run on to each activity the run schedules, activity task or local
+ * activity, so an activity's span (made by Temporal's OpenTelemetry activity interceptor on the worker that runs it,
+ * which runs for local activities too) is a child of the client's start span. Temporal's own workflow tracing
+ * interceptors are not used: they wrap the run's calls in promises of their own, which moves an activity's result a few
+ * microtasks later and reorders commands where an update handler acts in the same activation, so runs recorded without
+ * them do not replay with them (tests/e2e/tracing.test.ts shows it). Copying a header is synchronous and leaves the
+ * commands as they were, so this module is in every bundle of the order workflow, tracing on or off.
  */
-import type { Payload, WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import type { ActivityInput, LocalActivityInput, Payload, WorkflowInterceptorsFactory } from '@temporalio/workflow';
 
 /**
  * The header Temporal's OpenTelemetry interceptors carry a span context in (their `TRACE_HEADER`). Spelled here
@@ -33,13 +33,21 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     ],
     outbound: [
       {
-        scheduleActivity: (input, next) =>
-          next(
-            startTrace === undefined || input.headers[traceHeader] !== undefined
-              ? input
-              : { ...input, headers: { ...input.headers, [traceHeader]: startTrace } },
-          ),
+        scheduleActivity: (input, next) => next(withStartTrace(input, startTrace)),
+        // The orders steps run as local activities in the worker that runs the workflow: their RunActivity span
+        // belongs under the start as much as an activity task's does.
+        scheduleLocalActivity: (input, next) => next(withStartTrace(input, startTrace)),
       },
     ],
   };
 };
+
+/** The input with the start's trace context in its headers, unless it has one or there is none to give. */
+function withStartTrace<Input extends ActivityInput | LocalActivityInput>(
+  input: Input,
+  startTrace: Payload | undefined,
+): Input {
+  return startTrace === undefined || input.headers[traceHeader] !== undefined
+    ? input
+    : { ...input, headers: { ...input.headers, [traceHeader]: startTrace } };
+}

@@ -10,7 +10,8 @@
  * request -> start -> each activity on its service's worker -> its queries, without spans of the workflow's own.
  *
  * Spans, by name: the client's `UpdateWithStartWorkflow:placeOrder`, `StartWorkflowUpdate:<update>`,
- * `QueryWorkflow:<query>`; on the activity's worker `RunActivity:<activity>`.
+ * `QueryWorkflow:<query>`; on the activity's worker `RunActivity:<activity>`, for a local activity too (the orders steps,
+ * on the orders worker that runs the workflow), as the package's activity interceptor names both alike.
  */
 import {
   OpenTelemetryActivityInboundInterceptor,

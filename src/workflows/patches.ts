@@ -24,4 +24,11 @@ export const sagaPatches = {
    * step as they did.
    */
   stepsWaitOutTransientFailures: 'steps-wait-out-transient-failures',
+  /**
+   * Since this patch the orders service's steps (create-order's and confirm-order's first round of retries, and
+   * cancel-order) run as local activities in the orders worker that runs the workflow, two dispatches fewer each.
+   * Asked when such a step starts its first round or such a compensation runs, so older runs replay them as activity
+   * tasks on the orders queue up to where their history ends.
+   */
+  ordersStepsInWorkflowWorker: 'orders-steps-in-workflow-worker',
 } as const;

@@ -111,7 +111,8 @@ export class StepRunner {
    * answering in the same workflow task could then come between them.
    */
   private perform<Given, Result>(step: SagaStep<Given, Result>, deadline: StepDeadline, given: Given): Promise<Result> {
-    const runs = () => this.untilAnswered(step.name, deadline, (round) => step.runs.call(round, this.order, given));
+    const runs = () =>
+      this.untilAnswered(step.name, deadline, (options, round) => step.runs.call(options, this.order, given, round));
     return step.first ? this.performAfter(step.first, step.name, deadline, given, runs) : runs();
   }
 
@@ -124,7 +125,7 @@ export class StepRunner {
   ): Promise<Result> {
     for (const activity of first) {
       if (patched(activity.since)) {
-        await this.untilAnswered(step, deadline, (round) => activity.call(round, this.order, given));
+        await this.untilAnswered(step, deadline, (options, round) => activity.call(options, this.order, given, round));
       }
     }
     return runs();
@@ -156,11 +157,11 @@ export class StepRunner {
   private async untilAnswered<T>(
     step: OrderStep,
     deadline: StepDeadline,
-    call: (options: ActivityOptions) => Promise<T>,
+    call: (options: ActivityOptions, round: number) => Promise<T>,
   ): Promise<T> {
     for (let round = 0; ; round += 1) {
       try {
-        const answer = await call(this.roundOptions(round, deadline));
+        const answer = await call(this.roundOptions(round, deadline), round);
         this.saga.stopWaiting();
         return answer;
       } catch (error) {

@@ -141,7 +141,10 @@ for (const provider of providers) {
   });
 }
 
-/** Each saga step's activity and the worker that runs it, in the order of a confirmed order. */
+/**
+ * Each saga step's activity and the worker that runs it, in the order of a confirmed order. createOrder and
+ * confirmOrder run as local activities in the orders worker that runs the workflow: their spans are found as the others.
+ */
 const steps = [
   { activity: 'createOrder', service: 'worker:orders' },
   { activity: 'reserveStock', service: 'worker:inventory' },

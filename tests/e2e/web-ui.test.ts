@@ -33,6 +33,17 @@ const expectedActivities: SagaActivity[] = [
   'cancelOrder',
 ];
 const compensationActivities: SagaActivity[] = ['releaseStock', 'cancelOrder'];
+/**
+ * The orders service's steps run as local activities in the orders worker that runs the workflow: the history records
+ * each as a marker, which the Web UI shows as a "Local Activity" with its type, summary and result. The others are
+ * activity tasks on their services' queues: "Activity", and Activity Task events.
+ */
+const localActivities: SagaActivity[] = ['createOrder', 'cancelOrder'];
+/** What each local activity returned here, as the Web UI shows it decrypted. */
+const localResults = (orderId: string): Partial<Record<SagaActivity, RegExp>> => ({
+  createOrder: new RegExp(`"orderId": "${orderId}"`),
+  cancelOrder: /"cancelled": true/,
+});
 
 // Temporal's visibility store is eventually consistent: a run may reach the list a moment after it closed.
 const listAttempts = 6;
@@ -95,16 +106,19 @@ async function openListUntilShown(page: Page, listUrl: string, workflowId: strin
 interface ActivityRow {
   firstEventId: number;
   activityType: string;
+  /** The row's event type: "Activity" for an activity task, "Local Activity" for a local activity's marker. */
+  kind: string;
   text: string;
 }
 
-/** The Compact history's rows, oldest first: one per activity, with its type and its result or failure. */
+/** The Compact history's rows, oldest first: one per activity, with its kind, its type and its summary. */
 async function activityRows(page: Page): Promise<ActivityRow[]> {
   const texts = await page.getByRole('row').filter({ hasText: 'Activity Type' }).allInnerTexts();
   return texts
     .map((text) => ({
       firstEventId: Number(/^\s*(\d+)/.exec(text)?.[1]),
       activityType: /Activity Type\s+(\w+)/.exec(text)?.[1] ?? '',
+      kind: /^\s*(Local Activity|Activity)\s*$/m.exec(text)?.[1] ?? '',
       text,
     }))
     .sort((a, b) => a.firstEventId - b.firstEventId);
@@ -154,7 +168,8 @@ test(
       // The run's input is stored encrypted; the Web UI shows it through the stack's codec server.
       await main.getByText(declinedOrder.shippingAddress.line1).first().waitFor();
       for (const activity of expectedActivities) {
-        // The history's timeline draws one bar per activity, labelled with its type and its (decrypted) summary.
+        // The history's timeline draws one bar per activity, labelled with its type and its (decrypted) summary; a local
+        // activity is a point labelled with its type.
         await main
           .getByRole('button', { name: new RegExp(`^${activity}( •|$)`) })
           .first()
@@ -174,6 +189,11 @@ test(
         'the Compact history lists the steps, then the compensations in reverse',
       );
       const rowOf = (activity: SagaActivity) => rows.find((row) => row.activityType === activity)!;
+      for (const activity of expectedActivities) {
+        const kind = localActivities.includes(activity) ? 'Local Activity' : 'Activity';
+        assert.equal(rowOf(activity).kind, kind, `${activity} is shown as ${kind}:\n${rowOf(activity).text}`);
+      }
+      assert.match(rowOf('createOrder').text, new RegExp(`Summary\\s+Create order ${orderId}`));
       // A row shows the activity's summary (stored encrypted like every payload, shown decrypted), not its outcome.
       assert.match(rowOf('chargePayment').text, /Summary\s+Charge \$24\.00/);
       for (const compensation of compensationActivities) {
@@ -187,9 +207,26 @@ test(
       await failedCharge.first().waitFor();
       assert.match(await failedCharge.first().innerText(), /Failure Message\s+Card declined/);
       const completed = await main.getByRole('row').filter({ hasText: 'Activity Task Completed' }).allInnerTexts();
-      const completedActivities = expectedActivities.filter((activity) => activity !== 'chargePayment');
-      assert.equal(completed.length, completedActivities.length, completed.join('\n'));
+      const completedTasks = expectedActivities.filter(
+        (activity) => activity !== 'chargePayment' && !localActivities.includes(activity),
+      );
+      assert.equal(completed.length, completedTasks.length, completed.join('\n'));
       for (const row of completed) assert.match(row, /Result\s+\{"/);
+      // A local activity is one row; opened, it shows its marker's details: its type and its result, decrypted.
+      for (const activity of localActivities) {
+        await main
+          .getByRole('row')
+          .filter({ hasText: 'Local Activity' })
+          .filter({ hasText: new RegExp(`Activity Type\\s+${activity}\\b`) })
+          .getByText('Local Activity', { exact: true })
+          .click();
+        const details = main.getByRole('row').filter({ hasText: 'core_local_activity' }).filter({ hasText: activity });
+        await details.waitFor();
+        const text = await details.innerText();
+        assert.match(text, new RegExp(`"activity_type": "${activity}"`), text);
+        assert.match(text, localResults(orderId)[activity]!, `${activity}'s result is shown decrypted:\n${text}`);
+      }
+      screenshots.push(await saveScreenshot(page, 'order-run-local-activities'));
     } catch (error) {
       screenshots.push(await saveScreenshot(page, 'failure').catch(() => 'none (the screenshot failed too)'));
       throw error;

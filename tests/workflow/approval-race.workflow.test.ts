@@ -61,18 +61,17 @@ after(async () => {
   await env?.teardown();
 });
 
-/** A worker of the order workflow alone, on the run's own task queue (the activities go to the service workers). */
+/**
+ * A worker of the order workflow on the run's own task queue, with the orders activities it runs as local activities,
+ * as every worker of the workflow must have; the activity tasks go to the service workers.
+ */
 async function workflowWorker(taskQueue: string): Promise<{ stop(): Promise<void> }> {
-  const worker = await createServiceWorker(
-    'orders',
-    {},
-    {
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      workflowBundle,
-      taskQueue,
-    },
-  );
+  const worker = await createServiceWorker('orders', services.activities().orders, {
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    workflowBundle,
+    taskQueue,
+  });
   const running = worker.run();
   return {
     async stop() {

@@ -79,6 +79,29 @@ const forwardSteps: ActivityName[] = [
   'confirmOrder',
 ];
 
+/** The activities the run's history records, in order: activity tasks, and local activities (their markers). */
+interface ActivityRun {
+  type: string;
+  local: boolean;
+  summary: string | undefined;
+}
+
+async function activitiesRun(handle: WorkflowHandle<typeof orderSaga>): Promise<ActivityRun[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap<ActivityRun>(
+    ({ activityTaskScheduledEventAttributes: scheduled, markerRecordedEventAttributes: marker, userMetadata }) => {
+      const summary = userMetadata?.summary
+        ? defaultPayloadConverter.fromPayload<string>(userMetadata.summary)
+        : undefined;
+      if (scheduled?.activityType?.name) return [{ type: scheduled.activityType.name, local: false, summary }];
+      const data = marker?.markerName === 'core_local_activity' ? marker.details?.['data']?.payloads?.[0] : undefined;
+      if (!data) return [];
+      const { activity_type: type } = defaultPayloadConverter.fromPayload<{ activity_type: string }>(data);
+      return [{ type, local: true, summary }];
+    },
+  );
+}
+
 describe('order saga (time-skipping server)', () => {
   test('the happy path runs every step once and confirms the order', async () => {
     const input = newOrder();
@@ -99,6 +122,46 @@ describe('order saga (time-skipping server)', () => {
     assert.equal(state.shipmentId, `shp_${input.orderId}`);
   });
 
+  test("the orders service's steps run in the workflow's worker: local activities, the others activity tasks", async () => {
+    const input = newOrder();
+    const handle = await start(input);
+    const { state } = await outcome(handle);
+    assert.equal(state.status, 'confirmed');
+    assert.deepEqual(
+      (await activitiesRun(handle)).map(({ type, local }) => [type, local ? 'local' : 'task']),
+      [
+        ['createOrder', 'local'],
+        ['reserveStock', 'task'],
+        ['chargePayment', 'task'],
+        ['createShipment', 'task'],
+        ['commitReservation', 'task'],
+        ['confirmOrder', 'local'],
+      ],
+    );
+    assert.deepEqual(services.completed(input.orderId), forwardSteps);
+  });
+
+  test("an order refused at reserve-stock cancels its order row in the workflow's worker too", async () => {
+    const input = newOrder();
+    services.script(input.orderId, { reserveStock: { kind: 'reject', type: rejectionTypes.outOfStock } });
+    const handle = await start(input);
+    const { state, type } = await outcome(handle);
+    assert.equal(type, orderFailureTypes.failed);
+    assert.equal(state.failure?.type, rejectionTypes.outOfStock);
+    assert.deepEqual(
+      (await activitiesRun(handle)).map(({ type: activity, local }) => [activity, local ? 'local' : 'task']),
+      [
+        ['createOrder', 'local'],
+        ['reserveStock', 'task'],
+        ['cancelOrder', 'local'],
+      ],
+    );
+    assert.deepEqual(
+      state.compensations.map(({ compensation, status }) => [compensation, status]),
+      [['cancel-order', 'completed']],
+    );
+  });
+
   test('the Web UI reads the run: each activity has a summary, and the total is searchable', async () => {
     // The shipment is refused after the charge, so the refund names the payment it returns.
     const input = newOrder({
@@ -108,12 +171,7 @@ describe('order saga (time-skipping server)', () => {
     services.script(input.orderId, { createShipment: { kind: 'reject', type: rejectionTypes.addressUndeliverable } });
     const handle = await start(input);
     await outcome(handle);
-    const { events } = await handle.fetchHistory();
-    const summaries = (events ?? []).flatMap(({ activityTaskScheduledEventAttributes: scheduled, userMetadata }) =>
-      scheduled?.activityType?.name && userMetadata?.summary
-        ? [[scheduled.activityType.name, defaultPayloadConverter.fromPayload<string>(userMetadata.summary)]]
-        : [],
-    );
+    const summaries = (await activitiesRun(handle)).map(({ type, summary }) => [type, summary]);
     assert.deepEqual(summaries, [
       ['createOrder', `Create order ${input.orderId}: 2 item(s) for customer cus_42`],
       ['reserveStock', 'Reserve 2 × SKU-MUG'],
@@ -168,6 +226,17 @@ describe('order saga (time-skipping server)', () => {
       type: rejectionTypes.addressUndeliverable,
       before: ['createOrder', 'reserveStock', 'chargePayment'],
       compensations: ['refundPayment', 'releaseStock', 'cancelOrder'],
+    },
+    {
+      // create-order's first round is a local activity, its later rounds activity tasks: the deadline stops the step
+      // all the same, and the order row it may have written is cancelled.
+      name: 'create-order past its deadline: the order row it may have written is cancelled',
+      input: { deadlines: { ...defaultOrderDeadlines, acceptance: '10m' } },
+      script: { createOrder: { kind: 'failing' } },
+      step: 'create-order',
+      type: orderFailureTypes.deadlineExceeded,
+      before: [],
+      compensations: ['cancelOrder'],
     },
     {
       name: 'create-shipment past its deadline: its own unknown outcome is compensated first',
@@ -511,6 +580,33 @@ describe('order saga (time-skipping server)', () => {
       ],
     );
     assert.deepEqual(services.completed(input.orderId).slice(-3), ['refundPayment', 'releaseStock', 'cancelOrder']);
+  });
+
+  test("a cancel-order that keeps failing in the workflow's worker waits for an operator too", async () => {
+    const input = newOrder();
+    let fixed = false;
+    services.script(input.orderId, {
+      reserveStock: { kind: 'reject', type: rejectionTypes.outOfStock },
+      cancelOrder: { kind: 'failing', until: () => fixed },
+    });
+    const handle = await start(input);
+    await env.sleep('1 hour'); // longer than the compensation's whole retry budget
+    const stuck = await waitForStatus(handle, 'needs-attention');
+    const cancel = stuck.compensations.find((record) => record.compensation === 'cancel-order');
+    assert.equal(cancel?.status, 'failed');
+    assert.match(cancel?.lastError ?? '', /cancelOrder failed transiently/);
+    assert.equal(services.calls(input.orderId, 'cancelOrder').length, 14, 'one local activity, its whole retry budget');
+
+    fixed = true;
+    await handle.executeUpdate(resolveCompensation, { args: [{ action: 'retry', note: 'orders database back' }] });
+    const { state } = await outcome(handle);
+    assert.equal(state.status, 'failed');
+    assert.equal(state.failure?.type, rejectionTypes.outOfStock);
+    assert.deepEqual(
+      state.compensations.map((record) => [record.compensation, record.status, record.runs]),
+      [['cancel-order', 'completed', 2]],
+    );
+    assert.deepEqual(services.completed(input.orderId), ['createOrder', 'cancelOrder']);
   });
 
   test('an operator can mark a stuck compensation resolved by hand', async () => {
