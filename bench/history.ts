@@ -18,6 +18,8 @@ interface RunTimes {
   activityExecutionMs: number;
   engineMs: number;
   activities: number;
+  /** Events by type, named without the EVENT_TYPE_ prefix. */
+  eventTypes: Map<string, number>;
 }
 
 /** Splits one closed run's time between its activities' queueing, their execution and the rest (the engine). */
@@ -30,8 +32,11 @@ export function runTimes(events: Event[]): RunTimes | undefined {
   let activityQueueMs = 0;
   let activityExecutionMs = 0;
   let activities = 0;
+  const eventTypes = new Map<string, number>();
   for (const event of events) {
     const at = timeMs(event) ?? 0;
+    const type = (EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
+    eventTypes.set(type, (eventTypes.get(type) ?? 0) + 1);
     switch (event.eventType) {
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         scheduled.set(String(event.eventId), at);
@@ -59,6 +64,7 @@ export function runTimes(events: Event[]): RunTimes | undefined {
     activityExecutionMs,
     engineMs: Math.max(0, totalMs - activityQueueMs - activityExecutionMs),
     activities,
+    eventTypes,
   };
 }
 
@@ -91,5 +97,17 @@ export async function historyBreakdown(
       activityExecution: share((run) => run.activityExecutionMs),
       engine: share((run) => run.engineMs),
     },
+    eventsPerRun: meanEventCounts(runs),
   };
+}
+
+/** Events per run by type, the mean over the runs read, most frequent first. */
+function meanEventCounts(runs: readonly RunTimes[]): Record<string, number> {
+  const totals = new Map<string, number>();
+  for (const run of runs) {
+    for (const [type, count] of run.eventTypes) totals.set(type, (totals.get(type) ?? 0) + count);
+  }
+  return Object.fromEntries(
+    [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([type, total]) => [type, round(total / runs.length, 2)]),
+  );
 }

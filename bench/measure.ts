@@ -225,11 +225,19 @@ async function profileBusiest(
     const toUs = monotonicMicros();
     // A graceful stop: V8 writes the profile as the process exits.
     await system.stopProcess(target);
-    const written = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
-    const file = written.sort().at(-1);
-    if (!file) throw new Error(`${target} wrote no .cpuprofile (did it exit gracefully?)`);
-    const kept = `${resultPrefix}-${provider}-${target.replace(/[^a-z0-9-]/gi, '_')}.cpuprofile`;
-    copyFileSync(path.join(dir, file), kept);
+    // One file per thread: the main thread's (activities, databases, the SDK's bridge) and the workflow thread's.
+    // Named CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: the main thread (id 0) first.
+    const threadId = (file: string) => Number(file.split('.')[4] ?? 0);
+    const written = readdirSync(dir)
+      .filter((file) => file.endsWith('.cpuprofile'))
+      .sort((a, b) => threadId(a) - threadId(b));
+    if (written.length === 0) throw new Error(`${target} wrote no .cpuprofile (did it exit gracefully?)`);
+    const keptPrefix = `${resultPrefix}-${provider}-${target.replace(/[^a-z0-9-]/gi, '_')}`;
+    const kept = written.map((file, thread) => {
+      const copy = thread === 0 ? `${keptPrefix}.cpuprofile` : `${keptPrefix}-thread${thread}.cpuprofile`;
+      copyFileSync(path.join(dir, file), copy);
+      return copy;
+    });
     const summary = summarizeCpuProfile(kept, 15, { fromUs, toUs });
     return {
       process: target,
@@ -241,7 +249,8 @@ async function profileBusiest(
       durationMs: round(outcome.durationMs, 0),
       ordersCompleted: outcome.completed.length,
       ...summary,
-      profilePath: path.relative(process.cwd(), kept),
+      profilePath: path.relative(process.cwd(), kept[0]!),
+      threadProfiles: kept.length,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -136,6 +136,25 @@ function providerText(run: ProviderRun): string {
       'Where a run spends its time (from the histories: started -> completed)',
       table(['run', 'histories', 'activities', 'p50 ms', 'in activities', 'queued', 'engine'], rows),
     );
+    const eventTypes = [
+      ...new Set([
+        ...Object.keys(e2e.sagaBreakdown?.eventsPerRun ?? {}),
+        ...Object.keys(e2e.bareBreakdown?.eventsPerRun ?? {}),
+      ]),
+    ];
+    if (eventTypes.length > 0) {
+      parts.push(
+        'History events per run, by type (mean)',
+        table(
+          ['event type', 'saga', 'bare'],
+          eventTypes.map((type) => [
+            type,
+            e2e.sagaBreakdown?.eventsPerRun?.[type] ?? 0,
+            e2e.bareBreakdown?.eventsPerRun?.[type] ?? 0,
+          ]),
+        ),
+      );
+    }
   }
   if (run.saturation) parts.push(`\nSaturation: ${run.saturation.summary}`);
   if (run.idle.length > 0) parts.push('\nAt rest after launch', processTable(run.idle));
@@ -156,7 +175,7 @@ export function resultText(result: BenchResult): string {
     const profile = result.profile;
     parts.push(
       `\nCPU profile of ${profile.process} (${profile.why}): ${profile.ordersCompleted} orders in ` +
-        `${(profile.durationMs / 1000).toFixed(0)} s, ${profile.busyMs} ms busy, ${profile.idleMs} ms idle; ${profile.profilePath}`,
+        `${(profile.durationMs / 1000).toFixed(0)} s, ${profile.busyMs} ms busy, ${profile.idleMs} ms idle over ${profile.threadProfiles ?? 1} thread(s); ${profile.profilePath}`,
       table(
         ['self', 'share', 'function', 'where'],
         profile.topFunctions.map((entry) => [

@@ -42,32 +42,45 @@ export function monotonicMicros(): number {
 }
 
 /**
- * Self time by function and by file or package, top `top` of each, shares of the non-idle time. With a window
+ * Self time by function and by file or package, top `top` of each, shares of the non-idle time, over every thread's
+ * profile of the process. With a window
  * (monotonicMicros() before and after the load), only the samples taken under load count, not the process's start.
  */
-export function summarizeCpuProfile(file: string, top = 15, window?: { fromUs: number; toUs: number }): ProfileSummary {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+export function summarizeCpuProfile(
+  files: string | readonly string[],
+  top = 15,
+  window?: { fromUs: number; toUs: number },
+): ProfileSummary {
+  // One file per thread (`--cpu-prof` writes the main thread's and each worker thread's, e.g. the SDK's workflow
+  // thread): the process's time is their sum.
+  const profiles = (typeof files === 'string' ? [files] : files).map(
+    (file) => JSON.parse(readFileSync(file, 'utf8')) as CpuProfile,
+  );
   const tally = (within: (atUs: number) => boolean) => {
-    const self = new Map<number, number>();
-    let atUs = profile.startTime;
-    profile.samples.forEach((nodeId, index) => {
-      const delta = profile.timeDeltas[index] ?? 0;
-      atUs += delta;
-      if (within(atUs)) self.set(nodeId, (self.get(nodeId) ?? 0) + delta);
-    });
+    const self: { frame: CpuProfile['nodes'][number]['callFrame']; us: number }[] = [];
+    for (const profile of profiles) {
+      const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+      const byNode = new Map<number, number>();
+      let atUs = profile.startTime;
+      profile.samples.forEach((nodeId, index) => {
+        const delta = profile.timeDeltas[index] ?? 0;
+        atUs += delta;
+        if (within(atUs)) byNode.set(nodeId, (byNode.get(nodeId) ?? 0) + delta);
+      });
+      for (const [nodeId, us] of byNode) self.push({ frame: nodes.get(nodeId)!.callFrame, us });
+    }
     return self;
   };
-  let selfUs = window ? tally((atUs) => atUs >= window.fromUs && atUs <= window.toUs) : new Map<number, number>();
+  let selfUs = window ? tally((atUs) => atUs >= window.fromUs && atUs <= window.toUs) : [];
   // Another clock after all (not Linux?): nothing fell in the window, so the whole profile counts.
-  const loadWindowOnly = selfUs.size > 0;
+  const loadWindowOnly = selfUs.length > 0;
   if (!loadWindowOnly) selfUs = tally(() => true);
   const byFunction = new Map<string, ProfileEntry>();
   const byFile = new Map<string, number>();
   let idleUs = 0;
   let busyUs = 0;
-  for (const [nodeId, us] of selfUs) {
-    const { functionName, url, lineNumber } = nodes.get(nodeId)!.callFrame;
+  for (const { frame, us } of selfUs) {
+    const { functionName, url, lineNumber } = frame;
     if (functionName === '(idle)') {
       idleUs += us;
       continue;

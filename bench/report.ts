@@ -516,7 +516,10 @@ function profileSection(result: BenchResult): string | null {
     '',
     `\`--cpu-prof\` of **${profile.process}** (${profile.why}) for ${ms(profile.durationMs)} at ${profile.concurrency}`,
     `in flight on ${providerLabel[profile.provider]}: ${count(profile.ordersCompleted)} orders completed,`,
-    `${ms(profile.busyMs)} busy and ${ms(profile.idleMs)} idle. The profile is kept at \`${profile.profilePath}\``,
+    profile.threadProfiles === undefined
+      ? `${ms(profile.busyMs)} busy and ${ms(profile.idleMs)} idle (one thread's profile). It is kept at \`${profile.profilePath}\``
+      : `${ms(profile.busyMs)} busy and ${ms(profile.idleMs)} idle, summed over its ${profile.threadProfiles} threads ` +
+        `(the main thread and the SDK's workflow thread). The main thread's profile is kept at \`${profile.profilePath}\``,
     '(open it in Chrome DevTools, Performance tab).',
     '',
     'Self time by file or package:',

@@ -128,6 +128,11 @@ export interface HistoryBreakdown {
   engineMs: Distribution;
   /** Mean share of each run's total (the three add up to 1). */
   shares: { activityQueue: number; activityExecution: number; engine: number };
+  /**
+   * History events per run (mean) by event type, e.g. `UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 6`: each is written by the
+   * server, and each workflow task or upsert costs it more (visibility writes too). Absent in older result files.
+   */
+  eventsPerRun?: Record<string, number>;
 }
 
 /** One mode (saga or bare) at one concurrency level. */
@@ -258,8 +263,13 @@ export interface CpuProfileSummary {
   topFunctions: ProfileEntry[];
   /** Self time by file or package, top 15. */
   topFiles: ProfileFileEntry[];
-  /** Where the .cpuprofile was kept (bench/results/…), to open in Chrome DevTools. */
+  /**
+   * Where the main thread's .cpuprofile was kept (bench/results/…), to open in Chrome DevTools; the other threads'
+   * (the SDK's workflow thread) beside it, named `…-thread<n>.cpuprofile`.
+   */
   profilePath: string;
+  /** Threads profiled and summed above (absent in older result files, which counted one thread only). */
+  threadProfiles?: number;
 }
 
 export interface BenchResult {

@@ -20,6 +20,10 @@ export class Rejection extends Error {
 export interface IdempotencyRecords {
   idempotencyRecord: {
     findUnique(args: { where: { key: string } }): PromiseLike<{ response: string } | null>;
+    findMany(args: {
+      where: { key: { in: string[] } };
+      select: { key: true; response: true };
+    }): PromiseLike<{ key: string; response: string }[]>;
     create(args: { data: { key: string; response: string } }): PromiseLike<unknown>;
     upsert(args: {
       where: { key: string };
@@ -76,10 +80,45 @@ interface ExecuteOptions<Tx> {
    * an operator's retry really runs it again.
    */
   rememberRejection: boolean;
-  /** Checked inside the transaction before the work runs; may throw a Rejection. */
-  guard?: (tx: Tx) => Promise<void>;
+  /** A record whose presence refuses the work (see {@link Refusal}). */
+  refusal?: Refusal;
   /** The step whose fence row the transaction locks before it reads anything (see {@link lockStepFence}). */
   fence?: string;
+  /**
+   * Checked inside the transaction when the key already holds an outcome, before that outcome is answered; may throw.
+   * For a check that only a repeat needs: the first execution pays nothing for it.
+   */
+  beforeRepeat?: (tx: Tx) => Promise<void>;
+}
+
+/**
+ * The work is refused when a record is stored under `key`: a step's or a commit's once the step was compensated.
+ * Read in the same query as the key's own record, which still wins: a step that finished answers what it stored.
+ */
+export interface Refusal {
+  key: string;
+  rejection: () => Rejection;
+}
+
+/** What the transaction found under the key (and under the refusal's key, read in the same query). */
+async function readRecords<T>(
+  tx: IdempotencyRecords,
+  key: string,
+  refusal: Refusal | undefined,
+): Promise<{ stored: StoredOutcome<T> | undefined; refused: boolean }> {
+  if (refusal === undefined) {
+    const record = await tx.idempotencyRecord.findUnique({ where: { key } });
+    return { stored: record ? (JSON.parse(record.response) as StoredOutcome<T>) : undefined, refused: false };
+  }
+  const records = await tx.idempotencyRecord.findMany({
+    where: { key: { in: [key, refusal.key] } },
+    select: { key: true, response: true },
+  });
+  const record = records.find((found) => found.key === key);
+  return {
+    stored: record ? (JSON.parse(record.response) as StoredOutcome<T>) : undefined,
+    refused: records.some((found) => found.key === refusal.key),
+  };
 }
 
 /**
@@ -99,9 +138,12 @@ export async function executeOnce<Tx extends IdempotencyRecords, T>(
   try {
     outcome = await db.$transaction(async (tx) => {
       if (options.fence !== undefined) await lockStepFence(tx, options.fence);
-      const record = await tx.idempotencyRecord.findUnique({ where: { key } });
-      if (record) return JSON.parse(record.response) as StoredOutcome<T>;
-      await options.guard?.(tx);
+      const { stored, refused } = await readRecords<T>(tx, key, options.refusal);
+      if (stored) {
+        await options.beforeRepeat?.(tx);
+        return stored;
+      }
+      if (refused) throw options.refusal!.rejection();
       const value = await work(tx);
       const done: StoredOutcome<T> = { ok: true, value };
       await tx.idempotencyRecord.create({ data: { key, response: JSON.stringify(done) } });
@@ -161,12 +203,22 @@ export function executeStep<Tx extends IdempotencyRecords, T>(
   db: TransactionRunner<Tx>,
   key: string,
   work: (tx: Tx) => Promise<T>,
+  { beforeRepeat }: Pick<ExecuteOptions<Tx>, 'beforeRepeat'> = {},
 ): Promise<T> {
   return executeOnce(db, key, work, {
     rememberRejection: true,
     fence: key,
-    guard: (tx) => refuseIfCompensated(tx, key),
+    refusal: compensatedStep(key),
+    ...(beforeRepeat && { beforeRepeat }),
   });
+}
+
+/** Refuses a step (or its claim) once its compensation is recorded. */
+function compensatedStep(key: string): Refusal {
+  return {
+    key: compensationKeyOf(key),
+    rejection: () => new Rejection(rejectionTypes.stepAlreadyCompensated, `Step ${key} was already compensated`),
+  };
 }
 
 export type StepClaim<T> = { finished: true; value: T } | { finished: false };
@@ -191,9 +243,10 @@ export async function claimStep<Tx extends IdempotencyRecords, T>(
   try {
     const stored = await db.$transaction(async (tx) => {
       await lockStepFence(tx, key);
-      const record = await tx.idempotencyRecord.findUnique({ where: { key } });
-      if (record) return JSON.parse(record.response) as StoredOutcome<T>;
-      await refuseIfCompensated(tx, key);
+      const refusal = compensatedStep(key);
+      const { stored, refused } = await readRecords<T>(tx, key, refusal);
+      if (stored) return stored;
+      if (refused) throw refusal.rejection();
       await claim(tx);
       return undefined;
     });
@@ -205,13 +258,6 @@ export async function claimStep<Tx extends IdempotencyRecords, T>(
     outcome = (await rememberOutcome(db, key, outcome)) ?? outcome;
   }
   return { finished: true, value: settle(outcome) };
-}
-
-async function refuseIfCompensated<Tx extends IdempotencyRecords>(tx: Tx, key: string): Promise<void> {
-  const compensated = await tx.idempotencyRecord.findUnique({ where: { key: compensationKeyOf(key) } });
-  if (compensated) {
-    throw new Rejection(rejectionTypes.stepAlreadyCompensated, `Step ${key} was already compensated`);
-  }
 }
 
 /**

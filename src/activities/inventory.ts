@@ -77,18 +77,16 @@ export function createInventoryActivities(db: InventoryDb) {
           unitPriceCents: priceOf.get(sku) ?? 0,
         }));
         const reservationId = `res_${randomUUID()}`;
+        // The reservation, then its lines in one statement: a nested create inserts each line and reads it all back.
         await tx.reservation.create({
-          data: {
-            id: reservationId,
-            key: input.key,
-            orderId: input.orderId,
-            status: 'RESERVED',
-            lines: { create: lines },
-          },
+          data: { id: reservationId, key: input.key, orderId: input.orderId, status: 'RESERVED' },
+          select: { id: true },
         });
+        await tx.reservationLine.createMany({ data: lines.map((line) => ({ reservationId, ...line })) });
         const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
         await appendEvent(tx, {
           type: 'StockReserved',
+          createdWithAggregate: true,
           aggregateId: reservationId,
           correlation,
           payload: { lines, totalCents },
@@ -144,12 +142,7 @@ export function createInventoryActivities(db: InventoryDb) {
           rememberRejection: true,
           // Decided one at a time with the release, which locks the same row first.
           fence: input.stepKey,
-          guard: async (tx) => {
-            const released = await tx.idempotencyRecord.findUnique({
-              where: { key: compensationKeyOf(input.stepKey) },
-            });
-            if (released) throw refuseReleased();
-          },
+          refusal: { key: compensationKeyOf(input.stepKey), rejection: refuseReleased },
         },
       );
     },

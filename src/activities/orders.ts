@@ -37,44 +37,55 @@ export function createOrdersActivities(db: OrdersDb) {
   return {
     createOrder: async (input: CreateOrderInput): Promise<{ orderId: string }> => {
       const correlation = activityCorrelation(input.orderId);
-      // Once Temporal has deleted a closed run (its retention), the same Idempotency-Key can start a new run for
-      // this order id, and the steps would answer with what they stored for the first order. The row remembers
-      // which body placed the order: another body is refused before anything is replayed.
-      if (input.requestFingerprint) {
-        const placed = await db.order.findUnique({
-          where: { id: input.orderId },
-          select: { requestFingerprint: true },
-        });
-        if (placed?.requestFingerprint && placed.requestFingerprint !== input.requestFingerprint) {
-          throw ApplicationFailure.nonRetryable(
-            `Order ${input.orderId} was placed with another request body under the same Idempotency-Key`,
-            rejectionTypes.idempotencyKeyReused,
-          );
-        }
-      }
-      return executeStep(db, input.key, async (tx) => {
-        if (input.customerId === blockedCustomerId) {
-          throw new Rejection(rejectionTypes.customerBlocked, `Customer ${input.customerId} may not place orders`);
-        }
-        const items = input.items.map(({ sku, quantity }) => ({ sku, quantity }));
-        const order = await tx.order.create({
-          data: {
-            id: input.orderId,
-            workflowId: input.workflowId,
-            customerId: input.customerId,
-            status: 'PENDING',
-            requestFingerprint: input.requestFingerprint ?? null,
-            items: { create: items },
+      return executeStep(
+        db,
+        input.key,
+        async (tx) => {
+          if (input.customerId === blockedCustomerId) {
+            throw new Rejection(rejectionTypes.customerBlocked, `Customer ${input.customerId} may not place orders`);
+          }
+          const items = input.items.map(({ sku, quantity }) => ({ sku, quantity }));
+          // The order, then its items in one statement: a nested create inserts each item and reads the order back.
+          const { currency } = await tx.order.create({
+            data: {
+              id: input.orderId,
+              workflowId: input.workflowId,
+              customerId: input.customerId,
+              status: 'PENDING',
+              requestFingerprint: input.requestFingerprint ?? null,
+            },
+            select: { currency: true },
+          });
+          await tx.orderItem.createMany({ data: items.map((item) => ({ orderId: input.orderId, ...item })) });
+          await appendEvent(tx, {
+            type: 'OrderCreated',
+            createdWithAggregate: true,
+            aggregateId: input.orderId,
+            correlation,
+            payload: { customerId: input.customerId, items, currency },
+          });
+          return { orderId: input.orderId };
+        },
+        {
+          // Once Temporal has deleted a closed run (its retention), the same Idempotency-Key can start a new run for
+          // this order id, and the steps would answer with what they stored for the first order. The row remembers
+          // which body placed the order: another body is refused before anything is replayed. Only a repeat can
+          // meet that row (it commits with the step's record), so a first execution does not read it.
+          beforeRepeat: async (tx) => {
+            if (!input.requestFingerprint) return;
+            const placed = await tx.order.findUnique({
+              where: { id: input.orderId },
+              select: { requestFingerprint: true },
+            });
+            if (placed?.requestFingerprint && placed.requestFingerprint !== input.requestFingerprint) {
+              throw ApplicationFailure.nonRetryable(
+                `Order ${input.orderId} was placed with another request body under the same Idempotency-Key`,
+                rejectionTypes.idempotencyKeyReused,
+              );
+            }
           },
-        });
-        await appendEvent(tx, {
-          type: 'OrderCreated',
-          aggregateId: order.id,
-          correlation,
-          payload: { customerId: order.customerId, items, currency: order.currency },
-        });
-        return { orderId: input.orderId };
-      });
+        },
+      );
     },
 
     cancelOrder: async (input: CancelOrderInput): Promise<{ cancelled: boolean }> => {

@@ -290,14 +290,14 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
   /** Stores the gateway's answer as the step's outcome, unless the step was compensated meanwhile. */
   function recordCharge(key: string, outcome: ChargeOutcome, correlation: Correlation): Promise<RecordedCharge> {
     return executeStep(db, key, async (tx) => {
-      const payment = await tx.payment.findUniqueOrThrow({ where: { key } });
-      const amount = { amountCents: payment.amountCents, currency: payment.currency };
+      // The update answers the row it changed (the claim created it): no read before it.
       if ('declined' in outcome) {
         const reason = outcome.declined.declineReason ?? 'declined';
-        await tx.payment.update({
+        const payment = await tx.payment.update({
           where: { key },
           data: { status: 'DECLINED', declineReason: reason, gatewayChargeId: outcome.declined.id },
         });
+        const amount = { amountCents: payment.amountCents, currency: payment.currency };
         await appendEvent(tx, {
           type: 'PaymentDeclined',
           aggregateId: payment.id,
@@ -306,7 +306,11 @@ export function createPaymentsActivities(db: PaymentsDb, gateway: GatewayClient)
         });
         return { declined: `Card declined: ${reason}` };
       }
-      await tx.payment.update({ where: { key }, data: { status: 'CHARGED', gatewayChargeId: outcome.charged.id } });
+      const payment = await tx.payment.update({
+        where: { key },
+        data: { status: 'CHARGED', gatewayChargeId: outcome.charged.id },
+      });
+      const amount = { amountCents: payment.amountCents, currency: payment.currency };
       await appendEvent(tx, {
         type: 'PaymentCharged',
         aggregateId: payment.id,

@@ -94,6 +94,7 @@ export function createShippingActivities(db: ShippingDb, carrier: CarrierClient)
         });
         await appendEvent(tx, {
           type: 'ShipmentCreated',
+          createdWithAggregate: true,
           aggregateId: shipment.shipmentId,
           correlation,
           payload: { carrier: shipment.carrier, trackingNumber: shipment.trackingNumber, rate },

@@ -19,9 +19,10 @@
  *   longer default maxWait ({@link sqliteTransactionOptions}).
  * - @libsql/client gives its connection to each transaction and opens a new
  *   one for the next statement; libsql opens connections with busy_timeout 0
- *   (and foreign_keys on). So a PRAGMA run once through Prisma applies to a
- *   connection that is soon gone. The wrapper below sets busy_timeout on every
- *   connection the client opens. This matters between processes (the API and
+ *   (and foreign_keys on). The wrapper below runs transactions on the client's
+ *   own connection instead (transactionOn: a connection per transaction cost
+ *   an open, a PRAGMA and a garbage-collected handle each), and sets
+ *   busy_timeout on every connection it opens (a retired one is replaced). This matters between processes (the API and
  *   a worker on one file): without it a writer that meets another process's
  *   lock fails at once with SQLITE_BUSY (P1008 "Operation has timed out").
  *   libsql runs statements synchronously, so a busy wait blocks that
@@ -37,7 +38,14 @@
  * - journal_mode=WAL (persistent, set on first use): readers and the writer
  *   of other processes no longer block each other.
  */
-import type { Client, Config as LibsqlConfig, Transaction, TransactionMode } from '@libsql/client';
+import type {
+  Client,
+  InStatement,
+  Config as LibsqlConfig,
+  ResultSet,
+  Transaction,
+  TransactionMode,
+} from '@libsql/client';
 import { PrismaLibSQL } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -96,12 +104,14 @@ function preparedConnections(open: () => Client, options: Required<SqliteOptions
       await current.execute('PRAGMA journal_mode = WAL');
     }
   }
-  function retireConnectionAfter(error: unknown): void {
-    if (!isLockContention(error)) return;
-    const retired = current;
+  function retireConnection(retired: Client): void {
+    if (retired !== current) return;
     current = open();
     freshConnection = true;
     retired.close();
+  }
+  function retireConnectionAfter(error: unknown): void {
+    if (isLockContention(error)) retireConnection(current);
   }
   async function guarded<T>(operation: () => Promise<T>): Promise<T> {
     try {
@@ -126,9 +136,9 @@ function preparedConnections(open: () => Client, options: Required<SqliteOptions
           return (_mode?: TransactionMode): Promise<Transaction> =>
             guarded(async () => {
               await prepare();
-              const transaction = await current.transaction('write'); // BEGIN IMMEDIATE
-              freshConnection = true; // the client opens a new connection next time
-              return rollingBackOnFailedCommit(transaction);
+              const connection = current;
+              await connection.execute('BEGIN IMMEDIATE');
+              return transactionOn(connection, retireConnection);
             });
         default: {
           const value: unknown = Reflect.get(current, property, current);
@@ -145,32 +155,75 @@ function isLockContention(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
-function rollingBackOnFailedCommit(transaction: Transaction): Transaction {
-  return new Proxy(transaction, {
-    get(target, property) {
-      if (property === 'commit') {
-        return async () => {
-          try {
-            await target.commit();
-          } catch (commitError) {
-            if (!target.closed) {
-              try {
-                await target.rollback();
-              } catch (rollbackError) {
-                throw new AggregateError(
-                  [commitError, rollbackError],
-                  'SQLite could neither commit nor roll back a transaction; its connection keeps the write lock until this process exits',
-                );
-              }
-            }
-            throw commitError;
-          }
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+/**
+ * A transaction on the client's own connection. @libsql/client's `transaction()` hands its connection to the
+ * transaction and opens a new one for whatever comes next, so every transaction paid for opening a database
+ * connection, preparing it (busy_timeout) and, later, garbage-collecting the old one; the adapter's mutex already
+ * keeps anything else off the client until the transaction ends, so the connection can simply stay. A failed COMMIT
+ * is followed by a ROLLBACK (SQLite allows it with statements in progress; Prisma does not roll back after a failed
+ * commit) and the connection is retired, since a statement may still be active on it.
+ */
+function transactionOn(connection: Client, retire: (connection: Client) => void): Transaction {
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw new Error('The transaction is closed');
+  };
+  const transaction: Pick<Transaction, 'execute' | 'batch' | 'executeMultiple' | 'commit' | 'rollback' | 'close'> & {
+    readonly closed: boolean;
+  } = {
+    execute: (statement: InStatement) => {
+      ensureOpen();
+      return connection.execute(statement);
     },
-  });
+    batch: async (statements: InStatement[]) => {
+      const results: ResultSet[] = [];
+      for (const statement of statements) {
+        ensureOpen();
+        results.push(await connection.execute(statement));
+      }
+      return results;
+    },
+    executeMultiple: (sql: string) => {
+      ensureOpen();
+      return connection.executeMultiple(sql);
+    },
+    commit: async () => {
+      ensureOpen();
+      try {
+        await connection.execute('COMMIT');
+        closed = true;
+      } catch (commitError) {
+        closed = true;
+        try {
+          await connection.execute('ROLLBACK');
+        } catch (rollbackError) {
+          if (!/no transaction is active/i.test(String(rollbackError))) {
+            retire(connection);
+            throw new AggregateError(
+              [commitError, rollbackError],
+              'SQLite could neither commit nor roll back a transaction; its connection was closed',
+            );
+          }
+        }
+        retire(connection);
+        throw commitError;
+      }
+    },
+    rollback: async () => {
+      if (closed) return;
+      closed = true;
+      await connection.execute('ROLLBACK');
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      connection.execute('ROLLBACK').catch(() => retire(connection));
+    },
+    get closed() {
+      return closed;
+    },
+  };
+  return transaction;
 }
 
 class PreparedPrismaLibSQL extends PrismaLibSQL {

@@ -77,6 +77,12 @@ export interface NewEvent<T extends EventType> {
   aggregateId: string;
   correlation: Correlation;
   payload: PayloadInputOf<T>;
+  /**
+   * The aggregate was created by this same transaction (a fresh order, reservation or shipment id), so this is its
+   * first event: version 1, without reading the highest stored one. Were it wrong, the unique version constraint
+   * would refuse the row and the transaction would roll back.
+   */
+  createdWithAggregate?: true;
 }
 
 export type EventOf<T extends EventType> = EventEnvelope<T, PayloadOf<T>>;
@@ -91,11 +97,13 @@ export async function appendEvent<T extends EventType>(tx: OutboxWriter, event: 
   const definition: AnyEventDefinition = eventCatalogue[event.type];
   const payload = definition.payload.parse(event.payload) as PayloadOf<T>;
   const { aggregateType } = definition;
-  const latest = await tx.outboxEvent.findFirst({
-    where: { aggregateType, aggregateId: event.aggregateId },
-    orderBy: { aggregateVersion: 'desc' },
-    select: { aggregateVersion: true },
-  });
+  const latest = event.createdWithAggregate
+    ? null
+    : await tx.outboxEvent.findFirst({
+        where: { aggregateType, aggregateId: event.aggregateId },
+        orderBy: { aggregateVersion: 'desc' },
+        select: { aggregateVersion: true },
+      });
   const now = Date.now();
   const envelope: EventOf<T> = {
     id: newEventId(now),
