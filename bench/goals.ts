@@ -197,9 +197,9 @@ export function goalsSection(after: BenchResult, before: BenchResult | null, bef
   const met = rows.filter((row) => row.verdict === 'met').length;
   const intro = before
     ? [
-        `Before is the run of ${before.startedAt} (${beforeSource ?? 'the before file'}), of the code as it was when`,
-        'the issue was filed, on the same machine just before this one; after is this run. A goal that compares the',
-        'two runs holds only as far as the machine was equally quiet in both (see both load averages).',
+        `Before is the run of ${before.startedAt} (${beforeSource ?? 'the before file'}), of the code before the work`,
+        'on the issue, on the same machine; after is this run. A goal that compares the two runs holds only as far as',
+        'the machine was equally quiet in both (see both load averages).',
         `Before: load ${before.machine.loadAverageAtStart.map((load) => load.toFixed(2)).join(', ')} at its start.`,
       ]
     : ['No before run was given: the goals that compare two runs are not measured.'];
