@@ -46,14 +46,20 @@ describe('the read model over HTTP', () => {
     return body.orderId ?? body.state!.orderId;
   }
 
-  /** The customer's orders once the list shows each in the given status (the projection lags a little). */
-  async function listUntil(expected: Record<string, OrderView['status']>): Promise<OrderView[]> {
+  /**
+   * The customer's orders once the list shows each with the given fields. Each service's relay delivers its own
+   * events, so the orders service's confirmation can reach the read model before inventory's commit: wait for every
+   * field asked for, not the status alone.
+   */
+  async function listUntil(expected: Record<string, Partial<OrderView>>): Promise<OrderView[]> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const { status, body } = await get<OrderList>(`/orders?customerId=${customerId}&limit=100`);
       assert.equal(status, 200);
       const byId = new Map(body.orders.map((order) => [order.orderId, order]));
-      if (Object.entries(expected).every(([orderId, wanted]) => byId.get(orderId)?.status === wanted)) {
+      const shows = (orderId: string, fields: Partial<OrderView>) =>
+        Object.entries(fields).every(([field, value]) => byId.get(orderId)?.[field as keyof OrderView] === value);
+      if (Object.entries(expected).every(([orderId, fields]) => shows(orderId, fields))) {
         return body.orders;
       }
       if (Date.now() > deadline)
@@ -75,9 +81,19 @@ describe('the read model over HTTP', () => {
 
   test('every order appears with what each service recorded, newest first', async () => {
     const orders = await listUntil({
-      [placed.confirmed]: 'confirmed',
-      [placed.declined]: 'cancelled',
-      [placed.soldOut]: 'cancelled',
+      [placed.confirmed]: {
+        status: 'confirmed',
+        reservationStatus: 'committed',
+        paymentStatus: 'charged',
+        shipmentStatus: 'created',
+      },
+      [placed.declined]: {
+        status: 'cancelled',
+        paymentStatus: 'declined',
+        reservationStatus: 'released',
+        stockReleased: true,
+      },
+      [placed.soldOut]: { status: 'cancelled' },
     });
     assert.deepEqual(
       orders.map(({ orderId }) => orderId),
