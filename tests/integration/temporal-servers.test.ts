@@ -4,7 +4,7 @@
  * misconfigured override fails with a message that says what to fix.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,11 +100,31 @@ test('dev server: the frontend answers gRPC and the Web UI answers HTTP', { time
     const res = await fetchWithRetry(`http://127.0.0.1:${uiPort}/`);
     assert.equal(res.status, 200);
     assert.match(await res.text(), /<html/i);
+
+    // It runs with the cluster's dynamic config (deploy/temporal/dynamicconfig.yaml) as flags.
+    assert.ok(
+      serverCommandLines(port).some((args) => args.includes('history.transferProcessorMaxPollRPS=1000')),
+      `a dev server on port ${port} with the transfer-queue read rate among its flags`,
+    );
   } finally {
     await env.teardown();
   }
   assert.equal(await accepts(env.address), false, 'teardown stopped the server');
 });
+
+/** The command lines (argument lists) of this machine's processes that name the port. */
+function serverCommandLines(port: number): string[][] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')];
+      } catch {
+        return []; // the process ended while we looked
+      }
+    })
+    .filter((args) => args.includes(String(port)));
+}
 
 test('resolution: the environment variable wins, then the built copy, then the download', () => {
   assert.deepEqual(resolveDevServerExecutable({ TEMPORAL_CLI_PATH: process.execPath }).executable, {
